@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests, the demo and the benchmarks use. Idempotent; quiet when all is there.
+set -euo pipefail
+pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "prereqs: installing ${missing[*]}" >&2
+  if [ "$(id -u)" != 0 ]; then echo "prereqs: run as root (apt-get, network namespaces)" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# redis-server's package starts a system service; the tests and the demo run their own instances inside pods.
+command -v systemctl >/dev/null 2>&1 && systemctl stop redis-server >/dev/null 2>&1 || true
+modprobe tun 2>/dev/null || true
+modprobe vxlan 2>/dev/null || true
+[ -c /dev/net/tun ] || { mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && chmod 0666 /dev/net/tun; }
+command -v dotnet >/dev/null || { echo "prereqs: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds, and runs every test (unit, actor, end-to-end in network namespaces).
+# Usage: ./test.sh [extra dotnet test args, e.g. --filter FullyQualifiedName~NetConf]
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/prereqs.sh
+dotnet build Flannel.sln -c Release -nologo -v q "-clp:ErrorsOnly"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test Flannel.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$rc" != 0 ] || [ "$failed" != 0 ] || [ "$passed" = 0 ]; then exit 1; fi
