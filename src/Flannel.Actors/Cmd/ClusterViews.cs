@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Cluster;
+
+namespace Flannel.Actors.Cmd;
+
+/// <summary>Turns Akka's cluster state into the palette's views; pure, so it is tested without a cluster.</summary>
+public static class ClusterViews
+{
+    public static ClusterView Show(ClusterEvent.CurrentClusterState state, Address self)
+    {
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var members = state.Members
+            .Concat(state.Unreachable.Where(u => !state.Members.Contains(u)))
+            .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
+            .Select(m => new MemberRow(
+                m.Address.ToString(),
+                m.Status.ToString(),
+                m.Roles.OrderBy(r => r, StringComparer.Ordinal).ToList(),
+                Reachable: !unreachable.Contains(m.Address),
+                IsLeader: m.Address.Equals(state.Leader),
+                IsSelf: m.Address.Equals(self)))
+            .ToList();
+        return new ClusterView(self.ToString(), state.Leader?.ToString(), members,
+            unreachable.Select(a => a.ToString()).OrderBy(a => a, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>Maps a membership event for `cluster tail`; null for events the tail does not show.</summary>
+    public static ClusterEventRow? Event(object e, DateTimeOffset now) => e switch
+    {
+        ClusterEvent.MemberStatusChange m => Row(now, m.GetType().Name, m.Member),
+        ClusterEvent.UnreachableMember u => Row(now, "MemberUnreachable", u.Member),
+        ClusterEvent.ReachableMember r => Row(now, "MemberReachable", r.Member),
+        ClusterEvent.LeaderChanged l => new ClusterEventRow(now, "LeaderChanged", l.Leader?.ToString() ?? "(none)", null, []),
+        _ => null,
+    };
+
+    private static ClusterEventRow Row(DateTimeOffset now, string name, Member m) =>
+        new(now, name, m.Address.ToString(), m.Status.ToString(), m.Roles.OrderBy(r => r, StringComparer.Ordinal).ToList());
+
+    /// <summary>
+    /// Parses an address given by the operator: a full Akka address (akka.tcp://flannel@10.0.0.2:4053) or just
+    /// host:port, which is completed with this cluster's protocol and system name.
+    /// </summary>
+    public static Address ParseAddress(string text, Address self)
+    {
+        if (text.Contains("://", StringComparison.Ordinal))
+        {
+            try { return Address.Parse(text); }
+            catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+            {
+                throw new FormatException($"address '{text}' is not an Akka address (akka.tcp://system@host:port): {e.Message}");
+            }
+        }
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
+            throw new FormatException($"address '{text}' must be host:port or akka.tcp://system@host:port");
+        var host = text[..colon].Trim('[', ']');
+        return new Address(self.Protocol, self.System, host, port);
+    }
+}

@@ -1,0 +1,53 @@
+namespace Flannel.Actors.Cmd;
+
+// The answers of the palettes. Plain strings and numbers only, so any transport (JSON over TCP here) carries them
+// unchanged and scripts using `--json` see stable field names.
+
+/// <summary>A one-line acknowledgement (cluster leave, lease release, log level).</summary>
+public sealed record CmdAck(string Message);
+
+public sealed record MemberRow(
+    string Address, string Status, IReadOnlyList<string> Roles, bool Reachable, bool IsLeader, bool IsSelf);
+
+public sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberRow> Members, IReadOnlyList<string> Unreachable);
+
+/// <summary>One membership event of `cluster tail`.</summary>
+public sealed record ClusterEventRow(DateTimeOffset Time, string Event, string Address, string? Status, IReadOnlyList<string> Roles);
+
+public sealed record LeaseRow(
+    string Subnet, string Node, string PublicIp, string Backend, string? BackendData,
+    DateTimeOffset Expiration, long Version, bool Live, bool Own);
+
+public sealed record LeaseListView(string Self, IReadOnlyList<LeaseRow> Leases);
+
+/// <summary>
+/// Desired vs actual kernel state for one peer; <paramref name="Drift"/> is true when they differ
+/// (the reconcile loop will repair it; `ctl routes` marks it).
+/// </summary>
+public sealed record RouteRow(string Subnet, string Peer, string Desired, string Actual, bool Drift);
+
+public sealed record RoutesView(string Backend, IReadOnlyList<RouteRow> Routes);
+
+public sealed record DropCount(string Direction, string Reason, long Count);
+
+/// <summary>
+/// One peer of the data path. UDP: packet/byte counters per direction and drops by reason;
+/// vxlan: the FDB and neighbour entries the kernel holds for it (null where not applicable).
+/// </summary>
+public sealed record PeerRow(
+    string Subnet, string PublicIp, string Backend,
+    long TxPackets, long TxBytes, long RxPackets, long RxBytes, IReadOnlyList<DropCount> Drops,
+    string? Fdb, string? Neighbour);
+
+/// <summary>All peers plus drops that belong to no peer (e.g. datagrams from unknown senders).</summary>
+public sealed record PeersView(string Backend, IReadOnlyList<PeerRow> Peers, IReadOnlyList<DropCount> Drops);
+
+public sealed record ConfigView(string NetConf, string Version, string Source, DateTimeOffset? Loaded);
+
+public sealed record BackendView(string Type, string State, string? Device, int? Mtu, IReadOnlyDictionary<string, string> Details);
+
+public sealed record ActorNode(string Path, string Type, IReadOnlyList<ActorNode> Children);
+
+public sealed record ActorHierarchyView(IReadOnlyList<ActorNode> Roots);
+
+public sealed record LogLevelView(string Level, string? Previous);
