@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using System.Net;
+using Akka.Actor;
+
+namespace Flannel.Actors.Leases;
+
+// The public protocol of SubnetLeaseActor (local messages; never sent between nodes).
+
+/// <summary>Acquire (or re-acquire) this node's lease. Reply: <see cref="LeaseAcquired"/> or, only for a permanent
+/// error such as "out of subnets", <see cref="LeaseAcquireFailed"/>. Transient failures (no majority, allocator
+/// moving) are retried every RetryInterval until one of the two.</summary>
+public sealed record AcquireLease
+{
+    public static readonly AcquireLease Instance = new();
+}
+
+public sealed record LeaseAcquired(Lease Lease);
+
+public sealed record LeaseAcquireFailed(string Reason);
+
+/// <summary>Subscribe to the lease table: the subscriber gets a <see cref="LeaseSnapshot"/> at once, then on every
+/// change a new <see cref="LeaseSnapshot"/> followed by one <see cref="LeaseAdded"/>, <see cref="LeaseRemoved"/> or
+/// <see cref="LeaseChanged"/> per changed subnet, plus <see cref="OwnLeaseChanged"/> / <see cref="OwnLeaseLost"/>.
+/// The subscription ends when the subscriber terminates or sends <see cref="UnsubscribeLeases"/>.</summary>
+public sealed record SubscribeLeases(IActorRef Subscriber);
+
+public sealed record UnsubscribeLeases(IActorRef Subscriber);
+
+/// <summary>The whole replicated lease table (expired but not yet collected leases included; check Expiration).</summary>
+public sealed record LeaseSnapshot(IImmutableDictionary<IPNetwork, Lease> Leases);
+
+public sealed record LeaseAdded(Lease Lease);
+
+public sealed record LeaseRemoved(Lease Lease);
+
+/// <summary>A subnet's lease was rewritten: renewed, new backend data, or a new owner.</summary>
+public sealed record LeaseChanged(Lease Lease);
+
+/// <summary>This node's lease was replaced: it lost a race or its lease was released/expired, and it took
+/// <paramref name="New"/> (perhaps another subnet). Routes and subnet.env must follow.</summary>
+public sealed record OwnLeaseChanged(Lease? Old, Lease New, string Reason);
+
+/// <summary>This node's lease is gone and a new one could not be acquired for a permanent reason.</summary>
+public sealed record OwnLeaseLost(Lease Old, string Reason);
+
+/// <summary>Re-advertise the own lease with another backend (live backend switch). Reply: <see cref="BackendUpdated"/>
+/// or <see cref="BackendUpdateFailed"/>.</summary>
+public sealed record UpdateBackend(string BackendType, string? BackendData);
+
+public sealed record BackendUpdated(Lease Lease);
+
+public sealed record BackendUpdateFailed(string Reason);
+
+/// <summary>Free a subnet at once on every node (operator command, Kubernetes node deleted). Reply:
+/// <see cref="LeaseReleased"/> or <see cref="LeaseReleaseFailed"/> (e.g. no majority reachable).</summary>
+public sealed record ReleaseLease(IPNetwork Subnet);
+
+public sealed record LeaseReleased(IPNetwork Subnet);
+
+public sealed record LeaseReleaseFailed(string Reason);
+
+/// <summary>Reply: <see cref="LeaseSnapshot"/>.</summary>
+public sealed record GetLeases
+{
+    public static readonly GetLeases Instance = new();
+}
+
+/// <summary>Reply: <see cref="OwnLease"/>.</summary>
+public sealed record GetOwnLease
+{
+    public static readonly GetOwnLease Instance = new();
+}
+
+/// <summary>This node's current lease, null before the first successful acquire.</summary>
+public sealed record OwnLease(Lease? Lease);
