@@ -1,0 +1,80 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Kube.TestServer;
+
+/// <summary>
+/// An in-process Kubernetes API server for tests, on http://127.0.0.1:&lt;port&gt; (port 0 = any free one).
+/// KubernetesClient and kubectl both talk to it; tests seed and mutate state through <see cref="Store"/> or typed helpers.
+/// </summary>
+public sealed class KubeTestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    public ResourceStore Store { get; }
+
+    public Uri BaseUri { get; }
+
+    public int Port => BaseUri.Port;
+
+    private KubeTestServer(WebApplication app, ResourceStore store, Uri baseUri)
+    {
+        _app = app;
+        Store = store;
+        BaseUri = baseUri;
+    }
+
+    public static async Task<KubeTestServer> StartAsync(int port = 0, ResourceStore? store = null, ILoggerProvider? logger = null)
+    {
+        store ??= new ResourceStore();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logger is not null) builder.Logging.AddProvider(logger);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        var handler = new ApiHandler(store);
+        app.Run(handler.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new KubeTestServer(app, store, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
+    /// <summary>A KubernetesClient pointed at this server.</summary>
+    public Kubernetes CreateClient() => new(new KubernetesClientConfiguration { Host = BaseUri.ToString() });
+
+    /// <summary>Writes a kubeconfig for kubectl or --kubeconfig-file pointing at this server; returns its path.</summary>
+    public string WriteKubeconfig(string path) => Kubeconfig.Write(path, BaseUri);
+
+    /// <summary>Seeds or replaces objects given as typed KubernetesClient models (V1Node, V1Pod, V1ConfigMap, ...).</summary>
+    public void Put(params IKubernetesObject[] objects)
+    {
+        foreach (var obj in objects)
+        {
+            var json = JsonNode.Parse(KubernetesJson.Serialize(obj))!.AsObject();
+            Store.Upsert(ResourceType.ByKind(obj.Kind) ?? throw new ArgumentException($"kind {obj.Kind} is not served"), json);
+        }
+    }
+
+    /// <summary>Seeds objects from a multi-document YAML text (Nodes, Pods, ConfigMaps, Namespaces).</summary>
+    public void PutYaml(string yaml) => Put(StateFile.Parse(yaml).ToArray());
+
+    public T Get<T>(string kind, string name, string? ns = null)
+    {
+        var type = ResourceType.ByKind(kind) ?? throw new ArgumentException($"kind {kind} is not served");
+        return KubernetesJson.Deserialize<T>(Store.Get(type, ns, name).ToJsonString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Store.DisconnectWatches();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

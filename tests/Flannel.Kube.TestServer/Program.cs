@@ -1,0 +1,39 @@
+using System.Globalization;
+using Flannel.Kube.TestServer;
+using Microsoft.Extensions.Logging;
+
+// Standalone mode for demos and manual checks: kube-test-server --port N [--state file.yaml] [--kubeconfig out.yaml]
+int port = 0;
+string? statePath = null, kubeconfigPath = null;
+var bookmarkInterval = TimeSpan.FromSeconds(5);
+for (var i = 0; i < args.Length; i++)
+{
+    string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "--port": port = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--state": statePath = Value(); break;
+        case "--kubeconfig": kubeconfigPath = Value(); break;
+        case "--bookmark-interval-ms": bookmarkInterval = TimeSpan.FromMilliseconds(int.Parse(Value(), CultureInfo.InvariantCulture)); break;
+        case "-h" or "--help":
+            Console.WriteLine("usage: kube-test-server [--port N] [--state file.yaml] [--kubeconfig out.yaml] [--bookmark-interval-ms N]");
+            return 0;
+        default:
+            Console.Error.WriteLine($"kube-test-server: unknown argument {args[i]}");
+            return 2;
+    }
+}
+
+var store = new ResourceStore { BookmarkInterval = bookmarkInterval };
+await using var server = await KubeTestServer.StartAsync(port, store);
+if (statePath is not null) server.PutYaml(await File.ReadAllTextAsync(statePath));
+if (kubeconfigPath is not null) server.WriteKubeconfig(kubeconfigPath);
+// The first stdout line tells scripts where the server listens.
+Console.WriteLine($"listening {server.BaseUri.GetLeftPart(UriPartial.Authority)}");
+Console.Out.Flush();
+
+var stop = new TaskCompletionSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+await stop.Task;
+return 0;
