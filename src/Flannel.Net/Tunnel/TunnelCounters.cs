@@ -1,0 +1,46 @@
+using System.Net;
+
+namespace Flannel.Net.Tunnel;
+
+/// <summary>Why the tunnel dropped a packet or datagram.</summary>
+public enum DropReason
+{
+    /// <summary>Inner destination owned by no peer (an ICMP net-unreachable went back when allowed).</summary>
+    NoRoute,
+    /// <summary>Datagram from an address that is not a known peer.</summary>
+    Stranger,
+    /// <summary>Shorter than its IPv4 header or total length.</summary>
+    Truncated,
+    /// <summary>Not IPv4 (e.g. IPv6 on the TUN).</summary>
+    NotIpv4,
+    /// <summary>Bad IPv4 header (length fields, checksum) or an unusable offload header.</summary>
+    Malformed,
+    /// <summary>Inner source outside the sending peer's subnet (only with DropForeignSources).</summary>
+    ForeignSource,
+    /// <summary>TTL would reach zero.</summary>
+    TtlExpired,
+    /// <summary>The kernel refused the UDP send (e.g. unreachable peer, buffer full).</summary>
+    SendFailed,
+    /// <summary>The kernel refused the TUN write (e.g. device down).</summary>
+    TunWriteFailed,
+}
+
+/// <summary>Packets and bytes of inner IPv4 packets.</summary>
+public readonly record struct TrafficCounters(long Packets, long Bytes);
+
+/// <summary>Traffic exchanged with one peer (by public IP) since the tunnel started.</summary>
+public sealed record PeerCounters(IPAddress PublicIp, TrafficCounters Sent, TrafficCounters Received);
+
+/// <summary>A consistent-enough snapshot of the tunnel's counters (each value is read atomically; the set is not).</summary>
+public sealed record TunnelCounters(
+    TrafficCounters TunToUdp,
+    TrafficCounters UdpToTun,
+    IReadOnlyDictionary<DropReason, long> Drops,
+    IReadOnlyList<PeerCounters> Peers,
+    bool OffloadActive,
+    int Queues)
+{
+    public long TotalDrops => Drops.Values.Sum();
+
+    public long Dropped(DropReason reason) => Drops.TryGetValue(reason, out var v) ? v : 0;
+}

@@ -1,0 +1,187 @@
+using System.Runtime.InteropServices;
+using Flannel.Net.Backends;
+using Flannel.Net.Native;
+using Flannel.Net.Tun;
+
+namespace Flannel.Net.Tunnel;
+
+/// <summary>
+/// flannel's udp backend data path: inner IPv4 packets from the TUN go in UDP (payload = the raw packet, nothing
+/// else) to the peer owning the destination subnet; datagrams from known peers go to the TUN. Per queue there is a
+/// TUN descriptor, a UDP socket (SO_REUSEPORT group) and two threads. The device's addresses, MTU and routes are set
+/// by the caller; the tunnel only creates the device, sets its transmit queue length and moves packets.
+/// </summary>
+public sealed class UdpTunnel : IDisposable
+{
+    private readonly TunDevice _tun;
+    private readonly int[] _sockets;
+    private readonly int _stopFd;
+    private readonly TunnelState _state;
+    private readonly List<Worker> _workers = new();
+    private readonly List<TunToUdpWorker> _outbound = new();
+    private readonly List<UdpToTunWorker> _inbound = new();
+    private readonly Dictionary<uint, PeerStats> _peerStats = new();
+    private readonly object _updateLock = new();
+    private readonly int _port;
+    private bool _disposed;
+
+    /// <summary>The TUN device's name.</summary>
+    public string TunName => _tun.Name;
+
+    /// <summary>True when the TUN offloads (TSO + coalescing) are in use.</summary>
+    public bool TunOffload => _tun.Offload;
+
+    /// <summary>True when UDP GSO (UDP_SEGMENT) is used for sending.</summary>
+    public bool UdpGso { get; }
+
+    /// <summary>True when UDP GRO is used for receiving.</summary>
+    public bool UdpGro { get; }
+
+    public int Queues => _sockets.Length;
+
+    public UdpTunnelOptions Options { get; }
+
+    private UdpTunnel(UdpTunnelOptions options, TunDevice tun, int[] sockets, int stopFd, TunnelState state, bool gso, bool gro)
+    {
+        Options = options;
+        _tun = tun;
+        _sockets = sockets;
+        _stopFd = stopFd;
+        _state = state;
+        _port = options.Port;
+        UdpGso = gso;
+        UdpGro = gro;
+    }
+
+    /// <summary>
+    /// Creates or attaches to the TUN device, binds the UDP sockets and starts the worker threads. Throws
+    /// <see cref="ArgumentException"/> for bad options and <see cref="IOException"/> when the kernel refuses.
+    /// </summary>
+    public static UdpTunnel Start(UdpTunnelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        int queues = options.EffectiveQueues;
+        TunDevice? tun = null;
+        int[]? sockets = null;
+        int stopFd = -1;
+        try
+        {
+            tun = TunDevice.Open(options.TunName, queues, options.Offload);
+            if (options.TxQueueLength > 0) TunDevice.SetTxQueueLength(options.TunName, options.TxQueueLength);
+            sockets = UdpSockets.Open(PeerTable.ToHost(options.LocalAddress), options.Port, queues, options.SocketBufferBytes,
+                options.Offload, out bool gso, out bool gro);
+            stopFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+            if (stopFd < 0) throw LibC.Error("eventfd", Marshal.GetLastPInvokeError());
+            var state = new TunnelState
+            {
+                Mtu = options.Mtu,
+                DropForeignSources = options.DropForeignSources,
+                TunAddress = options.TunAddress is null ? 0 : PeerTable.ToHost(options.TunAddress),
+            };
+            var tunnel = new UdpTunnel(options, tun, sockets, stopFd, state, gso, gro);
+            tunnel.StartWorkers();
+            return tunnel;
+        }
+        catch
+        {
+            tun?.Dispose();
+            if (sockets != null) foreach (var s in sockets) LibC.close(s);
+            if (stopFd >= 0) LibC.close(stopFd);
+            throw;
+        }
+    }
+
+    private void StartWorkers()
+    {
+        for (int q = 0; q < _sockets.Length; q++)
+        {
+            var tunFd = _tun.QueueFds[q];
+            var outbound = new TunToUdpWorker(tunFd, _sockets[q], _stopFd, _tun.Offload, UdpGso, _state);
+            var inbound = new UdpToTunWorker(_sockets[q], tunFd, _stopFd, _tun.Offload, UdpGro, _state);
+            _outbound.Add(outbound);
+            _inbound.Add(inbound);
+            _workers.Add(outbound);
+            _workers.Add(inbound);
+            outbound.Start($"{_tun.Name} tun->udp q{q}");
+            inbound.Start($"{_tun.Name} udp->tun q{q}");
+        }
+    }
+
+    /// <summary>
+    /// Replaces the peer table atomically (packets in flight see the old or the new one). Only IPv4 peers whose
+    /// backend type is "udp" are used; counters of peers that stay are kept.
+    /// </summary>
+    public void UpdatePeers(IEnumerable<PeerLease> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        lock (_updateLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var table = PeerTable.FromLeases(peers, _port, ip =>
+            {
+                if (!_peerStats.TryGetValue(ip, out var s)) _peerStats[ip] = s = new PeerStats();
+                return s;
+            });
+            var live = table.Routes.Select(r => r.PublicIp).ToHashSet();
+            foreach (var gone in _peerStats.Keys.Where(k => !live.Contains(k)).ToList()) _peerStats.Remove(gone);
+            _state.Table = table;
+        }
+    }
+
+    /// <summary>The counters now: per direction, per drop reason and per current peer.</summary>
+    public TunnelCounters Snapshot()
+    {
+        var drops = new Dictionary<DropReason, long>();
+        foreach (var reason in Enum.GetValues<DropReason>())
+        {
+            long sum = 0;
+            foreach (var w in _workers) sum += Volatile.Read(ref w.Counters.Drops[(int)reason]);
+            drops[reason] = sum;
+        }
+        var peers = new List<PeerCounters>();
+        lock (_updateLock)
+        {
+            foreach (var (ip, s) in _peerStats.OrderBy(kv => kv.Key))
+            {
+                peers.Add(new PeerCounters(PeerTable.ToAddress(ip),
+                    new TrafficCounters(Volatile.Read(ref s.TxPackets), Volatile.Read(ref s.TxBytes)),
+                    new TrafficCounters(Volatile.Read(ref s.RxPackets), Volatile.Read(ref s.RxBytes))));
+            }
+        }
+        return new TunnelCounters(Sum(_outbound), Sum(_inbound), drops, peers, TunOffload, Queues);
+    }
+
+    private static TrafficCounters Sum<T>(List<T> workers) where T : Worker
+    {
+        long p = 0, b = 0;
+        foreach (var w in workers)
+        {
+            p += Volatile.Read(ref w.Counters.Packets);
+            b += Volatile.Read(ref w.Counters.Bytes);
+        }
+        return new TrafficCounters(p, b);
+    }
+
+    /// <summary>The first worker failure, if a worker thread ended on an unexpected error.</summary>
+    public Exception? Failure => _workers.Select(w => w.Failure).FirstOrDefault(f => f != null);
+
+    /// <summary>Stops the threads (eventfd), then closes the sockets and the TUN device; a new tunnel can start at once.</summary>
+    public unsafe void Dispose()
+    {
+        lock (_updateLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        ulong one = 1;
+        LibC.write(_stopFd, &one, sizeof(ulong));
+        bool allStopped = true;
+        foreach (var w in _workers) allStopped &= w.Join(TimeSpan.FromSeconds(5));
+        foreach (var s in _sockets) LibC.close(s);
+        _tun.Dispose();
+        LibC.close(_stopFd);
+        // A thread that did not stop might still touch its buffers: leak them rather than risk a use-after-free.
+        if (allStopped) foreach (var w in _workers) w.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Flannel.Net.Tunnel;
+
+/// <summary>
+/// How to run a <see cref="UdpTunnel"/>.
+/// </summary>
+/// <param name="TunName">TUN device to create or attach to (flannel's is "flannel0").</param>
+/// <param name="LocalAddress">Public (underlay) IPv4 address the UDP socket binds to; <see cref="IPAddress.Any"/> binds all.</param>
+/// <param name="Port">UDP port, flannel's default 8285.</param>
+/// <param name="Mtu">Tunnel MTU (flannel: underlay MTU - 28). Every datagram carries one inner packet of at most this size.</param>
+/// <param name="Queues">TUN queues and UDP sockets, each served by its own threads; 0 picks min(cores, 4).</param>
+/// <param name="Offload">Use TSO/GSO/GRO offloads when the kernel supports them (falls back to the plain path otherwise).</param>
+/// <param name="DropForeignSources">Drop inner packets whose source is outside the sending peer's subnet.</param>
+/// <param name="TunAddress">Source address of ICMP net-unreachable replies (the TUN's address); null sends none.</param>
+public sealed record UdpTunnelOptions(
+    string TunName,
+    IPAddress LocalAddress,
+    int Port = UdpTunnelOptions.DefaultPort,
+    int Mtu = UdpTunnelOptions.DefaultMtu,
+    int Queues = 0,
+    bool Offload = true,
+    bool DropForeignSources = false,
+    IPAddress? TunAddress = null)
+{
+    public const string DefaultTunName = "flannel0";
+    public const int DefaultPort = 8285;
+    public const int DefaultMtu = 1472;
+
+    /// <summary>SO_RCVBUF/SO_SNDBUF of each socket (forced when running as root): GRO bursts overflow a few MB.</summary>
+    public int SocketBufferBytes { get; init; } = 32 << 20;
+
+    /// <summary>TUN transmit queue length: the TUN drops silently from a full ring, so the default 500 costs retransmits.</summary>
+    public int TxQueueLength { get; init; } = 5000;
+
+    public static UdpTunnelOptions Default(IPAddress localAddress) => new(DefaultTunName, localAddress);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(TunName) || TunName.Length > 15)
+            throw new ArgumentException($"TunName '{TunName}' must be 1-15 characters", nameof(TunName));
+        if (LocalAddress is null || LocalAddress.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException($"LocalAddress '{LocalAddress}' must be an IPv4 address", nameof(LocalAddress));
+        if (Port is < 1 or > 65535) throw new ArgumentException($"Port {Port} must be 1-65535", nameof(Port));
+        if (Mtu is < 68 or > 65507) throw new ArgumentException($"Mtu {Mtu} must be 68-65507", nameof(Mtu));
+        if (Queues is < 0 or > 64) throw new ArgumentException($"Queues {Queues} must be 0-64", nameof(Queues));
+        if (TunAddress is not null && TunAddress.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException($"TunAddress '{TunAddress}' must be an IPv4 address", nameof(TunAddress));
+        if (SocketBufferBytes < 0) throw new ArgumentException($"SocketBufferBytes {SocketBufferBytes} must be >= 0", nameof(SocketBufferBytes));
+        if (TxQueueLength < 0) throw new ArgumentException($"TxQueueLength {TxQueueLength} must be >= 0", nameof(TxQueueLength));
+    }
+
+    internal int EffectiveQueues => Queues > 0 ? Queues : Math.Clamp(Environment.ProcessorCount, 1, 4);
+}
