@@ -1,10 +1,61 @@
+using System.Reflection;
+using Flannel.Host.Agent;
+using Flannel.Host.Cni;
+using Flannel.Host.Ctl;
+using Flannel.Host.Demo;
+using Flannel.Host.Options;
+
 namespace Flannel.Host;
 
 public static class Program
 {
+    /// <summary>
+    /// One binary, four roles. The CNI role is decided first and touches nothing but the CNI code: the runtime calls it for
+    /// every pod, so it must not pay for Akka, ASP.NET or option parsing.
+    /// </summary>
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("flanneld: not wired yet");
-        return 1;
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CniEnvironment.CommandVariable)))
+            return CniPlugin.Run(Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error, CniEnvironment.FromProcess());
+
+        if (args.Length > 0 && args[0] == "ctl") return CtlCommand.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "demo") return DemoCommand.Run(args[1..]);
+        return RunAgent(args);
+    }
+
+    public static string Version { get; } =
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(Program).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    private static int RunAgent(string[] args)
+    {
+        FlanneldOptions options;
+        try
+        {
+            options = FlanneldOptions.Parse(args, Environment.GetEnvironmentVariables());
+        }
+        catch (FlanneldOptionsException e)
+        {
+            Console.Error.WriteLine($"flanneld: {e.Message}");
+            return 1;
+        }
+        if (options.ShowHelp)
+        {
+            Console.Out.Write(FlanneldOptions.HelpText());
+            return 0;
+        }
+        if (options.ShowVersion)
+        {
+            Console.Out.WriteLine(Version);
+            return 0;
+        }
+
+        using var cts = new CancellationTokenSource();
+        // SIGTERM (kubelet, systemd) and Ctrl-C stop the agent gracefully; the runner owns the shutdown order.
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGINT, ctx => { ctx.Cancel = true; cts.Cancel(); });
+        return AgentRunner.RunAsync(options, cts.Token).GetAwaiter().GetResult();
     }
 }

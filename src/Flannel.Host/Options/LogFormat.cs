@@ -1,0 +1,7 @@
+namespace Flannel.Host.Options;
+
+public enum LogFormat
+{
+    Text,
+    Json,
+}
