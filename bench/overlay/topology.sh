@@ -1,0 +1,95 @@
+# Sourced by bench/overlay.sh. Two hosts (network namespaces) on an underlay veth, each with a pod namespace behind a
+# bridge; the overlays (kernel vxlan, our udp tunnel) are added and removed on top. All addresses live only inside the
+# namespaces created here. Needs: TAG (unique short prefix), TUNNEL_HOST (command running Flannel.TunnelHost).
+
+H1=${TAG}h1 H2=${TAG}h2 P1=${TAG}p1 P2=${TAG}p2
+U1=192.168.77.1 U2=192.168.77.2
+POD1=10.77.1.2 POD2=10.77.2.2
+NETWORK=10.77.0.0/16
+TUNNEL_PIDS=()
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+topo_up() {
+  for ns in $H1 $H2 $P1 $P2; do ip netns add "$ns"; nsx "$ns" ip link set lo up; done
+  ip link add ${TAG}u1 netns $H1 type veth peer name ${TAG}u2 netns $H2
+  nsx $H1 ip addr add $U1/24 dev ${TAG}u1; nsx $H1 ip link set ${TAG}u1 up
+  nsx $H2 ip addr add $U2/24 dev ${TAG}u2; nsx $H2 ip link set ${TAG}u2 up
+  local i
+  for i in 1 2; do
+    local h=${TAG}h$i p=${TAG}p$i
+    nsx $h sysctl -qw net.ipv4.ip_forward=1
+    nsx $h ip link add cni0 type bridge
+    nsx $h ip addr add 10.77.$i.1/24 dev cni0
+    nsx $h ip link set cni0 up
+    ip link add ${TAG}v$i netns $h type veth peer name eth0 netns $p
+    nsx $h ip link set ${TAG}v$i master cni0 up
+    nsx $p ip addr add 10.77.$i.2/24 dev eth0
+    nsx $p ip link set eth0 up
+    nsx $p ip route add default via 10.77.$i.1
+  done
+}
+
+topo_down() {
+  udp_down 2>/dev/null || true
+  for ns in $P1 $P2 $H1 $H2; do ip netns delete "$ns" 2>/dev/null || true; done
+}
+
+set_pod_mtu() {
+  local i
+  for i in 1 2; do
+    nsx ${TAG}p$i ip link set eth0 mtu "$1"
+    nsx ${TAG}h$i ip link set ${TAG}v$i mtu "$1"
+  done
+}
+
+# flannel's vxlan backend, configured by hand: VNI 1, kernel port, no learning, permanent neighbour + FDB per peer.
+vxlan_up() {
+  local i
+  for i in 1 2; do
+    local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip
+    if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
+    nsx $h ip link add flannel.1 type vxlan id 1 local $local_ip dstport 8472 nolearning
+    nsx $h ip link set flannel.1 address 02:77:00:00:00:0$i mtu 1450 up
+    nsx $h ip addr add 10.77.$i.0/32 dev flannel.1
+    nsx $h ip neigh add 10.77.$o.0 lladdr 02:77:00:00:00:0$o dev flannel.1 nud permanent
+    nsx $h bridge fdb append 02:77:00:00:00:0$o dev flannel.1 dst $remote_ip
+    nsx $h ip route add 10.77.$o.0/24 via 10.77.$o.0 dev flannel.1 onlink
+  done
+  set_pod_mtu 1450
+}
+
+vxlan_down() {
+  nsx $H1 ip link del flannel.1; nsx $H2 ip link del flannel.1
+}
+
+# Our tunnel: one Flannel.TunnelHost per host; flannel0 gets the lease IP /32 and the network route, like flannel.
+udp_up() {
+  local i extra=${UDP_EXTRA_ARGS:-}
+  for i in 1 2; do
+    local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip
+    if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
+    local out=$WORK/tunnel$i.out
+    nsx $h $TUNNEL_HOST --local $local_ip --tun-address 10.77.$i.0 --peer 10.77.$o.0/24=$remote_ip \
+      --stats-file $WORK/tunnel$i.json $extra >"$out" 2>&1 &
+    TUNNEL_PIDS+=($!)
+    local deadline=$((SECONDS + 30))
+    until grep -q '"event":"ready"' "$out" 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ] || ! kill -0 "${TUNNEL_PIDS[-1]}" 2>/dev/null; then
+        echo "tunnel host $i did not start:" >&2; cat "$out" >&2; return 1
+      fi
+      sleep 0.1
+    done
+    nsx $h ip addr add 10.77.$i.0/32 dev flannel0
+    nsx $h ip link set flannel0 mtu 1472 up
+    nsx $h ip route add $NETWORK dev flannel0
+  done
+  set_pod_mtu 1472
+}
+
+udp_down() {
+  local pid
+  for pid in "${TUNNEL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${TUNNEL_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  TUNNEL_PIDS=()
+}

@@ -1,0 +1,50 @@
+using System.Net;
+using Flannel.Net.Backends;
+using Flannel.Net.Tunnel;
+
+namespace Flannel.TunnelHost;
+
+/// <summary>Command line of the test/benchmark tunnel host.</summary>
+internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<PeerLease> Peers, string? StatsFile, int StatsIntervalMs)
+{
+    public const string Usage =
+        "usage: Flannel.TunnelHost --local IP [--tun NAME] [--port N] [--mtu N] [--queues N] [--no-offload] [--drop-foreign]\n" +
+        "       [--tun-address IP] [--peer SUBNET=PUBLICIP]... [--stats-file PATH] [--stats-interval-ms N]";
+
+    public static HostArguments Parse(string[] args)
+    {
+        string tun = UdpTunnelOptions.DefaultTunName;
+        IPAddress? local = null, tunAddress = null;
+        int port = UdpTunnelOptions.DefaultPort, mtu = UdpTunnelOptions.DefaultMtu, queues = 0, interval = 500;
+        bool offload = true, dropForeign = false;
+        string? statsFile = null;
+        var peers = new List<PeerLease>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--tun": tun = Value(); break;
+                case "--local": local = IPAddress.Parse(Value()); break;
+                case "--port": port = int.Parse(Value()); break;
+                case "--mtu": mtu = int.Parse(Value()); break;
+                case "--queues": queues = int.Parse(Value()); break;
+                case "--no-offload": offload = false; break;
+                case "--drop-foreign": dropForeign = true; break;
+                case "--tun-address": tunAddress = IPAddress.Parse(Value()); break;
+                case "--stats-file": statsFile = Value(); break;
+                case "--stats-interval-ms": interval = int.Parse(Value()); break;
+                case "--peer":
+                    var v = Value();
+                    var parts = v.Split('=', 2);
+                    if (parts.Length != 2) throw new ArgumentException($"--peer '{v}' must be SUBNET=PUBLICIP");
+                    peers.Add(new PeerLease(IPNetwork.Parse(parts[0]), IPAddress.Parse(parts[1]), "udp", null));
+                    break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}'");
+            }
+        }
+        if (local is null) throw new ArgumentException("--local is required");
+        var options = new UdpTunnelOptions(tun, local, port, mtu, queues, offload, dropForeign, tunAddress);
+        return new HostArguments(options, peers, statsFile, interval);
+    }
+}
