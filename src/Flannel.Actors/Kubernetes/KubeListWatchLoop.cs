@@ -1,0 +1,178 @@
+using Akka.Event;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Flannel.Actors.Kubernetes;
+
+public enum KubeChangeType { Added, Modified, Deleted }
+
+/// <summary>One change seen by a <see cref="KubeListWatchLoop{T}"/>: from the watch stream or from diffing a re-list.</summary>
+public sealed record KubeObjectChange<T>(KubeChangeType Type, T Object) where T : IKubernetesObject<V1ObjectMeta>;
+
+/// <summary>Sent after every complete (re)list, with the full current set: consumers reconcile against it.</summary>
+public sealed record KubeListSynced<T>(IReadOnlyList<T> Objects) where T : IKubernetesObject<V1ObjectMeta>;
+
+/// <summary>
+/// The informer the client library lacks: list, then watch from the list's resourceVersion with bookmarks; resume a
+/// broken watch from the last version seen (event or bookmark); on 410 Expired (KubernetesClient 21 reports it only
+/// through the watch's onError callback and then just ends the enumeration) re-list and diff against what was known,
+/// so a consumer sees every add, change and delete exactly as if the watch had never broken. Failures back off
+/// exponentially. Changes go to a callback (the owning actor's mailbox): there is no bounded queue to overflow.
+/// </summary>
+public sealed class KubeListWatchLoop<T> where T : IKubernetesObject<V1ObjectMeta>
+{
+    public delegate Task<(IList<T> Items, string ResourceVersion, string? Continue)> ListPage(string? continueToken, int limit, CancellationToken ct);
+
+    public delegate IAsyncEnumerable<(WatchEventType Type, T Object)> WatchFrom(string resourceVersion, Action<Exception> onError, CancellationToken ct);
+
+    private readonly string _what;
+    private readonly ListPage _list;
+    private readonly WatchFrom _watch;
+    private readonly Action<object> _emit;
+    private readonly KubeWatchOptions _options;
+    private readonly ILoggingAdapter _log;
+    private readonly Dictionary<string, T> _known = new();
+
+    /// <param name="what">Names the watched objects in log lines, e.g. "nodes".</param>
+    /// <param name="emit">Receives <see cref="KubeObjectChange{T}"/> and <see cref="KubeListSynced{T}"/>, in order.</param>
+    public KubeListWatchLoop(string what, ListPage list, WatchFrom watch, Action<object> emit, KubeWatchOptions options, ILoggingAdapter log)
+    {
+        _what = what;
+        _list = list;
+        _watch = watch;
+        _emit = emit;
+        _options = options;
+        _log = log;
+    }
+
+    /// <summary>Number of completed (re)lists; tests use it to see that a 410 forced a re-list.</summary>
+    public int ListCount { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        string? resourceVersion = null;
+        var backoff = _options.InitialBackoff;
+        while (!ct.IsCancellationRequested)
+        {
+            var delivered = false;
+            try
+            {
+                if (resourceVersion is null)
+                {
+                    resourceVersion = await RelistAsync(ct);
+                    backoff = _options.InitialBackoff;
+                }
+                Exception? watchError = null;
+                await foreach (var (type, obj) in _watch(resourceVersion, e => watchError = e, ct))
+                {
+                    delivered = true;
+                    resourceVersion = Apply(type, obj) ?? resourceVersion;
+                }
+                if (IsExpired(watchError))
+                {
+                    _log.Info("Watch of {What} expired at resourceVersion {ResourceVersion}; re-listing", _what, resourceVersion);
+                    resourceVersion = null;
+                    continue;
+                }
+                if (watchError is not null) throw watchError;
+                // A clean end (server timeout, restart, load balancer) resumes at once from the last version seen.
+                if (delivered) backoff = _options.InitialBackoff;
+                else await DelayAsync(TimeSpan.FromMilliseconds(Math.Min(200, backoff.TotalMilliseconds)), ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (IsExpired(e))
+            {
+                _log.Info("Watch of {What} refused resourceVersion {ResourceVersion} as expired; re-listing", _what, resourceVersion);
+                resourceVersion = null;
+            }
+            catch (Exception e)
+            {
+                if (delivered) backoff = _options.InitialBackoff;
+                _log.Warning("List/watch of {What} failed ({Error}); retrying in {Backoff}", _what, e.Message, backoff);
+                await DelayAsync(backoff, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private async Task<string> RelistAsync(CancellationToken ct)
+    {
+        var items = new List<T>();
+        string? firstVersion = null, token = null;
+        do
+        {
+            var (page, version, next) = await _list(token, _options.ListPageSize, ct);
+            // The first page's version is the safe resume point: every later change is replayed by the watch.
+            firstVersion ??= version;
+            items.AddRange(page);
+            token = string.IsNullOrEmpty(next) ? null : next;
+        } while (token is not null);
+
+        var listed = new Dictionary<string, T>();
+        foreach (var item in items) listed[Key(item)] = item;
+        foreach (var (key, old) in _known.ToList())
+        {
+            if (listed.ContainsKey(key)) continue;
+            _known.Remove(key);
+            _emit(new KubeObjectChange<T>(KubeChangeType.Deleted, old));
+        }
+        foreach (var (key, item) in listed)
+        {
+            if (!_known.TryGetValue(key, out var old))
+                _emit(new KubeObjectChange<T>(KubeChangeType.Added, item));
+            else if (old.Metadata?.ResourceVersion != item.Metadata?.ResourceVersion)
+                _emit(new KubeObjectChange<T>(KubeChangeType.Modified, item));
+            _known[key] = item;
+        }
+        ListCount++;
+        _emit(new KubeListSynced<T>(items));
+        _log.Debug("Listed {Count} {What} at resourceVersion {ResourceVersion}", items.Count, _what, firstVersion);
+        return firstVersion ?? "";
+    }
+
+    // Returns the resourceVersion to resume from after this event.
+    private string? Apply(WatchEventType type, T obj)
+    {
+        var version = obj.Metadata?.ResourceVersion;
+        switch (type)
+        {
+            case WatchEventType.Added or WatchEventType.Modified:
+                var key = Key(obj);
+                var existed = _known.ContainsKey(key);
+                _known[key] = obj;
+                _emit(new KubeObjectChange<T>(existed ? KubeChangeType.Modified : KubeChangeType.Added, obj));
+                break;
+            case WatchEventType.Deleted:
+                // The watch carries the last state of a deleted object; an unknown one is still reported (it may
+                // have been created and deleted between a list and this event).
+                _known.Remove(Key(obj));
+                _emit(new KubeObjectChange<T>(KubeChangeType.Deleted, obj));
+                break;
+            case WatchEventType.Bookmark:
+                break;
+            default:
+                _log.Warning("Ignoring watch event {Type} for {What}", type, _what);
+                return null;
+        }
+        return string.IsNullOrEmpty(version) ? null : version;
+    }
+
+    private static string Key(T obj) => $"{obj.Metadata?.NamespaceProperty}/{obj.Metadata?.Name}";
+
+    private static bool IsExpired(Exception? e) => e switch
+    {
+        KubernetesException k => k.Status?.Code == 410,
+        HttpOperationException h => (int?)h.Response?.StatusCode == 410,
+        _ => false,
+    };
+
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken ct)
+    {
+        try { await Task.Delay(delay, ct); }
+        catch (OperationCanceledException) { }
+    }
+}

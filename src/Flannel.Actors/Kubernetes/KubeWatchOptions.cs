@@ -1,0 +1,15 @@
+namespace Flannel.Actors.Kubernetes;
+
+/// <summary>Timing of a list-then-watch loop.</summary>
+/// <param name="InitialBackoff">Delay after the first failed list or watch; doubled on every further failure.</param>
+/// <param name="MaxBackoff">Upper bound of the reconnect delay.</param>
+/// <param name="WatchTimeoutSeconds">Asked of the server so it ends each watch cleanly; the loop then resumes from the last version.</param>
+/// <param name="ListPageSize">Page size of the (re)list, so very large clusters are read in chunks.</param>
+public sealed record KubeWatchOptions(
+    TimeSpan InitialBackoff,
+    TimeSpan MaxBackoff,
+    int WatchTimeoutSeconds = 300,
+    int ListPageSize = 500)
+{
+    public static KubeWatchOptions Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+}

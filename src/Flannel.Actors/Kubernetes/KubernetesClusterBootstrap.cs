@@ -1,0 +1,142 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Discovery;
+using Akka.Event;
+
+namespace Flannel.Actors.Kubernetes;
+
+/// <param name="ServiceName">Looked up through the discovery (the label selector's {0}).</param>
+/// <param name="Interval">Time between lookup rounds.</param>
+/// <param name="ProbeTimeout">How long a contact point may take to answer a probe (and the discovery to answer).</param>
+/// <param name="StableRounds">Consecutive identical lookups required before the lowest contact forms a cluster.</param>
+public sealed record ClusterBootstrapSettings(string ServiceName, TimeSpan Interval, TimeSpan ProbeTimeout, int StableRounds = 2)
+{
+    public static ClusterBootstrapSettings Default { get; } = new("flannel", TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3));
+}
+
+/// <summary>
+/// Seed discovery for the DaemonSet: every round it looks up the flannel pods, probes the other contact points'
+/// <see cref="BootstrapProbeResponder"/>, applies <see cref="BootstrapDecider"/> and, once it says Form or Join, calls
+/// Cluster.JoinSeedNodes exactly once. It stops itself when this node is Up.
+/// </summary>
+public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
+{
+    private sealed record Tick;
+    private sealed record RoundDone(IReadOnlySet<Address> Contacts, IReadOnlyDictionary<Address, ContactProbe> Probes);
+    private sealed record RoundFailed(Exception Error);
+
+    private readonly ServiceDiscovery _discovery;
+    private readonly ClusterBootstrapSettings _settings;
+    private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ActorSystem _system = Context.System;
+    private readonly List<IReadOnlySet<Address>> _lookups = new();
+    private bool _inFlight;
+    private bool _joinIssued;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ServiceDiscovery discovery, ClusterBootstrapSettings settings) =>
+        Akka.Actor.Props.Create(() => new KubernetesClusterBootstrap(discovery, settings));
+
+    public KubernetesClusterBootstrap(ServiceDiscovery discovery, ClusterBootstrapSettings settings)
+    {
+        _discovery = discovery;
+        _settings = settings;
+        Receive<Tick>(_ => StartRound());
+        Receive<RoundDone>(OnRound);
+        Receive<RoundFailed>(f =>
+        {
+            _inFlight = false;
+            _log.Warning("Seed discovery round failed: {Error}", f.Error.Message);
+        });
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            if (up.Member.Address != _cluster.SelfAddress) return;
+            _log.Info("Cluster bootstrap done: {Address} is Up", _cluster.SelfAddress);
+            Context.Stop(Self);
+        });
+        Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
+        Timers.StartPeriodicTimer("round", new Tick(), TimeSpan.Zero, _settings.Interval);
+    }
+
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private void StartRound()
+    {
+        if (_inFlight || _joinIssued) return;
+        _inFlight = true;
+        var self = _cluster.SelfAddress;
+        RunRoundAsync(self).PipeTo(Self, failure: e => new RoundFailed(e));
+    }
+
+    private async Task<RoundDone> RunRoundAsync(Address self)
+    {
+        var resolved = await _discovery.Lookup(new Lookup(_settings.ServiceName), _settings.ProbeTimeout);
+        var contacts = resolved.Addresses
+            .Select(t => new Address(self.Protocol, self.System, t.Host, t.Port ?? self.Port))
+            .ToHashSet();
+        var probes = await Task.WhenAll(contacts.Where(c => c != self).Select(async c => (c, await ProbeAsync(c))));
+        return new RoundDone(contacts, probes.ToDictionary(p => p.c, p => p.Item2));
+    }
+
+    private async Task<ContactProbe> ProbeAsync(Address contact)
+    {
+        try
+        {
+            var path = new RootActorPath(contact) / "user" / BootstrapProbeResponder.Name;
+            var reply = await _system.ActorSelection(path).Ask<BootstrapProbeReply>(new BootstrapProbe(), _settings.ProbeTimeout);
+            return reply.IsMember
+                ? new ContactProbe.Member(reply.Members.Select(Address.Parse).ToList())
+                : new ContactProbe.NotMember();
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            return new ContactProbe.NoAnswer();
+        }
+    }
+
+    private void OnRound(RoundDone round)
+    {
+        _inFlight = false;
+        _lookups.Add(round.Contacts);
+        if (_lookups.Count > _settings.StableRounds) _lookups.RemoveAt(0);
+        var decision = BootstrapDecider.Decide(_cluster.SelfAddress, _lookups, round.Probes, _settings.StableRounds);
+        switch (decision)
+        {
+            case BootstrapDecision.Wait wait:
+                _log.Info("Cluster bootstrap waiting: {Reason}", wait.Reason);
+                return;
+            case BootstrapDecision.Form:
+                _log.Info("Cluster bootstrap: {Address} is the lowest of {Count} contact points and none is a member; forming the cluster",
+                    _cluster.SelfAddress, round.Contacts.Count);
+                _cluster.JoinSeedNodes([_cluster.SelfAddress]);
+                break;
+            case BootstrapDecision.Join join:
+                _log.Info("Cluster bootstrap: joining the existing cluster through {Seeds}", string.Join(", ", join.Seeds));
+                _cluster.JoinSeedNodes(join.Seeds);
+                break;
+        }
+        _joinIssued = true;
+        Timers.Cancel("round");
+        Context.System.EventStream.Publish(new ClusterBootstrapDecided(decision));
+    }
+}
+
+public static class KubernetesClusterBootstrapExtensions
+{
+    public const string BootstrapActorName = "flannel-cluster-bootstrap";
+
+    /// <summary>Starts the probe responder and the bootstrap on this node; returns the bootstrap actor.</summary>
+    public static IActorRef StartKubernetesClusterBootstrap(this ActorSystem system, ServiceDiscovery discovery, ClusterBootstrapSettings settings)
+    {
+        system.ActorOf(BootstrapProbeResponder.Props(), BootstrapProbeResponder.Name);
+        return system.ActorOf(KubernetesClusterBootstrap.Props(discovery, settings), BootstrapActorName);
+    }
+}
