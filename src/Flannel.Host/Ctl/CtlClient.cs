@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Flannel.Actors.Cmd;
+
+namespace Flannel.Host.Ctl;
+
+/// <summary>Talks to a command host: one connection per request, responses read line by line.</summary>
+public static class CtlClient
+{
+    /// <summary>
+    /// Sends <paramref name="request"/> and yields the response lines until the host closes the connection
+    /// (or <paramref name="ct"/> is cancelled, which is how `cluster tail` ends). Connection problems surface as
+    /// <see cref="CtlUnavailableException"/> with the message the operator sees.
+    /// </summary>
+    public static async IAsyncEnumerable<CtlWire.WireResponse> SendAsync(
+        EndPoint host, CmdRequest request, TimeSpan timeout, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            connect.CancelAfter(timeout);
+            try
+            {
+                await socket.ConnectAsync(host, connect.Token);
+            }
+            catch (SocketException e)
+            {
+                throw new CtlUnavailableException($"no flanneld command host at {Show(host)} ({Reason(e)})");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new CtlUnavailableException($"no flanneld command host at {Show(host)} (no answer within {timeout.TotalSeconds:0} s)");
+            }
+        }
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        var payload = Encoding.UTF8.GetBytes(CtlWire.Request(request) + "\n");
+        await stream.WriteAsync(payload, ct);
+        using var reader = new StreamReader(stream, new UTF8Encoding(false));
+        var streaming = CmdPalettes.IsStreaming(request);
+        while (true)
+        {
+            string? line;
+            using (var read = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                // A streaming command may be silent for a long time; an ordinary one must answer within the timeout.
+                if (!streaming) read.CancelAfter(timeout);
+                try
+                {
+                    line = await reader.ReadLineAsync(read.Token);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    yield break;
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new CtlUnavailableException($"the command host at {Show(host)} did not answer within {timeout.TotalSeconds:0} s");
+                }
+                catch (IOException e)
+                {
+                    throw new CtlUnavailableException($"connection to {Show(host)} broke: {e.Message}");
+                }
+            }
+            if (line is null) yield break;
+            CtlWire.WireResponse response;
+            try
+            {
+                response = CtlWire.ParseResponse(line);
+            }
+            catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+            {
+                throw new CtlUnavailableException($"{Show(host)} does not speak the flanneld command protocol: {e.Message}");
+            }
+            yield return response;
+        }
+    }
+
+    public static string Show(EndPoint host) => host switch
+    {
+        DnsEndPoint d => $"{d.Host}:{d.Port}",
+        _ => host.ToString() ?? "?",
+    };
+
+    private static string Reason(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.TimedOut => "timed out",
+        SocketError.HostNotFound or SocketError.NoData => "host not found",
+        SocketError.NetworkUnreachable or SocketError.HostUnreachable => "unreachable",
+        _ => e.Message,
+    };
+}
+
+/// <summary>No command host answered as it should; the message is shown to the operator as is.</summary>
+public sealed class CtlUnavailableException(string message) : Exception(message);
