@@ -1,0 +1,40 @@
+using Akka.Configuration;
+
+namespace Flannel.Actors.Leases;
+
+/// <summary>
+/// The HOCON the lease layer needs: the serializer binding (mandatory: include <see cref="Default"/> when creating the
+/// ActorSystem, e.g. <c>ConfigurationFactory.ParseString(hocon).WithFallback(LeaseConfig.Default)</c>) and the
+/// allocator's timings. The same text ships as hocon/leases.hocon.
+/// </summary>
+public static class LeaseConfig
+{
+    public const string Hocon = """
+        flannel.leases {
+          # Name of the cluster singleton (its manager lives at /user/<allocator-name>).
+          allocator-name = "flannel-lease-allocator"
+          # Only nodes with this cluster role host the allocator and count for majorities ("" = every node).
+          role = ""
+          # DistributedData key of the lease table.
+          replicator-key = "flannel-leases"
+          # How long a ReadMajority / WriteMajority may take before a claim counts as failed (transient, retried).
+          majority-timeout = 3s
+          # How often the allocator removes expired leases.
+          gc-interval = 60s
+        }
+        akka.actor {
+          serializers {
+            flannel-leases = "Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors"
+          }
+          serialization-bindings {
+            "Flannel.Actors.Leases.Lease, Flannel.Actors" = flannel-leases
+            "Flannel.Actors.Leases.ILeaseWireMessage, Flannel.Actors" = flannel-leases
+          }
+          serialization-identifiers {
+            "Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors" = 4711
+          }
+        }
+        """;
+
+    public static Config Default { get; } = ConfigurationFactory.ParseString(Hocon);
+}

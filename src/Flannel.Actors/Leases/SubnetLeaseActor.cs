@@ -1,0 +1,291 @@
+using System.Collections.Immutable;
+using System.Net;
+using Akka.Actor;
+using Akka.DistributedData;
+using Akka.Event;
+
+namespace Flannel.Actors.Leases;
+
+/// <summary>
+/// One per node: acquires and renews this node's subnet lease through the cluster-singleton allocator, mirrors the
+/// replicated lease table (DistributedData Changed subscription) to subscribers as snapshots and add/remove/change
+/// events, and watches the own lease: when another node holds it (lost race) or it disappeared (released, expired),
+/// it re-acquires, logs why, and tells subscribers with <see cref="OwnLeaseChanged"/>.
+/// Protocol: SubnetLeaseActor.Messages.cs.
+/// </summary>
+public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
+{
+    private sealed record ClaimTimeout(long RequestId);
+    private sealed record ReleaseTimeout(long RequestId);
+    private sealed record Renew
+    {
+        public static readonly Renew Instance = new();
+    }
+    private sealed record Retry
+    {
+        public static readonly Retry Instance = new();
+    }
+
+    /// <summary>One outstanding claim and who waits for its answer.</summary>
+    private sealed record InFlight(long Id, List<IActorRef> AcquireWaiters, List<IActorRef> BackendWaiters, string Reason);
+
+    private readonly LeaseOptions _options;
+    private readonly LeaseAllocatorExtension _ext;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly Dictionary<long, (IActorRef ReplyTo, IPNetwork Subnet)> _releases = [];
+
+    private string _backendType;
+    private string? _backendData;
+    private ImmutableDictionary<IPNetwork, Lease> _table = ImmutableDictionary<IPNetwork, Lease>.Empty;
+    private Lease? _own;
+    private bool _ownSeen;
+    private string? _ownLostReason;
+    private List<IActorRef> _acquireWaiters = [];
+    private List<IActorRef> _backendWaiters = [];
+    private InFlight? _inFlight;
+    private string? _claimAgain;
+    private long _nextId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(LeaseOptions options) => Akka.Actor.Props.Create(() => new SubnetLeaseActor(options));
+
+    public SubnetLeaseActor(LeaseOptions options)
+    {
+        _options = options;
+        _backendType = options.BackendType;
+        _backendData = options.BackendData;
+        _ext = LeaseAllocatorExtension.Get(Context.System);
+
+        Receive<AcquireLease>(_ => OnAcquire());
+        Receive<UpdateBackend>(OnUpdateBackend);
+        Receive<ReleaseLease>(OnRelease);
+        Receive<SubscribeLeases>(m =>
+        {
+            if (_subscribers.Add(m.Subscriber)) Context.Watch(m.Subscriber);
+            m.Subscriber.Tell(new LeaseSnapshot(_table));
+        });
+        Receive<UnsubscribeLeases>(m =>
+        {
+            if (_subscribers.Remove(m.Subscriber)) Context.Unwatch(m.Subscriber);
+        });
+        Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Receive<GetLeases>(_ => Sender.Tell(new LeaseSnapshot(_table)));
+        Receive<GetOwnLease>(_ => Sender.Tell(new OwnLease(_own)));
+
+        Receive<ClaimGranted>(OnGranted);
+        Receive<ClaimRefused>(OnRefused);
+        Receive<ClaimTimeout>(t =>
+        {
+            if (_inFlight?.Id == t.RequestId)
+                OnRefused(new ClaimRefused(t.RequestId, $"no answer from the lease allocator within {_options.RequestTimeout}", false));
+        });
+        Receive<Renew>(_ => RequestClaim("renewal"));
+        Receive<Retry>(_ => RequestClaim(_claimAgain ?? "retry"));
+        Receive<ReleaseDone>(m => FinishRelease(m.RequestId, r => r.Tell(new LeaseReleased(m.Subnet))));
+        Receive<ReleaseRefused>(m => FinishRelease(m.RequestId, r => r.Tell(new LeaseReleaseFailed(m.Reason))));
+        Receive<ReleaseTimeout>(m => FinishRelease(m.RequestId,
+            r => r.Tell(new LeaseReleaseFailed($"no answer from the lease allocator within {_options.RequestTimeout}"))));
+
+        Receive<Changed>(c => OnTable(c.Get(_ext.Key).Entries));
+        Receive<GetSuccess>(g => OnTable(g.Get(_ext.Key).Entries));
+        Receive<NotFound>(_ => { });
+        Receive<GetFailure>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        _ext.Replicator.Tell(Dsl.Subscribe(_ext.Key, Self));
+        _ext.Replicator.Tell(Dsl.Get(_ext.Key, ReadLocal.Instance));
+    }
+
+    protected override void PostStop() => _ext.Replicator.Tell(Dsl.Unsubscribe(_ext.Key, Self));
+
+    private void OnAcquire()
+    {
+        if (_own is not null && _ownLostReason is null && _inFlight is null)
+        {
+            Sender.Tell(new LeaseAcquired(_own));
+            return;
+        }
+        _acquireWaiters.Add(Sender);
+        RequestClaim(_own is null ? "acquire" : _ownLostReason ?? "acquire");
+    }
+
+    private void OnUpdateBackend(UpdateBackend m)
+    {
+        _backendType = m.BackendType;
+        _backendData = m.BackendData;
+        _backendWaiters.Add(Sender);
+        RequestClaim("backend update");
+    }
+
+    private void RequestClaim(string reason)
+    {
+        if (_inFlight is not null)
+        {
+            _claimAgain ??= reason;
+            return;
+        }
+        Timers.Cancel("retry");
+        _claimAgain = null;
+        var id = ++_nextId;
+        _inFlight = new InFlight(id, _acquireWaiters, _backendWaiters, reason);
+        _acquireWaiters = [];
+        _backendWaiters = [];
+        var claim = LeaseClaim.From(_options, _own?.Subnet, _backendType, _backendData);
+        _ext.Proxy.Tell(new ClaimRequest(id, claim));
+        Timers.StartSingleTimer("claim-timeout", new ClaimTimeout(id), _options.RequestTimeout);
+    }
+
+    private void OnGranted(ClaimGranted m)
+    {
+        if (_inFlight?.Id != m.RequestId) return;
+        var flight = _inFlight;
+        _inFlight = null;
+        Timers.Cancel("claim-timeout");
+
+        var old = _own;
+        var lease = m.Lease;
+        _own = lease;
+        _ownSeen = _table.TryGetValue(lease.Subnet, out var cur) && cur.Node == lease.Node && cur.Version >= lease.Version;
+        var lostReason = _ownLostReason;
+        _ownLostReason = null;
+
+        if (old is null)
+            _log.Info("Acquired lease {Subnet} ({How}), expires {Expiration:O}", lease.Subnet, m.How, lease.Expiration);
+        else if (!old.Subnet.Equals(lease.Subnet) || lostReason is not null)
+        {
+            var reason = lostReason ?? $"{old.Subnet} no longer fits or is taken";
+            _log.Warning("Own lease changed from {Old} to {New} ({How}): {Reason}", old.Subnet, lease.Subnet, m.How, reason);
+            Publish(new OwnLeaseChanged(old, lease, reason));
+        }
+        else
+            _log.Debug("Lease {Subnet} renewed ({Reason}), expires {Expiration:O}", lease.Subnet, flight.Reason, lease.Expiration);
+
+        foreach (var w in flight.AcquireWaiters) w.Tell(new LeaseAcquired(lease));
+        var backendCurrent = lease.BackendType == _backendType && lease.BackendData == _backendData;
+        foreach (var w in flight.BackendWaiters)
+        {
+            if (backendCurrent) w.Tell(new BackendUpdated(lease));
+            else _backendWaiters.Add(w); // a newer UpdateBackend is queued; answer with that one
+        }
+
+        ScheduleRenewal(lease);
+        if (_claimAgain is { } again) RequestClaim(again);
+    }
+
+    private void OnRefused(ClaimRefused m)
+    {
+        if (_inFlight?.Id != m.RequestId) return;
+        var flight = _inFlight;
+        _inFlight = null;
+        Timers.Cancel("claim-timeout");
+
+        if (!m.Permanent)
+        {
+            // Keep the waiters for the retry: transient failures (no majority, allocator moving) are retried forever.
+            _log.Warning("Lease claim ({Reason}) failed, retrying in {Interval}: {Error}", flight.Reason, _options.RetryInterval, m.Reason);
+            _acquireWaiters.InsertRange(0, flight.AcquireWaiters);
+            _backendWaiters.InsertRange(0, flight.BackendWaiters);
+            _claimAgain ??= flight.Reason;
+            Timers.StartSingleTimer("retry", Retry.Instance, _options.RetryInterval);
+            return;
+        }
+
+        _log.Error("Lease claim ({Reason}) refused: {Error}", flight.Reason, m.Reason);
+        foreach (var w in flight.AcquireWaiters) w.Tell(new LeaseAcquireFailed(m.Reason));
+        foreach (var w in flight.BackendWaiters) w.Tell(new BackendUpdateFailed(m.Reason));
+        if (_ownLostReason is not null && _own is not null)
+            Publish(new OwnLeaseLost(_own, $"{_ownLostReason}; no new lease: {m.Reason}"));
+        else if (_own is not null)
+        {
+            // A renewal was refused permanently (e.g. the config shrank): the lease stays valid until it expires.
+            ScheduleRenewal(_own);
+        }
+        if (_claimAgain is { } again && _claimAgain != flight.Reason) RequestClaim(again);
+        else _claimAgain = null;
+    }
+
+    private void ScheduleRenewal(Lease lease)
+    {
+        var margin = _options.RenewMargin < _options.Ttl ? _options.RenewMargin : _options.Ttl / 2;
+        var due = lease.Expiration - margin - DateTimeOffset.UtcNow;
+        if (due < _options.RetryInterval) due = _options.RetryInterval;
+        Timers.StartSingleTimer("renew", Renew.Instance, due);
+    }
+
+    private void OnRelease(ReleaseLease m)
+    {
+        var id = ++_nextId;
+        _releases[id] = (Sender, m.Subnet);
+        _ext.Proxy.Tell(new ReleaseRequest(id, m.Subnet));
+        Timers.StartSingleTimer("release-" + id, new ReleaseTimeout(id), _options.RequestTimeout);
+    }
+
+    private void FinishRelease(long id, Action<IActorRef> reply)
+    {
+        if (!_releases.Remove(id, out var r)) return;
+        Timers.Cancel("release-" + id);
+        reply(r.ReplyTo);
+    }
+
+    private void OnTable(IImmutableDictionary<string, Lease> entries)
+    {
+        var table = entries.Values.ToImmutableDictionary(l => l.Subnet);
+        var events = new List<object>();
+        foreach (var (subnet, lease) in table)
+        {
+            if (!_table.TryGetValue(subnet, out var before)) events.Add(new LeaseAdded(lease));
+            else if (!before.Equals(lease)) events.Add(new LeaseChanged(lease));
+        }
+        foreach (var (subnet, lease) in _table)
+            if (!table.ContainsKey(subnet)) events.Add(new LeaseRemoved(lease));
+        _table = table;
+        if (events.Count > 0)
+        {
+            Publish(new LeaseSnapshot(table));
+            foreach (var e in events) Publish(e);
+        }
+        CheckOwnLease();
+    }
+
+    /// <summary>
+    /// The lost-race rule. The local replica may lag behind the allocator's majority write, so until the replica has
+    /// shown our entry once (<see cref="_ownSeen"/>), an older entry of the previous owner (lower version) is not a
+    /// loss. Afterwards any other owner of our subnet, or its disappearance, is.
+    /// </summary>
+    private void CheckOwnLease()
+    {
+        if (_own is not { } own || _ownLostReason is not null) return;
+        if (_table.TryGetValue(own.Subnet, out var cur))
+        {
+            if (cur.Node == own.Node)
+            {
+                if (cur.Version >= own.Version) _ownSeen = true;
+                return;
+            }
+            if (!_ownSeen && cur.Version < own.Version) return;
+            LoseOwnLease($"lost {own.Subnet} to node {cur.Node} (public IP {cur.PublicIp}, v{cur.Version})");
+        }
+        else if (_ownSeen)
+        {
+            LoseOwnLease(own.IsExpired(DateTimeOffset.UtcNow) ? $"lease {own.Subnet} expired" : $"lease {own.Subnet} was released");
+        }
+    }
+
+    private void LoseOwnLease(string reason)
+    {
+        _log.Warning("Own lease {Subnet}: {Reason}; acquiring a new lease", _own!.Subnet, reason);
+        _ownLostReason = reason;
+        _ownSeen = false;
+        Timers.Cancel("renew");
+        RequestClaim(reason);
+    }
+
+    private void Publish(object message)
+    {
+        foreach (var s in _subscribers) s.Tell(message);
+    }
+}
