@@ -1,0 +1,93 @@
+using Flannel.Net.Backends;
+using Flannel.Net.Tunnel;
+
+namespace Flannel.Actors.Cmd;
+
+/// <summary>
+/// Builds the palettes' views from the data path's own types (backend Inspect, UDP tunnel counters), so the agent
+/// wires <see cref="CmdContext"/> with one line per source. Pure functions; the agent decides on which thread
+/// Inspect runs (it shares the backend's netlink socket with the reconcile loop).
+/// </summary>
+public static class CmdSources
+{
+    public static RoutesView ToRoutesView(string backendType, IEnumerable<PeerRouteStatus> statuses) =>
+        new(backendType, statuses
+            .OrderBy(s => s.Subnet.BaseAddress.GetAddressBytes(), ByteComparer.Instance)
+            .Select(s => new RouteRow(
+                s.Subnet.ToString(),
+                s.PublicIp.ToString(),
+                s.State == PeerRouteState.Ignored ? $"(not programmed) {s.Desired}" : s.Desired,
+                s.Actual ?? "(missing)",
+                s.State == PeerRouteState.Drift))
+            .ToList());
+
+    /// <summary>
+    /// One row per peer lease. UDP: counters from <paramref name="tunnel"/> matched by public IP (drops are tunnel-wide,
+    /// so they go to <see cref="PeersView.Drops"/>). Other backends: FDB/neighbour state from <paramref name="statuses"/>.
+    /// </summary>
+    public static PeersView ToPeersView(
+        string backendType, IEnumerable<PeerLease> peers, TunnelCounters? tunnel, IEnumerable<PeerRouteStatus>? statuses = null)
+    {
+        var byIp = tunnel?.Peers.ToDictionary(p => p.PublicIp) ?? [];
+        var status = statuses?.ToDictionary(s => s.Subnet) ?? [];
+        var rows = peers
+            .OrderBy(p => p.Subnet.BaseAddress.GetAddressBytes(), ByteComparer.Instance)
+            .Select(p =>
+            {
+                byIp.TryGetValue(p.PublicIp, out var c);
+                status.TryGetValue(p.Subnet, out var s);
+                var udp = backendType == "udp";
+                return new PeerRow(p.Subnet.ToString(), p.PublicIp.ToString(), p.BackendType,
+                    c?.Sent.Packets ?? 0, c?.Sent.Bytes ?? 0, c?.Received.Packets ?? 0, c?.Received.Bytes ?? 0, [],
+                    Fdb: udp ? null : Describe(s, "fdb"),
+                    Neighbour: udp ? null : Describe(s, "neigh"));
+            })
+            .ToList();
+        return new PeersView(backendType, rows, tunnel is null ? [] : Drops(tunnel));
+    }
+
+    /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels).</summary>
+    public static IReadOnlyList<DropCount> Drops(TunnelCounters tunnel) =>
+        tunnel.Drops.Where(d => d.Value > 0)
+            .OrderBy(d => d.Key)
+            .Select(d => new DropCount(Direction(d.Key), Reason(d.Key), d.Value))
+            .ToList();
+
+    /// <summary>tx: packets read from the TUN device towards peers; rx: datagrams received from peers.</summary>
+    public static string Direction(DropReason reason) => reason switch
+    {
+        DropReason.NoRoute or DropReason.NotIpv4 or DropReason.SendFailed => "tx",
+        DropReason.Stranger or DropReason.ForeignSource or DropReason.TunWriteFailed => "rx",
+        // Truncated/malformed/TTL can happen either way; the tunnel counts them once, at the receiving side mostly.
+        _ => "rx",
+    };
+
+    public static string Reason(DropReason reason) => reason switch
+    {
+        DropReason.NoRoute => "no_route",
+        DropReason.Stranger => "stranger",
+        DropReason.Truncated => "truncated",
+        DropReason.NotIpv4 => "not_ipv4",
+        DropReason.Malformed => "malformed",
+        DropReason.ForeignSource => "foreign_source",
+        DropReason.TtlExpired => "ttl_expired",
+        DropReason.SendFailed => "send_failed",
+        DropReason.TunWriteFailed => "tun_write_failed",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
+
+    private static string Describe(PeerRouteStatus? status, string keyword)
+    {
+        if (status is null) return "unknown";
+        if (status.State == PeerRouteState.Ignored) return "not programmed";
+        var drift = status.Drift.Where(d => d.Contains(keyword, StringComparison.OrdinalIgnoreCase)).ToList();
+        return drift.Count > 0 ? string.Join("; ", drift) : "ok";
+    }
+
+    private sealed class ByteComparer : IComparer<byte[]>
+    {
+        public static readonly ByteComparer Instance = new();
+
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+}
