@@ -1,0 +1,36 @@
+using Flannel.Actors.Leases;
+using Flannel.Actors.Routes;
+using Flannel.Net.Backends;
+using Flannel.Net.Config;
+
+namespace Flannel.Actors.Node;
+
+/// <summary>The host side effects of the start sequence; the agent supplies the real ones, tests fakes.</summary>
+public interface INodeEffects
+{
+    /// <summary>Writes subnet.env for <paramref name="lease"/> (FLANNEL_MTU from <paramref name="mtu"/>).</summary>
+    void WriteSubnetEnv(NetConf conf, Lease lease, int mtu);
+
+    /// <summary>Makes the ip-masq (and forward) rules match the lease: applies what is missing, idempotent.
+    /// Returns the number of rules (re)applied. Does nothing when --ip-masq is off.</summary>
+    int EnsureMasq(NetConf conf, Lease lease);
+}
+
+/// <summary>What the node agent orchestrates.</summary>
+/// <param name="Backend">Already prepared (its lease data is in the lease options).</param>
+/// <param name="MasqResync">How often the ip-masq rules are checked (flannel's --iptables-resync, 5 s).</param>
+public sealed record NodeAgentSettings(
+    string NodeName,
+    NetConf Conf,
+    IBackend Backend,
+    INodeEffects Effects,
+    RouteProgrammerSettings Routes,
+    TimeSpan MasqResync);
+
+/// <summary>Reply: the routes child, once the lease is held (null before). For ctl and tests.</summary>
+public sealed record GetRouteProgrammer
+{
+    public static readonly GetRouteProgrammer Instance = new();
+}
+
+public sealed record RouteProgrammerRef(Akka.Actor.IActorRef? Ref);

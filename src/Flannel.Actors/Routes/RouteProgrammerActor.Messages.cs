@@ -1,0 +1,49 @@
+using Flannel.Net.Backends;
+
+namespace Flannel.Actors.Routes;
+
+/// <summary>How the route programmer runs.</summary>
+/// <param name="NodeName">Own node: its leases are never programmed as peers.</param>
+/// <param name="Period">Periodic reconcile even without any notification (flannel's host-gw re-adds routes every 10 s).</param>
+/// <param name="Debounce">Kernel notifications come in bursts (our own changes included): one pass per burst.</param>
+/// <param name="WatchKernel">Subscribes a callback to kernel change notifications (netlink); null = none (tests).</param>
+public sealed record RouteProgrammerSettings(
+    string NodeName,
+    TimeSpan Period,
+    TimeSpan Debounce,
+    Func<Action, IDisposable>? WatchKernel = null)
+{
+    public static readonly TimeSpan DefaultPeriod = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultDebounce = TimeSpan.FromMilliseconds(250);
+}
+
+/// <summary>Something in the kernel changed (netlink notification): compare and repair soon.</summary>
+public sealed record KernelChanged
+{
+    public static readonly KernelChanged Instance = new();
+}
+
+/// <summary>Run a reconcile pass now (ctl, tests). Reply: <see cref="ReconcileCompleted"/> after the pass.</summary>
+public sealed record ReconcileNow
+{
+    public static readonly ReconcileNow Instance = new();
+}
+
+/// <summary>The result of one pass over <paramref name="Peers"/>.</summary>
+public sealed record ReconcileCompleted(IReadOnlyList<PeerLease> Peers, ReconcileReport Report, string Trigger);
+
+/// <summary>Desired versus actual state per peer (backend Inspect, run off the actor thread). Reply: <see cref="RouteStatus"/>.</summary>
+public sealed record GetRouteStatus
+{
+    public static readonly GetRouteStatus Instance = new();
+}
+
+public sealed record RouteStatus(string Backend, IReadOnlyList<PeerRouteStatus> Peers);
+
+/// <summary>The peers the programmer currently wants in the kernel. Reply: <see cref="DesiredPeerSet"/>.</summary>
+public sealed record GetDesiredPeers
+{
+    public static readonly GetDesiredPeers Instance = new();
+}
+
+public sealed record DesiredPeerSet(IReadOnlyList<PeerLease> Peers);

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flannel.Actors.Node;
+
+namespace Flannel.Host.Health;
+
+/// <summary>
+/// flannel's health endpoint on --healthz-ip:--healthz-port: GET /healthz is 200 while the process runs, GET /readyz is
+/// 503 (with the reasons) until the lease is held, the backend is up, subnet.env is written and every known peer is
+/// programmed, then 200. GET /status returns <see cref="StatusView"/> as JSON.
+/// </summary>
+public sealed class HealthServer : IAsyncDisposable
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    private readonly WebApplication _app;
+
+    private HealthServer(WebApplication app, IPEndPoint endpoint)
+    {
+        _app = app;
+        Endpoint = endpoint;
+    }
+
+    public IPEndPoint Endpoint { get; }
+
+    public static async Task<HealthServer> StartAsync(IPEndPoint endpoint, AgentStatus status, Func<StatusView> view, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () =>
+        {
+            var s = status.Current;
+            return s.Ready
+                ? Results.Text("ok\n")
+                : Results.Text("not ready: " + string.Join("; ", s.NotReadyReasons) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapGet("/status", () => Results.Json(view(), Json));
+        await app.StartAsync(ct).ConfigureAwait(false);
+        return new HealthServer(app, endpoint);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        await _app.StopAsync(cts.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
