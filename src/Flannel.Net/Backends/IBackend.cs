@@ -61,6 +61,3 @@ public enum PeerRouteState
 public sealed record PeerRouteStatus(
     IPNetwork Subnet, IPAddress PublicIp, string BackendType, PeerRouteState State, string Desired, string? Actual,
     IReadOnlyList<string> Drift);
-
-/// <summary>The underlay interface flannel's traffic leaves through (name, index, public IPv4 address, MTU).</summary>
-public sealed record ExternalInterface(string Name, int Index, IPAddress Address, int Mtu);

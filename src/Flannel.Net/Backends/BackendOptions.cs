@@ -1,0 +1,44 @@
+using Flannel.Net.Netlink;
+using Flannel.Net.Tunnel;
+
+namespace Flannel.Net.Backends;
+
+/// <summary>Everything a backend needs besides net-conf's Backend object and the external interface.</summary>
+public sealed record BackendOptions
+{
+    /// <summary>
+    /// rtnetlink client to use; null makes the backend open its own in the calling thread's network namespace
+    /// (and dispose it with the backend).
+    /// </summary>
+    public RtNetlink? Netlink { get; init; }
+
+    /// <summary>vxlan: the VTEP MAC to keep across restarts (from our previous lease); null picks a random local one.</summary>
+    public MacAddress? VtepMac { get; init; }
+
+    /// <summary>udp: the TUN device name (flannel's "flannel0").</summary>
+    public string TunName { get; init; } = UdpTunnelOptions.DefaultTunName;
+
+    /// <summary>udp: adjusts the tunnel options before start (queues, offloads); null keeps the defaults.</summary>
+    public Func<UdpTunnelOptions, UdpTunnelOptions>? TunnelOptions { get; init; }
+
+    /// <summary>udp: starts the data path; replaceable so the kernel side can be tested without the tunnel.</summary>
+    public Func<UdpTunnelOptions, IUdpDataPath>? StartDataPath { get; init; }
+}
+
+/// <summary>The part of the udp data path the backend drives (implemented by <see cref="UdpTunnel"/> through an adapter).</summary>
+public interface IUdpDataPath : IDisposable
+{
+    void UpdatePeers(IReadOnlyCollection<PeerLease> peers);
+}
+
+/// <summary>Adapts <see cref="UdpTunnel"/> to <see cref="IUdpDataPath"/>.</summary>
+public sealed class UdpTunnelDataPath(UdpTunnel tunnel) : IUdpDataPath
+{
+    public UdpTunnel Tunnel { get; } = tunnel;
+
+    public static IUdpDataPath Start(UdpTunnelOptions options) => new UdpTunnelDataPath(UdpTunnel.Start(options));
+
+    public void UpdatePeers(IReadOnlyCollection<PeerLease> peers) => Tunnel.UpdatePeers(peers);
+
+    public void Dispose() => Tunnel.Dispose();
+}
