@@ -1,0 +1,43 @@
+using CsCheck;
+using Flannel.Net.Packets;
+using Xunit;
+
+namespace Flannel.Net.Tests.Packets;
+
+public class ChecksumTests
+{
+    private static ushort Reference(byte[] data)
+    {
+        uint sum = 0;
+        for (int i = 0; i < data.Length; i += 2)
+            sum += (uint)(data[i] << 8 | (i + 1 < data.Length ? data[i + 1] : 0));
+        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+        return (ushort)~sum;
+    }
+
+    [Fact]
+    public void Sum_matches_a_word_by_word_reference_for_any_length()
+    {
+        Gen.Byte.Array[0, 3000].Sample(data => Checksum.Finish(Checksum.Sum(data)) == Reference(data));
+    }
+
+    [Fact]
+    public void Partial_sums_of_even_sized_pieces_add_up()
+    {
+        Gen.Select(Gen.Byte.Array[0, 600], Gen.Int[0, 300]).Sample((data, cut) =>
+        {
+            int c = Math.Min(cut * 2, data.Length & ~1);
+            return Checksum.Fold(Checksum.Sum(data.AsSpan(c), Checksum.Sum(data.AsSpan(0, c)))) ==
+                   Checksum.Fold(Checksum.Sum(data));
+        });
+    }
+
+    [Fact]
+    public void Pseudo_header_matches_packetdotnet_tcp_checksum()
+    {
+        var p = TestPackets.Tcp(1, TestPackets.Payload(333));
+        Assert.True(Tcp.ChecksumValid(p));
+        p[^1] ^= 0x40;
+        Assert.False(Tcp.ChecksumValid(p));
+    }
+}
