@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using Flannel.Actors.Leases;
+using Flannel.Net.Config;
+
+// Lease convergence benchmark: starts N in-process cluster nodes at once (127.0.0.1, port 0), each asks for a lease,
+// and measures the time until every node holds a lease, all leases are distinct, and every node's replicated table
+// shows all N of them. Prints one JSON line per N. Usage: Flannel.Bench.Leases [N ...] (default 5 10 20).
+
+var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [5, 10, 20];
+var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
+// Warm-up (not reported): the first ActorSystems of a process pay for JIT compilation of Akka's startup path.
+await Run(2, verbose: false);
+foreach (var n in sizes)
+{
+    var result = await Run(n, verbose);
+    Console.WriteLine(JsonSerializer.Serialize(result));
+}
+return 0;
+
+static async Task<Dictionary<string, object>> Run(int n, bool verbose)
+{
+    var config = ConfigurationFactory.ParseString("""
+        akka {
+          # Terminating all nodes at once logs Disassociated errors that say nothing about leases.
+          loglevel = OFF
+          stdout-loglevel = OFF
+          actor.provider = cluster
+          remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+          cluster {
+            gossip-interval = 200ms
+            leader-actions-interval = 200ms
+            periodic-tasks-initial-delay = 100ms
+            failure-detector { heartbeat-interval = 500ms, acceptable-heartbeat-pause = 5s }
+            distributed-data { gossip-interval = 200ms, notify-subscribers-interval = 50ms }
+            singleton.hand-over-retry-interval = 200ms
+            singleton-proxy.singleton-identification-interval = 200ms
+          }
+          coordinated-shutdown.run-by-clr-shutdown-hook = off
+        }
+        flannel.leases.majority-timeout = 2s
+        """).WithFallback(LeaseConfig.Default);
+    var conf = NetConf.Parse("""{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}""");
+    var sw = Stopwatch.StartNew();
+    void Log(string what)
+    {
+        if (verbose) Console.Error.WriteLine($"[{sw.Elapsed.TotalSeconds,6:F2}s] {what}");
+    }
+
+    var systems = new List<ActorSystem>();
+    var actors = new List<IActorRef>();
+    Address? seed = null;
+    for (var i = 0; i < n; i++)
+    {
+        var system = ActorSystem.Create("flannel", config);
+        var cluster = Cluster.Get(system);
+        seed ??= cluster.SelfAddress;
+        cluster.Join(seed);
+        var options = new LeaseOptions($"node-{i}", IPAddress.Parse($"192.0.2.{i + 1}"), conf, "vxlan", null, null, null,
+            LeaseOptions.DefaultTtl, LeaseOptions.DefaultRenewMargin) { RetryInterval = TimeSpan.FromMilliseconds(200) };
+        actors.Add(system.ActorOf(SubnetLeaseActor.Props(options), "subnet-lease"));
+        systems.Add(system);
+    }
+    Log($"{n} systems created");
+
+    var acquired = await Task.WhenAll(actors.Select(a => a.Ask<object>(AcquireLease.Instance, TimeSpan.FromSeconds(60))));
+    Log("all acquire replies in");
+    var leases = acquired.OfType<LeaseAcquired>().Select(a => a.Lease).ToList();
+    var duplicates = leases.Count - leases.Select(l => l.Subnet).Distinct().Count();
+
+    var deadline = TimeSpan.FromSeconds(60);
+    while (sw.Elapsed < deadline)
+    {
+        var tables = await Task.WhenAll(actors.Select(a => a.Ask<LeaseSnapshot>(GetLeases.Instance, TimeSpan.FromSeconds(10))));
+        if (tables.All(t => t.Leases.Count == n && leases.All(l => t.Leases.TryGetValue(l.Subnet, out var x) && x.Node == l.Node)))
+            break;
+        await Task.Delay(20);
+    }
+    var converge = sw.Elapsed.TotalSeconds;
+    Log("tables converged");
+
+    var finalTables = await Task.WhenAll(actors.Select(a => a.Ask<LeaseSnapshot>(GetLeases.Instance, TimeSpan.FromSeconds(10))));
+    await Task.WhenAll(systems.Select(s => s.Terminate()));
+    return new Dictionary<string, object>
+    {
+        ["nodes"] = n,
+        ["converge_s"] = Math.Round(converge, 3),
+        ["duplicates"] = duplicates,
+        ["leases"] = leases.Count,
+        ["min_table"] = finalTables.Min(t => t.Leases.Count),
+    };
+}
