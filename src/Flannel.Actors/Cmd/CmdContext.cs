@@ -22,10 +22,10 @@ public sealed class CmdContext
     public Func<CancellationToken, Task<PeersView>>? Peers { get; init; }
 
     /// <summary>The net-conf in force, its version and where it came from.</summary>
-    public Func<ConfigView>? Config { get; init; }
+    public Func<CancellationToken, Task<ConfigView>>? Config { get; init; }
 
     /// <summary>The running backend.</summary>
-    public Func<BackendView>? Backend { get; init; }
+    public Func<CancellationToken, Task<BackendView>>? Backend { get; init; }
 
     /// <summary>The process's log level (Microsoft.Extensions.Logging side); Akka's level is set by the log palette.</summary>
     public ILogLevelSwitch? LogLevel { get; init; }

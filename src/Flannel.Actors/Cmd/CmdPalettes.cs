@@ -62,9 +62,6 @@ public sealed class CmdPalettes
     private static Func<CancellationToken, Task<object>>? Wrap<T>(Func<CancellationToken, Task<T>>? source) where T : notnull =>
         source is null ? null : async ct => await source(ct);
 
-    private static Func<CancellationToken, Task<object>>? Wrap<T>(Func<T>? source) where T : notnull =>
-        source is null ? null : _ => Task.FromResult<object>(source());
-
     /// <summary>Parent of the palettes, so the hierarchy reads /user/cmd/lease etc. and one Stop ends them all.</summary>
     private sealed class CmdRootActor : ReceiveActor
     {

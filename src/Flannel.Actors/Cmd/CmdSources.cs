@@ -16,9 +16,15 @@ public static class CmdSources
             .Select(s => new RouteRow(
                 s.Subnet.ToString(),
                 s.PublicIp.ToString(),
-                s.State == PeerRouteState.Ignored ? $"(not programmed) {s.Desired}" : s.Desired,
+                s.State switch
+                {
+                    PeerRouteState.InSync => RouteRow.InSync,
+                    PeerRouteState.Drift => RouteRow.Drifted,
+                    _ => RouteRow.Ignored,
+                },
+                s.Desired,
                 s.Actual ?? "(missing)",
-                s.State == PeerRouteState.Drift))
+                s.Drift))
             .ToList());
 
     /// <summary>
@@ -43,7 +49,8 @@ public static class CmdSources
                     Neighbour: udp ? null : Describe(s, "neigh"));
             })
             .ToList();
-        return new PeersView(backendType, rows, tunnel is null ? [] : Drops(tunnel));
+        return new PeersView(backendType, rows, tunnel is null ? [] : Drops(tunnel),
+            tunnel is null ? null : new TunnelTotals(tunnel.TunToUdp.Packets, tunnel.TunToUdp.Bytes, tunnel.UdpToTun.Packets, tunnel.UdpToTun.Bytes));
     }
 
     /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels).</summary>

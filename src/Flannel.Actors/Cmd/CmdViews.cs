@@ -21,10 +21,17 @@ public sealed record LeaseRow(
 public sealed record LeaseListView(string Self, IReadOnlyList<LeaseRow> Leases);
 
 /// <summary>
-/// Desired vs actual kernel state for one peer; <paramref name="Drift"/> is true when they differ
-/// (the reconcile loop will repair it; `ctl routes` marks it).
+/// Desired vs actual kernel state for one peer. <paramref name="State"/>: "in-sync", "drift" (the reconcile loop will
+/// repair it; `ctl routes` marks it) or "ignored" (not programmed: other backend type, bad backend data, own lease).
 /// </summary>
-public sealed record RouteRow(string Subnet, string Peer, string Desired, string Actual, bool Drift);
+public sealed record RouteRow(string Subnet, string Peer, string State, string Desired, string Actual, IReadOnlyList<string> Differences)
+{
+    public const string InSync = "in-sync";
+    public const string Drifted = "drift";
+    public const string Ignored = "ignored";
+
+    public bool Drift => State == Drifted;
+}
 
 public sealed record RoutesView(string Backend, IReadOnlyList<RouteRow> Routes);
 
@@ -39,8 +46,11 @@ public sealed record PeerRow(
     long TxPackets, long TxBytes, long RxPackets, long RxBytes, IReadOnlyList<DropCount> Drops,
     string? Fdb, string? Neighbour);
 
-/// <summary>All peers plus drops that belong to no peer (e.g. datagrams from unknown senders).</summary>
-public sealed record PeersView(string Backend, IReadOnlyList<PeerRow> Peers, IReadOnlyList<DropCount> Drops);
+/// <summary>Tunnel-wide traffic since the tunnel started (tx: to peers, rx: from peers).</summary>
+public sealed record TunnelTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes);
+
+/// <summary>All peers, the tunnel's drops by direction and reason, and its totals (null when the backend has no tunnel).</summary>
+public sealed record PeersView(string Backend, IReadOnlyList<PeerRow> Peers, IReadOnlyList<DropCount> Drops, TunnelTotals? Tunnel);
 
 public sealed record ConfigView(string NetConf, string Version, string Source, DateTimeOffset? Loaded);
 

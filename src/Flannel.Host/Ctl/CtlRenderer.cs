@@ -88,10 +88,17 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
     private void Routes(RoutesView v)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"routes ({v.Backend}, {v.Routes.Count(r => r.Drift)} drifted)")
-            .AddColumns("Subnet", "Peer", "Desired", "Actual", "Drift");
+            .AddColumns("Subnet", "Peer", "Desired", "Actual", "State");
         foreach (var r in v.Routes)
-            table.AddRow(Markup.Escape(r.Subnet), Markup.Escape(r.Peer), Markup.Escape(r.Desired), Markup.Escape(r.Actual),
-                r.Drift ? "[red]DRIFT[/]" : "[green]ok[/]");
+        {
+            var state = r.State switch
+            {
+                RouteRow.Drifted => "[red]DRIFT[/] " + Markup.Escape(string.Join("; ", r.Differences)),
+                RouteRow.InSync => "[green]ok[/]",
+                _ => "[grey]ignored[/]",
+            };
+            table.AddRow(Markup.Escape(r.Subnet), Markup.Escape(r.Peer), Markup.Escape(r.Desired), Markup.Escape(r.Actual), state);
+        }
         console.Write(table);
     }
 
@@ -104,7 +111,9 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
                 p.TxPackets.ToString("N0"), p.TxBytes.ToString("N0"), p.RxPackets.ToString("N0"), p.RxBytes.ToString("N0"),
                 Markup.Escape(Drops(p.Drops)), Markup.Escape(p.Fdb ?? "-"), Markup.Escape(p.Neighbour ?? "-"));
         console.Write(table);
-        if (v.Drops.Count > 0) console.WriteLine("drops outside any peer: " + Drops(v.Drops));
+        if (v.Tunnel is { } t)
+            console.WriteLine($"tunnel: tx {t.TxPackets:N0} packets / {t.TxBytes:N0} bytes, rx {t.RxPackets:N0} packets / {t.RxBytes:N0} bytes");
+        console.WriteLine("drops: " + Drops(v.Drops));
     }
 
     private void Config(ConfigView v)

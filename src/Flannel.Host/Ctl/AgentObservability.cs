@@ -1,0 +1,54 @@
+using Akka.Actor;
+using Flannel.Actors.Cmd;
+using Flannel.Actors.Observability;
+using Flannel.Host.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Host.Ctl;
+
+/// <summary>
+/// Everything an agent starts for operators in one call: the command host on 127.0.0.1:&lt;cmdPort&gt; (none when 0),
+/// the Prometheus collectors read from the same <see cref="CmdContext"/> at scrape time, and the bridge from the actor
+/// layer's instruments. Map <see cref="Metrics"/> on the health app with <c>app.MapFlannelMetrics(observability.Metrics)</c>.
+/// </summary>
+public sealed class AgentObservability : IAsyncDisposable
+{
+    private readonly InstrumentBridge _bridge;
+
+    private AgentObservability(FlannelMetrics metrics, InstrumentBridge bridge, CommandHost? commandHost)
+    {
+        Metrics = metrics;
+        _bridge = bridge;
+        CommandHost = commandHost;
+    }
+
+    public FlannelMetrics Metrics { get; }
+
+    /// <summary>Null when --cmd-port is 0.</summary>
+    public CommandHost? CommandHost { get; }
+
+    /// <summary>Throws <see cref="CommandHostException"/> when the command port cannot be bound.</summary>
+    public static AgentObservability Start(ActorSystem system, CmdContext ctx, int cmdPort, FlannelMetrics? metrics = null)
+    {
+        metrics ??= FlannelMetrics.Create();
+        var logger = system.LoggerFactory().CreateLogger("Flannel.Ctl");
+        AgentScraper.Attach(metrics, system, ctx, logger);
+        var bridge = new InstrumentBridge(metrics);
+        try
+        {
+            var host = cmdPort == 0 ? null : CommandHost.Start(system, CommandHost.Loopback(cmdPort), ctx, logger);
+            return new AgentObservability(metrics, bridge, host);
+        }
+        catch
+        {
+            bridge.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (CommandHost is not null) await CommandHost.DisposeAsync();
+        _bridge.Dispose();
+    }
+}

@@ -1,0 +1,121 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using Flannel.Actors.Cmd;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Host.Metrics;
+
+/// <summary>
+/// Fills the state gauges and the tunnel counters right before each scrape, from the same sources the ctl palettes
+/// read (<see cref="CmdContext"/>), the cluster state and the DistributedData replicator. Nothing is counted per
+/// packet: the tunnel's own counters are copied (counters only move forward; a restarted tunnel starts from its
+/// old totals again before moving).
+/// </summary>
+public sealed class AgentScraper
+{
+    private static readonly string[] Statuses =
+        ["Joining", "WeaklyUp", "Up", "Leaving", "Exiting", "Down", "Removed"];
+
+    private readonly FlannelMetrics _metrics;
+    private readonly ActorSystem _system;
+    private readonly CmdContext _ctx;
+    private readonly ILogger _logger;
+    private readonly Func<DateTimeOffset> _now;
+
+    private AgentScraper(FlannelMetrics metrics, ActorSystem system, CmdContext ctx, ILogger logger, Func<DateTimeOffset> now)
+    {
+        _metrics = metrics;
+        _system = system;
+        _ctx = ctx;
+        _logger = logger;
+        _now = now;
+    }
+
+    /// <summary>Reads the agent on every scrape of <paramref name="metrics"/>' registry.</summary>
+    public static AgentScraper Attach(FlannelMetrics metrics, ActorSystem system, CmdContext ctx, ILogger? logger = null,
+        Func<DateTimeOffset>? now = null)
+    {
+        var scraper = new AgentScraper(metrics, system, ctx,
+            logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, now ?? (() => DateTimeOffset.UtcNow));
+        metrics.Registry.AddBeforeCollectCallback(scraper.CollectAsync);
+        return scraper;
+    }
+
+    public async Task CollectAsync(CancellationToken ct)
+    {
+        await Source("cluster", _ => { Cluster(); return Task.CompletedTask; }, ct);
+        await Source("leases", Leases, ct);
+        await Source("routes", Routes, ct);
+        await Source("peers", Peers, ct);
+        await Source("ddata", DData, ct);
+    }
+
+    private async Task Source(string name, Func<CancellationToken, Task> read, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_ctx.SourceTimeout);
+        try
+        {
+            await read(timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !ct.IsCancellationRequested)
+        {
+            // One slow or failing source must not cost the whole scrape; it is counted and logged instead.
+            _metrics.ScrapeErrors.WithLabels(name).Inc();
+            _logger.LogDebug(e, "metrics source {Source} failed: {Reason}", name, e.Message);
+        }
+    }
+
+    private void Cluster()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(_system);
+        var state = cluster.State;
+        foreach (var status in Statuses)
+            _metrics.ClusterMembers.WithLabels(status).Set(state.Members.Count(m => m.Status.ToString() == status));
+        _metrics.ClusterUnreachable.Set(state.Unreachable.Count);
+        _metrics.ClusterIsLeader.Set(cluster.SelfAddress.Equals(state.Leader) ? 1 : 0);
+    }
+
+    private async Task Leases(CancellationToken ct)
+    {
+        if (_ctx.Leases is null) return;
+        var leases = await _ctx.Leases.ListAsync(ct);
+        var now = _now();
+        _metrics.LeasesKnown.Set(leases.Count(l => l.Expiration > now));
+        _metrics.LeasesExpired.Set(leases.Count(l => l.Expiration <= now));
+        _metrics.LeasesHeld.Set(leases.Count(l => l.Expiration > now && l.Node == _ctx.NodeName));
+    }
+
+    private async Task Routes(CancellationToken ct)
+    {
+        if (_ctx.Routes is null) return;
+        var view = await _ctx.Routes(ct);
+        var wanted = view.Routes.Where(r => r.State != RouteRow.Ignored).ToList();
+        _metrics.PeersKnown.Set(wanted.Count);
+        _metrics.PeersProgrammed.Set(wanted.Count(r => r.State == RouteRow.InSync));
+        _metrics.PeersDrifted.Set(wanted.Count(r => r.State == RouteRow.Drifted));
+    }
+
+    private async Task Peers(CancellationToken ct)
+    {
+        if (_ctx.Peers is null) return;
+        var view = await _ctx.Peers(ct);
+        if (view.Tunnel is { } t)
+        {
+            _metrics.TunnelPackets.WithLabels("tx").IncTo(t.TxPackets);
+            _metrics.TunnelBytes.WithLabels("tx").IncTo(t.TxBytes);
+            _metrics.TunnelPackets.WithLabels("rx").IncTo(t.RxPackets);
+            _metrics.TunnelBytes.WithLabels("rx").IncTo(t.RxBytes);
+        }
+        foreach (var group in view.Drops.Concat(view.Peers.SelectMany(p => p.Drops)).GroupBy(d => (d.Direction, d.Reason)))
+            _metrics.TunnelDrops.WithLabels(group.Key.Direction, group.Key.Reason).IncTo(group.Sum(d => d.Count));
+    }
+
+    private async Task DData(CancellationToken ct)
+    {
+        var replicator = DistributedData.Get(_system).Replicator;
+        var count = await replicator.Ask<ReplicaCount>(GetReplicaCount.Instance, _ctx.SourceTimeout, ct);
+        _metrics.DDataReplicas.Set(count.N);
+    }
+}
