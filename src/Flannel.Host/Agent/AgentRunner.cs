@@ -67,8 +67,12 @@ public static class AgentRunner
         log.LogInformation("backend {Backend} prepared (mtu {Mtu})", backend.Type, backend.Mtu);
 
         var clusterHost = options.ClusterHostname ?? iface.Address.ToString();
+        // A node that is its own only seed forms the cluster at once instead of waiting out seed-node-timeout.
+        var seeds = options.ClusterSeeds
+            .Where(s => !(s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString())))
+            .ToList();
         var akkaConfig = Step("--hocon-file", () =>
-            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, options.ClusterSeeds, options.HoconFile));
+            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile));
         var setup = BootstrapSetup.Create().WithConfig(akkaConfig)
             .And(new FlannelLoggingSetup(loggerFactory));
         var system = ActorSystem.Create(AkkaConfigBuilder.SystemName, setup);
@@ -78,9 +82,9 @@ public static class AgentRunner
         try
         {
             var cluster = Cluster.Get(system);
-            if (options.ClusterSeeds.Count == 0 && cluster.Settings.SeedNodes.Count == 0)
+            if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count == 0)
             {
-                log.LogInformation("no --cluster-seeds: forming a cluster of our own at {Address}", cluster.SelfAddress);
+                log.LogInformation("no other seed node: forming the cluster at {Address}", cluster.SelfAddress);
                 cluster.Join(cluster.SelfAddress);
             }
             else

@@ -1,11 +1,53 @@
+using System.Globalization;
+using Flannel.Net.Config;
+
 namespace Flannel.Host.Demo;
 
-/// <summary>`flanneld demo ...`. Placeholder until the demo lands; it replaces this file.</summary>
+/// <summary>
+/// `flanneld demo [--backend udp|vxlan|host-gw] [--hosts N]`: a local flannel cluster in network namespaces, pods made by
+/// the CNI plugin, a ping matrix and one throughput figure; cleans up on exit, Ctrl-C and failure. Exit 0 only when
+/// every pod reached every other pod.
+/// </summary>
 public static class DemoCommand
 {
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("demo: not available in this build");
-        return 2;
+        var backend = BackendConfig.Udp;
+        var hosts = 3;
+        string? logs = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--backend" when i + 1 < args.Length:
+                    backend = args[++i].ToLowerInvariant();
+                    break;
+                case "--hosts" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 2 and <= 20:
+                    hosts = n;
+                    i++;
+                    break;
+                case "--logs" when i + 1 < args.Length:
+                    logs = args[++i];
+                    break;
+                case "-h" or "--help":
+                    Console.WriteLine("usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR]");
+                    return 0;
+                default:
+                    Console.Error.WriteLine($"demo: unknown argument \"{args[i]}\" (usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR])");
+                    return 2;
+            }
+        }
+        if (!BackendConfig.SupportedTypes.Contains(backend))
+        {
+            Console.Error.WriteLine($"demo: --backend \"{backend}\" is not one of {string.Join(", ", BackendConfig.SupportedTypes)}");
+            return 2;
+        }
+        if (Environment.ProcessPath is not { } flanneld)
+        {
+            Console.Error.WriteLine("demo: cannot tell where the flanneld executable is");
+            return 2;
+        }
+        var options = new TopologyOptions("fldemo", flanneld) { Backend = backend, Hosts = hosts, KeepLogsIn = logs };
+        return new DemoRunner(options, Console.Out).Run();
     }
 }
