@@ -26,8 +26,8 @@ public sealed class LeaseCluster : IAsyncDisposable
 
     public static Config NodeConfig(TimeSpan? stableAfter = null) => ConfigurationFactory.ParseString($$"""
         akka {
-          loglevel = WARNING
-          stdout-loglevel = WARNING
+          loglevel = ERROR
+          stdout-loglevel = ERROR
           actor.provider = cluster
           remote.dot-netty.tcp {
             hostname = 127.0.0.1
@@ -57,7 +57,12 @@ public sealed class LeaseCluster : IAsyncDisposable
             singleton.hand-over-retry-interval = 200ms
             singleton-proxy.singleton-identification-interval = 200ms
           }
-          coordinated-shutdown.run-by-clr-shutdown-hook = off
+          coordinated-shutdown {
+            run-by-clr-shutdown-hook = off
+            # Disposal just stops the systems; graceful leaving (StopAsync) runs CoordinatedShutdown explicitly.
+            run-by-actor-system-terminate = off
+            phases.cluster-exiting.timeout = 3s
+          }
         }
         flannel.leases {
           majority-timeout = 1s
