@@ -58,27 +58,21 @@ public sealed unsafe class NetlinkMonitor : IDisposable
                 fds[1] = new NetlinkNative.PollFd { Fd = _stopFd, Events = NetlinkNative.POLLIN };
                 if (NetlinkNative.poll(fds, 2, -1) < 0)
                 {
-                    var err = Marshal.GetLastPInvokeError();
-                    if (err == NetlinkNative.EINTR) continue;
-                    throw new NetlinkException("monitor poll", err);
+                    var pollErr = Marshal.GetLastPInvokeError();
+                    if (pollErr == NetlinkNative.EINTR) continue;
+                    throw new NetlinkException("monitor poll", pollErr);
                 }
                 if (_stopping || fds[1].Revents != 0) return;
                 if (fds[0].Revents == 0) continue;
-                int n;
-                try
-                {
-                    n = _socket.Receive(() => "monitor receive", NetlinkNative.MSG_DONTWAIT);
-                }
-                catch (NetlinkException e) when (e.Errno == NetlinkNative.ENOBUFS)
+                var (n, err) = _socket.TryReceive(NetlinkNative.MSG_DONTWAIT);
+                if (err == NetlinkNative.ENOBUFS)
                 {
                     // The kernel dropped notifications because we were slow: whoever listens must do a full resync.
                     Raise(new NetlinkChange(NetlinkChangeKind.Overflow, false, 0));
                     continue;
                 }
-                catch (NetlinkException e) when (e.Errno == NetlinkNative.EAGAIN)
-                {
-                    continue;
-                }
+                if (err == NetlinkNative.EAGAIN) continue;
+                if (err != 0) throw new NetlinkException("monitor receive", err);
                 Dispatch(n);
             }
         }

@@ -46,21 +46,36 @@ public sealed unsafe class NetlinkSocket : IDisposable
     public void Request(NetlinkMessageWriter request, string operation, NetlinkMessageHandler? onMessage = null) =>
         Request(request, () => operation, onMessage);
 
-    /// <summary>As above; the description is only built when something fails (it may itself query the kernel).</summary>
+    /// <summary>
+    /// As above; the description is only built when something fails (it may itself query the kernel, which is why errors
+    /// are thrown after the socket is released).
+    /// </summary>
     public void Request(NetlinkMessageWriter request, Func<string> operation, NetlinkMessageHandler? onMessage = null)
     {
         for (var attempt = 0; ; attempt++)
         {
-            bool interrupted;
-            lock (_gate) interrupted = RequestOnce(request.ToArray(), operation, onMessage);
-            // A dump interrupted by a concurrent change is inconsistent; the kernel asks us to retry it.
-            if (!interrupted) return;
+            Outcome outcome;
+            lock (_gate) outcome = RequestOnce(request.ToArray());
+            if (outcome.Errno != 0) throw new NetlinkException(operation() + outcome.Stage, outcome.Errno, outcome.KernelMessage);
+            // A dump interrupted by a concurrent change is inconsistent; the kernel asks us to retry it. Messages are only
+            // handed out from a complete, consistent reply.
+            if (!outcome.Interrupted)
+            {
+                if (onMessage != null)
+                    foreach (var (type, flags, payload) in outcome.Messages) onMessage(new NetlinkMessage(type, flags, 0, payload));
+                return;
+            }
             if (attempt >= 5) throw new NetlinkException(operation() + " (dump kept being interrupted)", NetlinkNative.EINTR);
         }
     }
 
-    private bool RequestOnce(byte[] msg, Func<string> operation, NetlinkMessageHandler? onMessage)
+    private readonly record struct Outcome(
+        List<(ushort Type, ushort Flags, byte[] Payload)> Messages, bool Interrupted, int Errno = 0, string Stage = "",
+        string? KernelMessage = null);
+
+    private Outcome RequestOnce(byte[] msg)
     {
+        var messages = new List<(ushort, ushort, byte[])>();
         var seq = ++_seq;
         BinaryPrimitives.WriteUInt32LittleEndian(msg.AsSpan(8), seq);
         var kernel = new NetlinkNative.SockaddrNl { Family = Nl.AF_NETLINK };
@@ -69,14 +84,15 @@ public sealed unsafe class NetlinkSocket : IDisposable
             while (NetlinkNative.sendto(Fd, p, msg.Length, 0, &kernel, sizeof(NetlinkNative.SockaddrNl)) < 0)
             {
                 var err = Marshal.GetLastPInvokeError();
-                if (err != NetlinkNative.EINTR) throw new NetlinkException(operation() + " (send)", err);
+                if (err != NetlinkNative.EINTR) return new Outcome(messages, false, err, " (send)");
             }
         }
 
         var interrupted = false;
         while (true)
         {
-            var n = Receive(operation, 0);
+            var (n, recvErr) = TryReceive(0);
+            if (recvErr != 0) return new Outcome(messages, false, recvErr, " (receive)");
             foreach (var m in new NetlinkMessageReader(_buffer.AsSpan(0, n)))
             {
                 if (m.Seq != seq) continue; // a late reply to an earlier, abandoned request
@@ -85,37 +101,32 @@ public sealed unsafe class NetlinkSocket : IDisposable
                 {
                     case Nl.NLMSG_ERROR:
                         var (errno, text) = NetlinkError.Decode(m.Payload, m.Flags);
-                        if (errno != 0) throw new NetlinkException(operation(), errno, text);
-                        return interrupted;
+                        return new Outcome(messages, interrupted, errno, "", text);
                     case Nl.NLMSG_DONE:
-                        if (m.Payload.Length >= 4)
-                        {
-                            var status = BinaryPrimitives.ReadInt32LittleEndian(m.Payload);
-                            if (status < 0) throw new NetlinkException(operation(), -status);
-                        }
-                        return interrupted;
+                        var status = m.Payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(m.Payload) : 0;
+                        return new Outcome(messages, interrupted, status < 0 ? -status : 0);
                     case Nl.NLMSG_NOOP:
                     case Nl.NLMSG_OVERRUN:
                         continue;
                     default:
-                        onMessage?.Invoke(m);
+                        messages.Add((m.Type, m.Flags, m.Payload.ToArray()));
                         break;
                 }
             }
         }
     }
 
-    /// <summary>Blocks for one datagram; returns its length.</summary>
-    internal int Receive(Func<string> operation, int flags)
+    /// <summary>Blocks for one datagram; returns its length, or the errno.</summary>
+    internal (int Length, int Errno) TryReceive(int flags)
     {
         fixed (byte* p = _buffer)
         {
             while (true)
             {
                 var n = NetlinkNative.recv(Fd, p, _buffer.Length, flags);
-                if (n >= 0) return (int)n;
+                if (n >= 0) return ((int)n, 0);
                 var err = Marshal.GetLastPInvokeError();
-                if (err != NetlinkNative.EINTR) throw new NetlinkException(operation() + " (receive)", err);
+                if (err != NetlinkNative.EINTR) return (0, err);
             }
         }
     }
