@@ -1,0 +1,113 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using Akka.Discovery;
+using Flannel.Actors.Kubernetes;
+using Flannel.Kube.TestServer;
+using Xunit;
+
+namespace Flannel.Kube.Tests;
+
+/// <summary>Three real actor systems on loopback find each other through the pods discovery and form exactly one cluster.</summary>
+public sealed class ClusterBootstrapTests : IAsyncLifetime
+{
+    private KubeTestServer _server = null!;
+    private readonly List<ActorSystem> _systems = new();
+
+    public async Task InitializeAsync()
+    {
+        _server = await KubeTestServer.StartAsync();
+        _server.Put(Seed.Namespace(Seed.FlannelNamespace));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Task.WhenAll(_systems.Select(s => s.Terminate()));
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Discovery_lists_running_flannel_pods_by_label()
+    {
+        _server.Put(
+            Seed.FlannelPod("a", "node-a", "127.0.0.1"),
+            Seed.FlannelPod("b", "node-b", "127.0.0.2"),
+            Seed.FlannelPod("done", "node-c", "127.0.0.3", phase: "Succeeded"),
+            Seed.FlannelPod("no-ip", "node-d", null, phase: "Pending"));
+        var system = StartSystem(0);
+        var discovery = Discovery.Get(system).LoadServiceDiscovery("kubernetes-pods");
+        var resolved = await discovery.Lookup(new Lookup("flannel"), TimeSpan.FromSeconds(5));
+        Assert.Equal(["127.0.0.1", "127.0.0.2"], resolved.Addresses.Select(t => t.Host).Order());
+        Assert.All(resolved.Addresses, t => Assert.Equal(Cluster.Get(system).SelfAddress.Port, t.Port));
+        Assert.Equal(IPAddress.Parse("127.0.0.1"), resolved.Addresses.Single(t => t.Host == "127.0.0.1").Address);
+    }
+
+    [Fact]
+    public async Task Three_agents_started_together_form_one_cluster()
+    {
+        // Like the DaemonSet: one address per node (127.0.0.x is all loopback on Linux), the same remoting port everywhere.
+        var port = FreePort();
+        var ips = new[] { "127.0.0.3", "127.0.0.2", "127.0.0.4" };
+        _server.Put(ips.Select((ip, i) => (k8s.IKubernetesObject)Seed.FlannelPod($"flannel-{i}", $"node-{i}", ip)).ToArray());
+        var settings = new ClusterBootstrapSettings("flannel", TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(2));
+        foreach (var ip in ips)
+        {
+            var system = StartSystem(port, ip);
+            system.StartKubernetesClusterBootstrap(Discovery.Get(system).LoadServiceDiscovery("kubernetes-pods"), settings);
+        }
+
+        await Eventually.HoldsAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+            "every agent sees three Up members", TimeSpan.FromSeconds(40));
+        Assert.Single(_systems.Select(s => Cluster.Get(s).State.Leader).Distinct());
+        // The lowest address formed the cluster, so it is the oldest member.
+        var oldest = Cluster.Get(_systems[0]).State.Members.OrderBy(m => m, Member.AgeOrdering).First();
+        Assert.Equal("127.0.0.2", oldest.Address.Host);
+    }
+
+    [Fact]
+    public async Task A_late_agent_with_the_lowest_address_joins_instead_of_forming()
+    {
+        var port = FreePort();
+        var settings = new ClusterBootstrapSettings("flannel", TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(2));
+        _server.Put(Seed.FlannelPod("flannel-b", "node-b", "127.0.0.6"), Seed.FlannelPod("flannel-c", "node-c", "127.0.0.7"));
+        foreach (var ip in new[] { "127.0.0.6", "127.0.0.7" })
+        {
+            var system = StartSystem(port, ip);
+            system.StartKubernetesClusterBootstrap(Discovery.Get(system).LoadServiceDiscovery("kubernetes-pods"), settings);
+        }
+        await Eventually.HoldsAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 2),
+            "the first two agents formed a cluster", TimeSpan.FromSeconds(40));
+
+        _server.Put(Seed.FlannelPod("flannel-a", "node-a", "127.0.0.5"));
+        var late = StartSystem(port, "127.0.0.5");
+        late.StartKubernetesClusterBootstrap(Discovery.Get(late).LoadServiceDiscovery("kubernetes-pods"), settings);
+        await Eventually.HoldsAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+            "the late agent joined the existing cluster", TimeSpan.FromSeconds(40));
+        Assert.Single(_systems.Select(s => Cluster.Get(s).State.Leader).Distinct());
+    }
+
+    private ActorSystem StartSystem(int port, string host = "127.0.0.1")
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = "{{host}}", port = {{port}} }
+            akka.loglevel = WARNING
+            akka.discovery.kubernetes-pods {
+              pod-namespace = kube-flannel
+              pod-label-selector = "app={0}"
+              api-url = "{{_server.BaseUri}}"
+            }
+            """).WithFallback(KubernetesPodsServiceDiscovery.DefaultConfig);
+        var system = ActorSystem.Create("flannel", config);
+        _systems.Add(system);
+        return system;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
