@@ -6,25 +6,33 @@ namespace Flannel.Actors.Cmd;
 /// <summary>The `cluster` palette: show, leave, down, down-unreachable, join, tail (streaming).</summary>
 public sealed class ClusterPaletteActor : PaletteActor
 {
-    private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly Cluster? _clusterOrNull = ClusterViews.IsClustered(Context.System) ? Cluster.Get(Context.System) : null;
 
     public ClusterPaletteActor() : base("cluster") { }
+
+    private Cluster ClusterExt => _clusterOrNull!;
 
     public static Props Props() => Akka.Actor.Props.Create(() => new ClusterPaletteActor());
 
     protected override IReadOnlyList<string> Commands { get; } =
         ["show", "leave [address]", "down <address>", "down-unreachable", "join <address>", "tail"];
 
-    protected override Task<CmdReply> HandleAsync(CmdRequest request) => Task.FromResult(request.Command switch
+    protected override Task<CmdReply> HandleAsync(CmdRequest request) => Task.FromResult(Handle(request));
+
+    private CmdReply Handle(CmdRequest request)
     {
-        "show" => Ok(ClusterViews.Show(_cluster.State, _cluster.SelfAddress)),
-        "leave" => Leave(request),
-        "down" => Down(request),
-        "down-unreachable" => DownUnreachable(),
-        "join" => Join(request),
-        "tail" => Usage("cluster tail streams events; use a streaming client (flanneld ctl cluster tail)"),
-        _ => Unknown(request),
-    });
+        if (_clusterOrNull is null) return new CmdFailed("this actor system is not clustered");
+        return request.Command switch
+        {
+            "show" => Ok(ClusterViews.Show(ClusterExt.State, ClusterExt.SelfAddress)),
+            "leave" => Leave(request),
+            "down" => Down(request),
+            "down-unreachable" => DownUnreachable(),
+            "join" => Join(request),
+            "tail" => Usage("cluster tail streams events; use a streaming client (flanneld ctl cluster tail)"),
+            _ => Unknown(request),
+        };
+    }
 
     protected override void OnSubscribe(CmdSubscribe subscribe)
     {
@@ -33,30 +41,35 @@ public sealed class ClusterPaletteActor : PaletteActor
             base.OnSubscribe(subscribe);
             return;
         }
+        if (_clusterOrNull is null)
+        {
+            subscribe.Subscriber.Tell(new CmdFailed("this actor system is not clustered"));
+            return;
+        }
         Context.ActorOf(ClusterTailActor.Props(subscribe.Subscriber));
     }
 
     private CmdReply Leave(CmdRequest request)
     {
-        var address = request.Arg(0) is { } text ? ClusterViews.ParseAddress(text, _cluster.SelfAddress) : _cluster.SelfAddress;
+        var address = request.Arg(0) is { } text ? ClusterViews.ParseAddress(text, ClusterExt.SelfAddress) : ClusterExt.SelfAddress;
         if (!IsMember(address)) return new CmdFailed($"no cluster member at {address}");
-        _cluster.Leave(address);
+        ClusterExt.Leave(address);
         return Ok(new CmdAck($"{address} is leaving the cluster"));
     }
 
     private CmdReply Down(CmdRequest request)
     {
         if (request.Arg(0) is not { } text) return Usage("cluster down needs an address: cluster down <host:port|akka address>");
-        var address = ClusterViews.ParseAddress(text, _cluster.SelfAddress);
+        var address = ClusterViews.ParseAddress(text, ClusterExt.SelfAddress);
         if (!IsMember(address)) return new CmdFailed($"no cluster member at {address}");
-        _cluster.Down(address);
+        ClusterExt.Down(address);
         return Ok(new CmdAck($"{address} marked down"));
     }
 
     private CmdReply DownUnreachable()
     {
-        var unreachable = _cluster.State.Unreachable.Select(m => m.Address).ToList();
-        foreach (var address in unreachable) _cluster.Down(address);
+        var unreachable = ClusterExt.State.Unreachable.Select(m => m.Address).ToList();
+        foreach (var address in unreachable) ClusterExt.Down(address);
         return Ok(new CmdAck(unreachable.Count == 0
             ? "no unreachable members"
             : $"marked down: {string.Join(", ", unreachable)}"));
@@ -65,11 +78,11 @@ public sealed class ClusterPaletteActor : PaletteActor
     private CmdReply Join(CmdRequest request)
     {
         if (request.Arg(0) is not { } text) return Usage("cluster join needs a seed address: cluster join <host:port|akka address>");
-        var address = ClusterViews.ParseAddress(text, _cluster.SelfAddress);
-        _cluster.Join(address);
+        var address = ClusterViews.ParseAddress(text, ClusterExt.SelfAddress);
+        ClusterExt.Join(address);
         return Ok(new CmdAck($"joining {address}"));
     }
 
     private bool IsMember(Address address) =>
-        _cluster.State.Members.Any(m => m.Address.Equals(address)) || _cluster.State.Unreachable.Any(m => m.Address.Equals(address));
+        ClusterExt.State.Members.Any(m => m.Address.Equals(address)) || ClusterExt.State.Unreachable.Any(m => m.Address.Equals(address));
 }

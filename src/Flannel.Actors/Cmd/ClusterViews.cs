@@ -6,6 +6,10 @@ namespace Flannel.Actors.Cmd;
 /// <summary>Turns Akka's cluster state into the palette's views; pure, so it is tested without a cluster.</summary>
 public static class ClusterViews
 {
+    /// <summary>The system runs the cluster provider (palettes also run in plain local systems, e.g. tools and tests).</summary>
+    public static bool IsClustered(ActorSystem system) =>
+        system is ExtendedActorSystem { Provider: ClusterActorRefProvider };
+
     public static ClusterView Show(ClusterEvent.CurrentClusterState state, Address self)
     {
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();

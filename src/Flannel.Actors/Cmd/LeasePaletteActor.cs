@@ -12,7 +12,7 @@ namespace Flannel.Actors.Cmd;
 public sealed class LeasePaletteActor : PaletteActor
 {
     private readonly CmdContext _ctx;
-    private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly Cluster? _cluster = ClusterViews.IsClustered(Context.System) ? Cluster.Get(Context.System) : null;
 
     public LeasePaletteActor(CmdContext ctx) : base("lease") => _ctx = ctx;
 
@@ -67,7 +67,7 @@ public sealed class LeasePaletteActor : PaletteActor
     {
         using var cts = new CancellationTokenSource(_ctx.SourceTimeout);
         var entries = await _ctx.Leases!.ListAsync(cts.Token);
-        var state = _cluster.State;
+        var state = _cluster?.State;
         var isLive = _ctx.IsLive ?? LeaseLiveness.IsLive;
         return entries
             .OrderBy(e => e.Subnet.BaseAddress.GetAddressBytes(), ByteOrder.Instance)
@@ -75,7 +75,7 @@ public sealed class LeasePaletteActor : PaletteActor
             {
                 var row = new LeaseRow(e.Subnet.ToString(), e.Node, e.PublicIp.ToString(), e.BackendType, e.BackendData,
                     e.Expiration, e.Version, Live: false, Own: string.Equals(e.Node, _ctx.NodeName, StringComparison.Ordinal));
-                return row with { Live = isLive(row, state) };
+                return row with { Live = state is not null && isLive(row, state) };
             })
             .ToList();
     }

@@ -28,9 +28,14 @@ public sealed class QueryPaletteActor : PaletteActor
         if (!_queries.TryGetValue(request.Command, out var query)) return Unknown(request);
         if (query is null) return new CmdFailed($"'{Palette} {request.Command}' is not available on this agent");
         using var cts = new CancellationTokenSource(_timeout);
-        var task = query(cts.Token);
-        if (await Task.WhenAny(task, Task.Delay(_timeout)) != task)
+        try
+        {
+            // WaitAsync also covers sources that ignore the token.
+            return Ok(await query(cts.Token).WaitAsync(_timeout));
+        }
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && cts.IsCancellationRequested))
+        {
             return new CmdFailed($"'{Palette} {request.Command}' got no answer within {_timeout.TotalSeconds:0.#} s");
-        return Ok(await task);
+        }
     }
 }
