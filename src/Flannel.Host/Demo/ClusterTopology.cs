@@ -43,7 +43,10 @@ public sealed class ClusterTopology : IDisposable
     public TopologyOptions Options { get; }
     public string UnderlayNamespace { get; }
     public IReadOnlyList<TopologyHost> Hosts { get; }
-    public IReadOnlyList<Pod> Pods => _pods;
+    public IReadOnlyList<Pod> Pods
+    {
+        get { lock (_pods) return _pods.ToList(); }
+    }
     public string StateDir { get; }
     public string NetConfPath => Path.Combine(StateDir, "net-conf.json");
     public string CniBinDir => Path.Combine(StateDir, "cni-bin");
@@ -112,7 +115,7 @@ public sealed class ClusterTopology : IDisposable
     private void AddNamespace(string name)
     {
         Netns.Add(name);
-        _namespaces.Add(name);
+        lock (_namespaces) _namespaces.Add(name);
         Netns.Sh(name, "ip link set lo up");
     }
 
@@ -220,7 +223,7 @@ public sealed class ClusterTopology : IDisposable
         var ip = JsonNode.Parse(result)?["ips"]?[0]?["address"]?.GetValue<string>()
                  ?? throw new InvalidOperationException($"CNI ADD on {h.NodeName} returned no IP: {result}");
         var pod = new Pod(name, ns, IPAddress.Parse(ip.Split('/')[0]), h, containerId);
-        _pods.Add(pod);
+        lock (_pods) _pods.Add(pod);
         return pod;
     }
 

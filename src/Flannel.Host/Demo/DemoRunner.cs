@@ -45,7 +45,7 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
                 Line($"    {l.Subnet,-16} {l.Node,-8} {l.PublicIp,-14} {l.Backend,-8} {l.Expiration:yyyy-MM-dd HH:mm}Z");
 
             Step("creating one pod per host through the flannel CNI plugin (CNI_COMMAND=ADD, delegate bridge + host-local)");
-            var pods = topology.Hosts.Select(h => topology.CreatePod(h)).ToList();
+            var pods = topology.Hosts.AsParallel().AsOrdered().Select(h => topology.CreatePod(h, $"pod{h.Index}")).ToList();
             foreach (var p in pods) Line($"  {p.Name}: {p.Address} on {p.Host.NodeName}");
 
             Step("routes on each host");
