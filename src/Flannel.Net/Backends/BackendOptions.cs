@@ -15,6 +15,12 @@ public sealed record BackendOptions
     /// <summary>vxlan: the VTEP MAC to keep across restarts (from our previous lease); null picks a random local one.</summary>
     public MacAddress? VtepMac { get; init; }
 
+    /// <summary>
+    /// Run <see cref="StaleStateCleaner"/> in Configure (once the network is known): other flannel devices, our routes of
+    /// another network, Go flannel's host-gw routes. On by default; tests of one backend in isolation may turn it off.
+    /// </summary>
+    public bool CleanStaleState { get; init; } = true;
+
     /// <summary>udp: the TUN device name (flannel's "flannel0").</summary>
     public string TunName { get; init; } = UdpTunnelOptions.DefaultTunName;
 

@@ -11,6 +11,8 @@ public sealed class HostGwBackend : KernelBackend
 
     public override string Type => BackendConfig.HostGw;
 
+    public override string? DeviceName => null;
+
     /// <summary>Like flannel, refuse to start when the advertised public IP is not an address of the interface (NAT breaks host-gw).</summary>
     public override void Prepare()
     {

@@ -29,7 +29,14 @@ public abstract class KernelBackend : IBackend
     protected IPNetwork? Lease { get; private set; }
 
     public abstract string Type { get; }
+
+    /// <summary>The device this backend uses (flannel.&lt;VNI&gt;, flannel0), null for host-gw.</summary>
+    public abstract string? DeviceName { get; }
+
     public int Mtu { get; protected set; }
+
+    /// <summary>What <see cref="Configure"/> removed as left over by another backend or network (for the log).</summary>
+    public IReadOnlyList<string> StaleStateRemoved { get; private set; } = [];
     public string? LeaseData { get; protected set; }
 
     public abstract void Prepare();
@@ -44,6 +51,8 @@ public abstract class KernelBackend : IBackend
         {
             Network = network;
             Lease = lease;
+            if (Options.CleanStaleState)
+                StaleStateRemoved = new StaleStateCleaner(Netlink).Clean(Type, DeviceName, network, Interface);
             ConfigureKernel();
         }
     }

@@ -28,7 +28,7 @@ public sealed class UdpBackend : KernelBackend
 
     public override string Type => BackendConfig.Udp;
 
-    public string DeviceName => Options.TunName;
+    public override string DeviceName => Options.TunName;
 
     /// <summary>The running data path (null before <see cref="Configure"/> and after <see cref="Teardown"/>).</summary>
     public IUdpDataPath? DataPath => _dataPath;

@@ -31,7 +31,7 @@ public sealed class VxlanBackend : KernelBackend
     public override string Type => BackendConfig.Vxlan;
 
     /// <summary>flannel.&lt;VNI&gt;.</summary>
-    public string DeviceName { get; }
+    public override string DeviceName { get; }
 
     /// <summary>The VTEP MAC (known after <see cref="Prepare"/>).</summary>
     public MacAddress VtepMac => _mac;

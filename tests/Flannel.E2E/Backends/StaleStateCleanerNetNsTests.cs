@@ -59,4 +59,20 @@ public sealed class StaleStateCleanerNetNsTests : IDisposable
         Assert.Equal(["link flannel.2 (vxlan)"], removed);
         Assert.Equal(0, h.Ns.TryExec("ip link show flannel.1").ExitCode);
     }
+
+    [Fact]
+    public void Switching_from_udp_to_vxlan_removes_flannel0_and_its_route_when_the_backend_is_configured()
+    {
+        var h = _net.Hosts[0];
+        h.Ns.Exec("ip tuntap add flannel0 mode tun");
+        h.Ns.Exec("ip link set flannel0 up");
+        h.Ns.Exec("ip route add 10.244.0.0/16 dev flannel0 proto 70");
+        using var backend = h.Thread.Run(() => (VxlanBackend)BackendFactory.Create(new VxlanBackendConfig(), h.Iface));
+        backend.Prepare();
+        backend.Configure(TwoHosts.Network, h.Lease);
+        Assert.Equal(["link flannel0 (tun)"], backend.StaleStateRemoved);
+        Assert.NotEqual(0, h.Ns.TryExec("ip link show flannel0").ExitCode);
+        Assert.DoesNotContain("flannel0", h.Ns.Exec("ip route show"));
+        Assert.Equal(0, h.Ns.TryExec("ip link show flannel.1").ExitCode);
+    }
 }
