@@ -45,6 +45,14 @@ public static partial class CniPlugin
                 _ => Check(conf, env, stderr),
             };
             if (result is null) return 0;
+            if (result.ExitCode != 0 && result.Stdout.AsSpan().Trim((byte)'\n').IsEmpty)
+            {
+                // A delegate that died without an error JSON still owes the runtime one.
+                WriteError(stdout, cniVersion, CniErrorCodes.Internal,
+                    $"failed to delegate {command.ToLowerInvariant()}: netplugin failed with no error message (exit {result.ExitCode})",
+                    result.Stderr.Trim());
+                return result.ExitCode;
+            }
             stdout.Write(result.Stdout);
             stdout.Flush();
             if (result.Stderr.Length > 0) stderr.Write(result.Stderr);
@@ -92,19 +100,16 @@ public static partial class CniPlugin
     }
 
     /// <summary>
-    /// CHECK: flannel's plugin accepts every CHECK. We do that too, except that when ADD stored a delegate config and the
-    /// runtime passed prevResult, the delegate checks its own work (interface, addresses, routes).
+    /// CHECK: like flannel's plugin it does not call the delegate (bridge's CHECK rejects the gateway-less route to
+    /// FLANNEL_NETWORK that host-local reports, so delegating would fail every healthy pod). It does verify what the
+    /// plugin owns: a supported version, a valid config and a readable subnet.env (the node still holds a lease).
     /// </summary>
     private static DelegateResult? Check(FlannelNetConf conf, CniEnvironment env, TextWriter stderr)
     {
         if (Version.TryParse(conf.CniVersion, out var v) && v < new Version(0, 4, 0))
             throw new CniException(CniErrorCodes.IncompatibleVersion, "config version does not allow CHECK");
-        if (conf.PrevResult is null) return null;
-        var stored = ScratchStore.Load(conf.DataDir, env.ContainerId!);
-        if (stored is null || StoredType(stored) is not { } type) return null;
-        var node = (JsonObject)JsonNode.Parse(stored)!;
-        node["prevResult"] = conf.PrevResult.DeepClone();
-        return DelegatePlugin.Invoke("CHECK", type, Encoding.UTF8.GetBytes(DelegateConfig.Serialize(node)), env);
+        DelegateConfig.Render(conf, ReadSubnetEnv(conf.SubnetFile));
+        return null;
     }
 
     private static SubnetEnv ReadSubnetEnv(string path)

@@ -38,8 +38,15 @@ public static class DelegatePlugin
         var stderrTask = p.StandardError.ReadToEndAsync();
         using var stdout = new MemoryStream();
         var stdoutTask = p.StandardOutput.BaseStream.CopyToAsync(stdout);
-        using (var stdin = p.StandardInput.BaseStream)
+        try
+        {
+            using var stdin = p.StandardInput.BaseStream;
             stdin.Write(config);
+        }
+        catch (IOException)
+        {
+            // The delegate exited without reading its config (EPIPE); its exit status and output say what went wrong.
+        }
         stdoutTask.GetAwaiter().GetResult();
         var stderr = stderrTask.GetAwaiter().GetResult();
         p.WaitForExit();

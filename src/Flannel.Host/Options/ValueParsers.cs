@@ -49,8 +49,16 @@ internal static class ValueParsers
         return false;
     }
 
-    public static bool TryParseIPv4(string text, out IPAddress address) =>
-        IPAddress.TryParse(text.Trim(), out address!) && address.AddressFamily == AddressFamily.InterNetwork;
+    /// <summary>Dotted quad only, like Go's net.ParseIP: inet_aton shorthands such as "1.2.3" are typos, not addresses.</summary>
+    public static bool TryParseIPv4(string text, out IPAddress address)
+    {
+        var s = text.Trim();
+        address = IPAddress.None;
+        if (s.Split('.').Length != 4 || !IPAddress.TryParse(s, out var parsed) || parsed.AddressFamily != AddressFamily.InterNetwork)
+            return false;
+        address = parsed;
+        return true;
+    }
 
     public static bool TryParseLogLevel(string text, out LogLevel level)
     {
