@@ -91,7 +91,9 @@ public static class SubnetEnvFile
     private static (IPAddress, int) ParseAddressPrefix(string text, string key, string source)
     {
         var slash = text.IndexOf('/');
+        // IPAddress.TryParse also takes shorthand such as "10.244.1" (= 10.244.0.1); flannel never writes that.
         if (slash > 0 && IPAddress.TryParse(text[..slash], out var addr)
+            && (addr.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || text[..slash].Count(c => c == '.') == 3)
             && int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix)
             && prefix <= (addr.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
             return (addr, prefix);
