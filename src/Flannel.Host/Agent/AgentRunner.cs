@@ -7,12 +7,17 @@ using Flannel.Actors.NetConfig;
 using Flannel.Actors.Node;
 using Flannel.Actors.Observability;
 using Flannel.Actors.Routes;
+using Flannel.Actors.Cmd;
+using Flannel.Host.Ctl;
 using Flannel.Host.Health;
 using Flannel.Host.Hosting;
+using Flannel.Host.Logging;
+using Flannel.Host.Metrics;
 using Flannel.Host.Options;
 using Flannel.Net.Backends;
 using Flannel.Net.Config;
 using Flannel.Net.Interfaces;
+using Flannel.Net.Masq;
 using Flannel.Net.SubnetEnv;
 using Flannel.Net.Tunnel;
 
@@ -28,11 +33,12 @@ public static class AgentRunner
 {
     public static async Task<int> RunAsync(FlanneldOptions options, CancellationToken ct)
     {
-        using var loggerFactory = AgentLogging.Create(options.LogFormat, options.LogLevel);
+        var level = new LogLevelSwitch(options.LogLevel);
+        using var loggerFactory = FlannelLoggerFactory.Create(options.LogFormat, level);
         var log = loggerFactory.CreateLogger("Flannel.Agent");
         try
         {
-            return await RunAsync(options, loggerFactory, log, ct).ConfigureAwait(false);
+            return await RunAsync(options, level, loggerFactory, log, ct).ConfigureAwait(false);
         }
         catch (StartupException e)
         {
@@ -42,7 +48,8 @@ public static class AgentRunner
         }
     }
 
-    private static async Task<int> RunAsync(FlanneldOptions options, ILoggerFactory loggerFactory, ILogger log, CancellationToken ct)
+    private static async Task<int> RunAsync(FlanneldOptions options, LogLevelSwitch level, ILoggerFactory loggerFactory, ILogger log,
+        CancellationToken ct)
     {
         log.LogInformation("flanneld {Version} starting as node {Node}", Program.Version, options.NodeName);
         if (options.KubeSubnetMgr)
@@ -73,12 +80,13 @@ public static class AgentRunner
             .ToList();
         var akkaConfig = Step("--hocon-file", () =>
             AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile));
-        var setup = BootstrapSetup.Create().WithConfig(akkaConfig)
+        var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(options.LogLevel).WithFallback(akkaConfig))
             .And(new FlannelLoggingSetup(loggerFactory));
         var system = ActorSystem.Create(AkkaConfigBuilder.SystemName, setup);
         var status = new AgentStatus(options.NodeName);
         status.Update(s => s with { PublicIp = iface.PublicIp.ToString(), BackendType = backend.Type, BackendPrepared = true });
         HealthServer? health = null;
+        AgentObservability? observability = null;
         try
         {
             var cluster = Cluster.Get(system);
@@ -95,19 +103,26 @@ public static class AgentRunner
             var leaseOptions = new LeaseOptions(options.NodeName, iface.PublicIp, conf, backend.Type, backend.LeaseData,
                 previous, null, LeaseOptions.DefaultTtl, options.SubnetLeaseRenewMargin);
             var leases = system.ActorOf(SubnetLeaseActor.Props(leaseOptions), "leases");
-            system.ActorOf(NetConfActor.Props(conf, confJson, options.NetConfigPath), "config");
+            var netConf = system.ActorOf(NetConfActor.Props(conf, confJson, options.NetConfigPath), "config");
+            var masq = MasqManager.Create(
+                new MasqOptions(options.IpMasq, options.IptablesForwardRules, !options.IpMasqFullyRandomDisable), options.UseNftables);
             var settings = new NodeAgentSettings(
                 options.NodeName, conf, backend,
-                new NodeEffects(options.SubnetFile, options.IpMasq, null),
+                new NodeEffects(options.SubnetFile, options.IpMasq, options.IpMasq || options.IptablesForwardRules ? masq : null),
                 new RouteProgrammerSettings(options.NodeName, RouteProgrammerSettings.DefaultPeriod,
                     RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
                 options.IptablesResync);
-            system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
+            var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
+
+            var cmd = AgentCmdContext.Create(options.NodeName, leases, node, netConf, backend, status, level);
+            observability = Step("--cmd-port", () => AgentObservability.Start(system, cmd, options.CmdPort));
 
             if (options.HealthzPort != 0)
             {
                 var endpoint = new IPEndPoint(options.HealthzIp, options.HealthzPort);
-                health = await HealthServer.StartAsync(endpoint, status, () => View(status, cluster, backend), ct).ConfigureAwait(false);
+                var metrics = observability.Metrics;
+                health = await HealthServer.StartAsync(endpoint, status, () => View(status, cluster, backend),
+                    app => app.MapFlannelMetrics(metrics), ct).ConfigureAwait(false);
                 log.LogInformation("health endpoints on http://{Endpoint}/healthz and /readyz", endpoint.ToString());
             }
 
@@ -129,6 +144,7 @@ public static class AgentRunner
         finally
         {
             if (health is not null) await health.DisposeAsync().ConfigureAwait(false);
+            if (observability is not null) await observability.DisposeAsync().ConfigureAwait(false);
             // Leave the cluster gracefully: the lease stays until it expires, so a restart gets the same subnet.
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
             await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
@@ -194,7 +210,8 @@ public static class AgentRunner
             return step();
         }
         catch (Exception e) when (e is InterfaceSelectionException or ArgumentException or InvalidOperationException
-                                       or IOException or Flannel.Net.Netlink.NetlinkException or Akka.Configuration.ConfigurationException)
+                                       or IOException or Flannel.Net.Netlink.NetlinkException or Akka.Configuration.ConfigurationException
+                                       or CommandHostException)
         {
             throw new StartupException($"{what}: {e.Message}");
         }

@@ -8,7 +8,7 @@ namespace Flannel.Host.Health;
 /// <summary>
 /// flannel's health endpoint on --healthz-ip:--healthz-port: GET /healthz is 200 while the process runs, GET /readyz is
 /// 503 (with the reasons) until the lease is held, the backend is up, subnet.env is written and every known peer is
-/// programmed, then 200. GET /status returns <see cref="StatusView"/> as JSON.
+/// programmed, then 200. GET /status returns <see cref="StatusView"/> as JSON; <c>mapMore</c> adds e.g. /metrics.
 /// </summary>
 public sealed class HealthServer : IAsyncDisposable
 {
@@ -28,7 +28,8 @@ public sealed class HealthServer : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
-    public static async Task<HealthServer> StartAsync(IPEndPoint endpoint, AgentStatus status, Func<StatusView> view, CancellationToken ct)
+    public static async Task<HealthServer> StartAsync(IPEndPoint endpoint, AgentStatus status, Func<StatusView> view,
+        Action<WebApplication>? mapMore, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -43,6 +44,7 @@ public sealed class HealthServer : IAsyncDisposable
                 : Results.Text("not ready: " + string.Join("; ", s.NotReadyReasons) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
         app.MapGet("/status", () => Results.Json(view(), Json));
+        mapMore?.Invoke(app);
         await app.StartAsync(ct).ConfigureAwait(false);
         return new HealthServer(app, endpoint);
     }

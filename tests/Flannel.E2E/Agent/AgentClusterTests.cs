@@ -1,0 +1,195 @@
+using System.Net;
+using Flannel.Host.Demo;
+using Flannel.Host.Health;
+using Flannel.Net.SubnetEnv;
+using Xunit;
+
+namespace Flannel.E2E.Agent;
+
+/// <summary>What must hold for every backend on a 3-host cluster.</summary>
+public abstract class AgentClusterTests<TCluster>(TCluster cluster) where TCluster : AgentCluster
+{
+    protected TCluster Cluster { get; } = cluster;
+    protected ClusterTopology Topology => Cluster.Topology;
+
+    /// <summary>FLANNEL_MTU on a 1500 underlay.</summary>
+    protected abstract int ExpectedMtu { get; }
+
+    [Fact]
+    public async Task Every_pod_pings_every_pod_on_the_other_hosts()
+    {
+        await Cluster.EnsureReadyAsync();
+        var pairs = (from a in Cluster.Pods from b in Cluster.Pods where a.Host != b.Host select (a, b)).ToList();
+        var failed = pairs.AsParallel().Where(p => !ClusterTopology.Ping(p.a, p.b)).Select(p => $"{p.a} -> {p.b}").ToList();
+        Assert.Empty(failed);
+        Assert.Equal(6, pairs.Count);
+    }
+
+    [Fact]
+    public async Task A_tcp_transfer_of_8_MB_arrives_intact()
+    {
+        await Cluster.EnsureReadyAsync();
+        var (sent, received, bytes) = await PodTcp.TransferAsync(Cluster.Pods[0], Cluster.Pods[2], 8 << 20, TimeSpan.FromSeconds(60));
+        Assert.Equal(8 << 20, bytes);
+        Assert.Equal(Convert.ToHexString(sent), Convert.ToHexString(received));
+    }
+
+    [Fact]
+    public async Task Leases_are_distinct_and_subnet_env_matches_each_lease()
+    {
+        await Cluster.EnsureReadyAsync();
+        var own = new List<LeaseView>();
+        foreach (var h in Topology.Hosts)
+        {
+            var status = await h.Client!.StatusAsync();
+            var lease = Assert.IsType<LeaseView>(status.Lease);
+            Assert.Equal(h.NodeName, lease.Node);
+            Assert.Equal(h.Address.ToString(), lease.PublicIp);
+            Assert.Equal(Cluster.Backend, lease.Backend);
+            Assert.Equal(3, status.Leases.Count);
+            own.Add(lease);
+
+            var env = SubnetEnvFile.Read(h.SubnetFile);
+            Assert.Equal(Topology.Options.Network, env.Network);
+            Assert.Equal(IPNetwork.Parse(lease.Subnet), env.Lease);
+            Assert.Equal(IPNetwork.Parse(lease.Subnet).BaseAddress.GetAddressBytes()[..3], env.SubnetAddress.GetAddressBytes()[..3]);
+            Assert.Equal(1, env.SubnetAddress.GetAddressBytes()[3]);
+            Assert.Equal(ExpectedMtu, env.Mtu);
+            Assert.False(env.IpMasq);
+        }
+        Assert.Equal(3, own.Select(l => l.Subnet).Distinct().Count());
+        foreach (var pod in Cluster.Pods)
+            Assert.True(IPNetwork.Parse(own[pod.Host.Index - 1].Subnet).Contains(pod.Address), $"{pod} outside its host's lease");
+    }
+
+    [Fact]
+    public async Task A_route_deleted_by_hand_is_restored_by_the_reconcile_loop()
+    {
+        await Cluster.EnsureReadyAsync();
+        var host = Topology.Hosts[0];
+        var before = await host.Client!.StatusAsync();
+        var route = RouteToDelete(before);
+        var show = Netns.Exec(host.Namespace, "ip", ["-4", "route", "show", route]).Stdout.Trim();
+        Assert.False(string.IsNullOrEmpty(show), $"route {route} is not installed on {host.NodeName}");
+
+        Netns.Sh(host.Namespace, $"ip route del {route}");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        string now;
+        do
+        {
+            await Task.Delay(100);
+            now = Netns.Exec(host.Namespace, "ip", ["-4", "route", "show", route]).Stdout.Trim();
+        }
+        while (now.Length == 0 && DateTime.UtcNow < deadline);
+        Assert.Equal(show, now);
+        var after = await host.Client.StatusAsync();
+        Assert.True(after.Reconcile.DriftRepairs > before.Reconcile.DriftRepairs,
+            $"drift repairs {before.Reconcile.DriftRepairs} -> {after.Reconcile.DriftRepairs}");
+        Assert.True(ClusterTopology.Ping(Cluster.Pods[0], Cluster.Pods[1]));
+    }
+
+    /// <summary>The route whose loss cuts host 1 off from a peer: the per-peer route, or udp's one Network route.</summary>
+    protected virtual string RouteToDelete(StatusView status) =>
+        status.Leases.First(l => l.Node != status.Node).Subnet;
+}
+
+[Collection(AgentE2ECollection.Name)]
+public sealed class UdpClusterTests(UdpCluster cluster) : AgentClusterTests<UdpCluster>(cluster), IClassFixture<UdpCluster>
+{
+    protected override int ExpectedMtu => 1472;
+
+    protected override string RouteToDelete(StatusView status) => Topology.Options.Network.ToString();
+
+    [Fact]
+    public async Task Random_datagrams_to_the_tunnel_port_are_dropped_and_counted()
+    {
+        await Cluster.EnsureReadyAsync();
+        var target = Topology.Hosts[0];
+        var before = await target.Client!.StatusAsync();
+        var sent = TunnelNoise.Send(Topology.Hosts[1].Namespace, new IPEndPoint(target.Address, 8285), count: 200);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        long dropped;
+        do
+        {
+            await Task.Delay(100);
+            var now = await target.Client.StatusAsync();
+            dropped = Total(now.TunnelDrops) - Total(before.TunnelDrops);
+        }
+        while (dropped < sent && DateTime.UtcNow < deadline);
+        Assert.Equal(200, sent);
+        Assert.True(dropped >= sent, $"{sent} garbage datagrams sent, {dropped} drops counted");
+        // The garbage did not disturb the tunnel.
+        Assert.True(ClusterTopology.Ping(Cluster.Pods[1], Cluster.Pods[0]));
+    }
+
+    private static long Total(IReadOnlyDictionary<string, long>? drops) => drops?.Values.Sum() ?? 0;
+
+    [Fact]
+    public async Task An_agent_killed_with_sigkill_and_restarted_keeps_its_subnet_and_connectivity_comes_back()
+    {
+        await Cluster.EnsureReadyAsync();
+        var host = Topology.Hosts[2];
+        var before = (await host.Client!.StatusAsync()).Lease!.Subnet;
+
+        Topology.KillAgent(host);
+        Assert.False(await host.Client.AliveAsync());
+        Topology.StartAgent(host);
+        await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
+
+        var after = (await host.Client.StatusAsync()).Lease!.Subnet;
+        Assert.Equal(before, after);
+        Assert.Equal(before, SubnetEnvFile.Read(host.SubnetFile).Lease.ToString());
+        Assert.True(ClusterTopology.Ping(Cluster.Pods[2], Cluster.Pods[0], attempts: 20), "pod3 -> pod1 after the restart");
+        Assert.True(ClusterTopology.Ping(Cluster.Pods[1], Cluster.Pods[2], attempts: 20), "pod2 -> pod3 after the restart");
+    }
+}
+
+[Collection(AgentE2ECollection.Name)]
+public sealed class VxlanClusterTests(VxlanCluster cluster) : AgentClusterTests<VxlanCluster>(cluster), IClassFixture<VxlanCluster>
+{
+    protected override int ExpectedMtu => 1450;
+
+    [Fact]
+    public async Task Guestbook_a_value_written_to_the_redis_master_is_read_back_from_its_replica_on_another_host()
+    {
+        await Cluster.EnsureReadyAsync();
+        var (master, replica, client) = (Cluster.Pods[0], Cluster.Pods[1], Cluster.Pods[2]);
+        using var redis = new Guestbook(Topology, master, replica);
+        redis.WaitForMaster(client, TimeSpan.FromSeconds(20));
+        redis.Set(client, "guestbook:entry", "hello from host3");
+        Assert.Equal("hello from host3", redis.WaitForReplica(client, "guestbook:entry", TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_host_that_leaves_keeps_its_lease_until_expiry_and_gets_it_back()
+    {
+        await Cluster.EnsureReadyAsync();
+        var (observer, leaving) = (Topology.Hosts[0], Topology.Hosts[2]);
+        var lease = (await leaving.Client!.StatusAsync()).Lease!;
+
+        Assert.Equal(0, Topology.StopAgent(leaving));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        StatusView seen;
+        do
+        {
+            await Task.Delay(200);
+            seen = await observer.Client!.StatusAsync();
+        }
+        while (seen.Members.Any(m => m.Address.Contains(leaving.Address.ToString(), StringComparison.Ordinal)) && DateTime.UtcNow < deadline);
+        Assert.DoesNotContain(seen.Members, m => m.Address.Contains(leaving.Address.ToString(), StringComparison.Ordinal));
+        var kept = Assert.Single(seen.Leases, l => l.Node == leaving.NodeName);
+        Assert.Equal(lease.Subnet, kept.Subnet);
+        Assert.True(kept.Expiration > DateTimeOffset.UtcNow.AddHours(23), $"lease expires {kept.Expiration:o}");
+
+        Topology.StartAgent(leaving);
+        await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        Assert.Equal(lease.Subnet, (await leaving.Client.StatusAsync()).Lease!.Subnet);
+        Assert.True(ClusterTopology.Ping(Cluster.Pods[0], Cluster.Pods[2], attempts: 20));
+    }
+}
+
+[Collection(AgentE2ECollection.Name)]
+public sealed class HostGwClusterTests(HostGwCluster cluster) : AgentClusterTests<HostGwCluster>(cluster), IClassFixture<HostGwCluster>
+{
+    protected override int ExpectedMtu => 1500;
+}
