@@ -48,7 +48,7 @@ public sealed class HostGwBackend : KernelBackend
             if (Desire(p, out var reason) is not { } route) return Ignored(p, reason!);
             var drift = new List<string>();
             var actual = CheckRoute(route, routes, drift);
-            return Status(p, Netlink.Describe(route), actual, drift);
+            return Status(p, Describe(route), actual, drift);
         }).ToList();
     }
 

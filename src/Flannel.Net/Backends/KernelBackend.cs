@@ -64,6 +64,7 @@ public abstract class KernelBackend : IBackend
         lock (Gate)
         {
             RequireConfigured();
+            _names = null;
             var recorder = new ReconcileRecorder();
             ReconcileKernel(peers, recorder);
             return recorder.ToReport();
@@ -77,6 +78,7 @@ public abstract class KernelBackend : IBackend
         lock (Gate)
         {
             RequireConfigured();
+            _names = null;
             return InspectKernel(peers);
         }
     }
@@ -90,6 +92,20 @@ public abstract class KernelBackend : IBackend
 
     protected abstract void TeardownKernel();
 
+    private Dictionary<int, string>? _names;
+
+    /// <summary>A device's name for messages; one link dump per reconcile/inspect pass instead of a lookup per route.</summary>
+    protected string Name(int index)
+    {
+        _names ??= Netlink.GetLinks().ToDictionary(l => l.Index, l => l.Name);
+        if (_names.TryGetValue(index, out var name)) return name;
+        name = Netlink.DeviceName(index); // created during this pass
+        _names[index] = name;
+        return name;
+    }
+
+    protected string Describe(RouteInfo r) => RtNetlink.Describe(r, Name);
+
     /// <summary>Our routes: our protocol number, main table, destination inside the flannel network.</summary>
     protected bool IsOwnedRoute(RouteInfo r) =>
         r.Protocol == Rt.PROT_FLANNEL && r.Table == Rt.TABLE_MAIN && Network is { } n &&
@@ -101,10 +117,10 @@ public abstract class KernelBackend : IBackend
 
     protected void ApplyRoutes(Plan<RouteInfo> plan, ReconcileRecorder recorder)
     {
-        foreach (var d in plan.ToAdd) recorder.Add("route " + Netlink.Describe(d), () => Netlink.ReplaceRoute(d));
+        foreach (var d in plan.ToAdd) recorder.Add("route " + Describe(d), () => Netlink.ReplaceRoute(d));
         foreach (var (a, d) in plan.ToFix)
-            recorder.Fix($"route {Netlink.Describe(a)} -> {Netlink.Describe(d)}", () => Netlink.ReplaceRoute(d));
-        foreach (var a in plan.ToRemove) recorder.Remove("route " + Netlink.Describe(a), () => Netlink.DeleteRoute(a));
+            recorder.Fix($"route {Describe(a)} -> {Describe(d)}", () => Netlink.ReplaceRoute(d));
+        foreach (var a in plan.ToRemove) recorder.Remove("route " + Describe(a), () => Netlink.DeleteRoute(a));
     }
 
     /// <summary>Makes <paramref name="address"/> the only IPv4 address of the device (a previous lease's address goes).</summary>
@@ -112,9 +128,9 @@ public abstract class KernelBackend : IBackend
     {
         var present = Netlink.GetAddresses(index);
         foreach (var a in present.Where(a => !(a.Address.Equals(address.Address) && a.PrefixLength == address.PrefixLength)))
-            Do(recorder, false, $"address {a} dev {Netlink.DeviceName(index)}", () => Netlink.DeleteAddress(a));
+            Do(recorder, false, $"address {a} dev {Name(index)}", () => Netlink.DeleteAddress(a));
         if (!present.Any(a => a.Address.Equals(address.Address) && a.PrefixLength == address.PrefixLength))
-            Do(recorder, true, $"address {address} dev {Netlink.DeviceName(index)}", () => Netlink.AddAddress(address));
+            Do(recorder, true, $"address {address} dev {Name(index)}", () => Netlink.AddAddress(address));
     }
 
     private static void Do(ReconcileRecorder? recorder, bool add, string what, Action apply)
@@ -140,10 +156,10 @@ public abstract class KernelBackend : IBackend
             return null;
         }
         if (!same.Any(a => a.SameForwarding(desired)))
-            drift.Add($"route differs: want {Netlink.Describe(desired)}");
+            drift.Add($"route differs: want {Describe(desired)}");
         else if (!same.Any(a => a.SameForwarding(desired) && a.Protocol == desired.Protocol))
             drift.Add($"route not marked as ours (proto {same[0].Protocol})");
-        return string.Join("; ", same.Select(a => $"{Netlink.Describe(a)} proto {a.Protocol}"));
+        return string.Join("; ", same.Select(a => $"{Describe(a)} proto {a.Protocol}"));
     }
 
     protected void RequireConfigured()

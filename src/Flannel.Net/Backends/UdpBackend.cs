@@ -88,7 +88,7 @@ public sealed class UdpBackend : KernelBackend
             if (link is null) drift.Add($"device {DeviceName} missing");
             if (_dataPath is null) drift.Add("tunnel not running");
             var actual = CheckRoute(networkRoute, routes, drift);
-            return Status(p, $"{Netlink.Describe(networkRoute)}; udp to {p.PublicIp}:{_config.Port}", actual, drift);
+            return Status(p, $"{Describe(networkRoute)}; udp to {p.PublicIp}:{_config.Port}", actual, drift);
         }).ToList();
     }
 

@@ -156,7 +156,7 @@ public sealed class VxlanBackend : KernelBackend
             }
             var drift = new List<string>();
             if (link is null) drift.Add($"device {DeviceName} missing");
-            var desired = Netlink.Describe(d.Route);
+            var desired = Describe(d.Route);
             var actual = CheckRoute(d.Route, routes, drift);
             if (d.Neighbor is { } n)
             {

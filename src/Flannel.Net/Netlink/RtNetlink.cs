@@ -155,11 +155,14 @@ public sealed class RtNetlink : IDisposable
     // ---- descriptions for errors and logs ----
 
     /// <summary>"10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink", with device names resolved.</summary>
-    public string Describe(RouteInfo r)
+    public string Describe(RouteInfo r) => Describe(r, DeviceName);
+
+    /// <summary>As above with a caller-supplied name lookup (e.g. one link dump for a whole reconcile pass).</summary>
+    public static string Describe(RouteInfo r, Func<int, string> deviceName)
     {
         var s = r.Destination.ToString();
         if (r.Gateway is { } gw) s += $" via {gw}";
-        if (r.OutIndex is { } oif) s += $" dev {DeviceName(oif)}";
+        if (r.OutIndex is { } oif) s += $" dev {deviceName(oif)}";
         if (r.OnLink) s += " onlink";
         return s;
     }
