@@ -41,7 +41,7 @@ public sealed class LeaseCluster : IAsyncDisposable
             periodic-tasks-initial-delay = 100ms
             failure-detector {
               heartbeat-interval = 250ms
-              acceptable-heartbeat-pause = 1500ms
+              acceptable-heartbeat-pause = 3s
               expected-response-after = 500ms
             }
             downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
