@@ -42,7 +42,7 @@ public sealed class HostGwBackend : KernelBackend
 
     protected override IReadOnlyList<PeerRouteStatus> InspectKernel(IReadOnlyCollection<PeerLease> peers)
     {
-        var routes = Netlink.GetRoutes();
+        var routes = Netlink.GetRoutes().ToLookup(r => r.Destination);
         return peers.Select(p =>
         {
             if (Desire(p, out var reason) is not { } route) return Ignored(p, reason!);

@@ -147,9 +147,9 @@ public abstract class KernelBackend : IBackend
         new(p.Subnet, p.PublicIp, p.BackendType, drift.Count == 0 ? PeerRouteState.InSync : PeerRouteState.Drift, desired, actual, drift);
 
     /// <summary>Checks one desired route against the kernel's routes for inspection; adds drift lines; returns the actual text.</summary>
-    protected string? CheckRoute(RouteInfo desired, IReadOnlyCollection<RouteInfo> actual, List<string> drift)
+    protected string? CheckRoute(RouteInfo desired, ILookup<IPNetwork, RouteInfo> actual, List<string> drift)
     {
-        var same = actual.Where(a => a.Destination.Equals(desired.Destination)).ToList();
+        var same = actual[desired.Destination].ToList();
         if (same.Count == 0)
         {
             drift.Add("route missing");

@@ -24,10 +24,11 @@ public static class ReconcilePlanner
         var add = new List<RouteInfo>();
         var fix = new List<(RouteInfo, RouteInfo)>();
         var wanted = new HashSet<IPNetwork>();
+        var byDestination = actual.ToLookup(a => a.Destination);
         foreach (var d in desired)
         {
             if (!wanted.Add(d.Destination)) continue;
-            var same = actual.Where(a => a.Destination.Equals(d.Destination)).ToList();
+            var same = byDestination[d.Destination].ToList();
             if (same.Count == 0) add.Add(d);
             else if (!same.Any(a => a.SameForwarding(d) && a.Protocol == d.Protocol && a.EffectiveScope == d.EffectiveScope))
                 fix.Add((same[0], d));
@@ -42,10 +43,11 @@ public static class ReconcilePlanner
         var add = new List<NeighborInfo>();
         var fix = new List<(NeighborInfo, NeighborInfo)>();
         var wanted = new HashSet<IPAddress>();
+        var byAddress = actual.ToLookup(a => a.Address);
         foreach (var d in desired)
         {
             if (!wanted.Add(d.Address)) continue;
-            var a = actual.FirstOrDefault(x => x.Address.Equals(d.Address));
+            var a = byAddress[d.Address].FirstOrDefault();
             if (a is null) add.Add(d);
             else if (a.Mac != d.Mac || !a.IsPermanent) fix.Add((a, d));
         }

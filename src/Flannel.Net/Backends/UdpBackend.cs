@@ -78,7 +78,7 @@ public sealed class UdpBackend : KernelBackend
     protected override IReadOnlyList<PeerRouteStatus> InspectKernel(IReadOnlyCollection<PeerLease> peers)
     {
         var link = Netlink.GetLink(DeviceName);
-        var routes = Netlink.GetRoutes();
+        var routes = Netlink.GetRoutes().ToLookup(r => r.Destination);
         var networkRoute = NetworkRoute(link?.Index ?? _tunIndex ?? 0);
         return peers.Select(p =>
         {

@@ -143,9 +143,11 @@ public sealed class VxlanBackend : KernelBackend
     {
         var link = Netlink.GetLink(DeviceName);
         var index = link?.Index ?? _link?.Index ?? 0;
-        var routes = Netlink.GetRoutes();
-        var neighbors = link is null ? [] : Netlink.GetNeighbors(link.Index);
+        var routes = Netlink.GetRoutes().ToLookup(r => r.Destination);
+        var neighbors = (link is null ? [] : Netlink.GetNeighbors(link.Index)).ToLookup(n => n.Address);
         var fdb = link is null ? [] : Netlink.GetFdb(link.Index);
+        var fdbByMac = fdb.ToLookup(f => f.Mac);
+        var fdbByDst = fdb.Where(f => f.Destination is not null).ToLookup(f => f.Destination!);
         var result = new List<PeerRouteStatus>();
         foreach (var p in peers)
         {
@@ -161,7 +163,7 @@ public sealed class VxlanBackend : KernelBackend
             if (d.Neighbor is { } n)
             {
                 desired += $"; neigh {n.Address} lladdr {n.Mac}";
-                var an = neighbors.FirstOrDefault(x => x.Address.Equals(n.Address));
+                var an = neighbors[n.Address].FirstOrDefault();
                 if (an is null) drift.Add("neighbour missing");
                 else if (an.Mac != n.Mac) drift.Add($"neighbour lladdr {an.Mac}, want {n.Mac}");
                 if (an is not null) actual += $"; neigh {an.Address} lladdr {an.Mac}";
@@ -169,9 +171,9 @@ public sealed class VxlanBackend : KernelBackend
             if (d.Fdb is { } f)
             {
                 desired += $"; fdb {f.Mac} dst {f.Destination}";
-                if (fdb.Any(x => x.Mac == f.Mac && Equals(x.Destination, f.Destination))) actual += $"; fdb {f.Mac} dst {f.Destination}";
+                if (fdbByMac[f.Mac].Any(x => Equals(x.Destination, f.Destination))) actual += $"; fdb {f.Mac} dst {f.Destination}";
                 else drift.Add("fdb entry missing");
-                var stale = fdb.Where(x => Equals(x.Destination, f.Destination) && x.Mac != f.Mac).ToList();
+                var stale = fdbByDst[f.Destination!].Where(x => x.Mac != f.Mac).ToList();
                 foreach (var s in stale) drift.Add($"stale fdb {s.Mac} dst {s.Destination}");
             }
             result.Add(Status(p, desired, actual, drift));
