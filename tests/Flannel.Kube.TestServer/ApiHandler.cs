@@ -10,6 +10,10 @@ namespace Flannel.Kube.TestServer;
 public sealed class ApiHandler(ResourceStore store)
 {
     private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    private readonly System.Collections.Concurrent.ConcurrentQueue<ApiRequest> _requests = new();
+
+    /// <summary>Every resource request served, as RBAC sees it (verb, resource, subresource): tests check RBAC rules against it.</summary>
+    public IReadOnlyCollection<ApiRequest> Requests => _requests;
 
     public async Task HandleAsync(HttpContext ctx)
     {
@@ -50,6 +54,7 @@ public sealed class ApiHandler(ResourceStore store)
 
         var route = ParseRoute(path["/api/v1/".Length..].Split('/'));
         var q = ctx.Request.Query;
+        _requests.Enqueue(new ApiRequest(RbacVerb(method, route.Name, IsTrue(q["watch"])), route.Type.Plural, route.Subresource, route.Namespace, route.Name));
         switch (method, route.Name)
         {
             case ("GET", null) when IsTrue(q["watch"]):
@@ -190,6 +195,17 @@ public sealed class ApiHandler(ResourceStore store)
         }
     }
 
+    private static string RbacVerb(string method, string? name, bool watch) => method switch
+    {
+        "GET" when watch => "watch",
+        "GET" => name is null ? "list" : "get",
+        "POST" => "create",
+        "PUT" => "update",
+        "PATCH" => "patch",
+        "DELETE" => name is null ? "deletecollection" : "delete",
+        _ => method.ToLowerInvariant(),
+    };
+
     private static bool WantsTable(HttpContext ctx) =>
         ctx.Request.Headers.Accept.Any(a => a is not null && a.Contains("as=Table", StringComparison.Ordinal));
 
@@ -205,4 +221,10 @@ public sealed class ApiHandler(ResourceStore store)
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(body.ToJsonString(Compact));
     }
+}
+
+/// <summary>One served request in RBAC terms.</summary>
+public sealed record ApiRequest(string Verb, string Resource, string? Subresource, string? Namespace, string? Name)
+{
+    public string ResourceWithSubresource => Subresource is null ? Resource : $"{Resource}/{Subresource}";
 }

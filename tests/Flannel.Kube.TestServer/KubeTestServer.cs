@@ -17,6 +17,7 @@ namespace Flannel.Kube.TestServer;
 public sealed class KubeTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ApiHandler _handler;
 
     public ResourceStore Store { get; }
 
@@ -24,9 +25,13 @@ public sealed class KubeTestServer : IAsyncDisposable
 
     public int Port => BaseUri.Port;
 
-    private KubeTestServer(WebApplication app, ResourceStore store, Uri baseUri)
+    /// <summary>Every resource request served so far, in RBAC terms.</summary>
+    public IReadOnlyCollection<ApiRequest> Requests => _handler.Requests;
+
+    private KubeTestServer(WebApplication app, ApiHandler handler, ResourceStore store, Uri baseUri)
     {
         _app = app;
+        _handler = handler;
         Store = store;
         BaseUri = baseUri;
     }
@@ -43,7 +48,7 @@ public sealed class KubeTestServer : IAsyncDisposable
         app.Run(handler.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new KubeTestServer(app, store, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        return new KubeTestServer(app, handler, store, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
     }
 
     /// <summary>A KubernetesClient pointed at this server.</summary>
