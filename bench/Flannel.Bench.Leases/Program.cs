@@ -9,16 +9,35 @@ using Flannel.Net.Config;
 
 // Lease convergence benchmark: starts N in-process cluster nodes at once (127.0.0.1, port 0), each asks for a lease,
 // and measures the time until every node holds a lease, all leases are distinct, and every node's replicated table
-// shows all N of them. Prints one JSON line per N; start_s is the part of converge_s spent creating the N ActorSystems. Usage: Flannel.Bench.Leases [N ...] (default 5 10 20).
+// shows all N of them. Runs each N LEASES_BENCH_RUNS times (default 3) and prints one JSON line per N with the
+// median converge_s (duplicates summed over the runs, leases the smallest count); start_s is the part of converge_s spent creating the N ActorSystems. Usage: Flannel.Bench.Leases [N ...] (default 5 10 20).
 
 var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [5, 10, 20];
 var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
 // Warm-up (not reported): the first ActorSystems of a process pay for JIT compilation of Akka's startup path.
 await Run(2, verbose: false);
+var runs = int.TryParse(Environment.GetEnvironmentVariable("LEASES_BENCH_RUNS"), out var r) && r > 0 ? r : 3;
 foreach (var n in sizes)
 {
-    var result = await Run(n, verbose);
-    Console.WriteLine(JsonSerializer.Serialize(result));
+    var results = new List<Dictionary<string, object>>();
+    for (var i = 0; i < runs; i++) results.Add(await Run(n, verbose));
+    static double Median(IEnumerable<double> xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+    var converge = results.Select(x => (double)x["converge_s"]).ToList();
+    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["nodes"] = n,
+        ["converge_s"] = Math.Round(Median(converge), 3),
+        ["duplicates"] = results.Sum(x => (int)x["duplicates"]),
+        ["leases"] = results.Min(x => (int)x["leases"]),
+        ["start_s"] = Math.Round(Median(results.Select(x => (double)x["start_s"])), 3),
+        ["runs"] = runs,
+        ["converge_s_all"] = converge,
+        ["min_table"] = results.Min(x => (int)x["min_table"]),
+    }));
 }
 return 0;
 
@@ -30,7 +49,13 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose)
           loglevel = OFF
           stdout-loglevel = OFF
           actor.provider = cluster
-          remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+          remote.dot-netty.tcp {
+            hostname = 127.0.0.1
+            port = 0
+            # 20 systems in one process on 2 cores: one socket thread each instead of the default pools.
+            server-socket-worker-pool { pool-size-min = 1, pool-size-max = 1 }
+            client-socket-worker-pool { pool-size-min = 1, pool-size-max = 1 }
+          }
           cluster {
             gossip-interval = 200ms
             leader-actions-interval = 200ms
