@@ -133,9 +133,12 @@ public static class AgentRunner
                 log.LogError("flanneld exiting: {Reason}", status.Failed.Result);
                 return 1;
             }
-            if (done == system.WhenTerminated)
+            // SIGTERM may reach Akka's own CLR shutdown hook first: that is a requested stop, not a failure.
+            if (done == system.WhenTerminated && !ct.IsCancellationRequested
+                && CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClrExitReason)
             {
-                log.LogError("flanneld exiting: the actor system stopped (removed from the cluster)");
+                log.LogError("flanneld exiting: the actor system stopped ({Reason})",
+                    CoordinatedShutdown.Get(system).ShutdownReason?.ToString() ?? "removed from the cluster");
                 return 1;
             }
             log.LogInformation("flanneld stopping (signal)");

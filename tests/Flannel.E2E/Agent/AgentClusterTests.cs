@@ -131,9 +131,15 @@ public sealed class UdpClusterTests(UdpCluster cluster) : AgentClusterTests<UdpC
         var host = Topology.Hosts[2];
         var before = (await host.Client!.StatusAsync()).Lease!.Subnet;
 
-        Topology.KillAgent(host);
-        Assert.False(await host.Client.AliveAsync());
-        Topology.StartAgent(host);
+        try
+        {
+            Topology.KillAgent(host);
+            Assert.False(await host.Client.AliveAsync());
+        }
+        finally
+        {
+            Topology.StartAgent(host);
+        }
         await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
 
         var after = (await host.Client.StatusAsync()).Lease!.Subnet;
@@ -167,21 +173,27 @@ public sealed class VxlanClusterTests(VxlanCluster cluster) : AgentClusterTests<
         var (observer, leaving) = (Topology.Hosts[0], Topology.Hosts[2]);
         var lease = (await leaving.Client!.StatusAsync()).Lease!;
 
-        Assert.Equal(0, Topology.StopAgent(leaving));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        StatusView seen;
-        do
+        try
         {
-            await Task.Delay(200);
-            seen = await observer.Client!.StatusAsync();
+            Assert.Equal(0, Topology.StopAgent(leaving));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            StatusView seen;
+            do
+            {
+                await Task.Delay(200);
+                seen = await observer.Client!.StatusAsync();
+            }
+            while (seen.Members.Any(m => m.Address.Contains(leaving.Address.ToString(), StringComparison.Ordinal)) && DateTime.UtcNow < deadline);
+            Assert.DoesNotContain(seen.Members, m => m.Address.Contains(leaving.Address.ToString(), StringComparison.Ordinal));
+            var kept = Assert.Single(seen.Leases, l => l.Node == leaving.NodeName);
+            Assert.Equal(lease.Subnet, kept.Subnet);
+            Assert.True(kept.Expiration > DateTimeOffset.UtcNow.AddHours(23), $"lease expires {kept.Expiration:o}");
         }
-        while (seen.Members.Any(m => m.Address.Contains(leaving.Address.ToString(), StringComparison.Ordinal)) && DateTime.UtcNow < deadline);
-        Assert.DoesNotContain(seen.Members, m => m.Address.Contains(leaving.Address.ToString(), StringComparison.Ordinal));
-        var kept = Assert.Single(seen.Leases, l => l.Node == leaving.NodeName);
-        Assert.Equal(lease.Subnet, kept.Subnet);
-        Assert.True(kept.Expiration > DateTimeOffset.UtcNow.AddHours(23), $"lease expires {kept.Expiration:o}");
-
-        Topology.StartAgent(leaving);
+        finally
+        {
+            // Give the cluster back to the other tests whatever happened above.
+            if (leaving.Agent is not { HasExited: false }) Topology.StartAgent(leaving);
+        }
         await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
         Assert.Equal(lease.Subnet, (await leaving.Client.StatusAsync()).Lease!.Subnet);
         Assert.True(ClusterTopology.Ping(Cluster.Pods[0], Cluster.Pods[2], attempts: 20));
