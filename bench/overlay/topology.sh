@@ -70,7 +70,8 @@ udp_up() {
     local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip
     if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
     local out=$WORK/tunnel$i.out
-    nsx $h $TUNNEL_HOST --local $local_ip --tun-address 10.77.$i.0 --peer 10.77.$o.0/24=$remote_ip \
+    rm -f "$out"
+    ip netns exec $h $TUNNEL_HOST --local $local_ip --tun-address 10.77.$i.0 --peer 10.77.$o.0/24=$remote_ip \
       --stats-file $WORK/tunnel$i.json $extra >"$out" 2>&1 &
     TUNNEL_PIDS+=($!)
     local deadline=$((SECONDS + 30))

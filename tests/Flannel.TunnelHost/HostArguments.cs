@@ -9,13 +9,13 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
 {
     public const string Usage =
         "usage: Flannel.TunnelHost --local IP [--tun NAME] [--port N] [--mtu N] [--queues N] [--no-offload] [--drop-foreign]\n" +
-        "       [--tun-address IP] [--peer SUBNET=PUBLICIP]... [--stats-file PATH] [--stats-interval-ms N]";
+        "       [--tun-address IP] [--spin-us N] [--nice N] [--peer SUBNET=PUBLICIP]... [--stats-file PATH] [--stats-interval-ms N]";
 
     public static HostArguments Parse(string[] args)
     {
         string tun = UdpTunnelOptions.DefaultTunName;
         IPAddress? local = null, tunAddress = null;
-        int port = UdpTunnelOptions.DefaultPort, mtu = UdpTunnelOptions.DefaultMtu, queues = 0, interval = 500;
+        int port = UdpTunnelOptions.DefaultPort, mtu = UdpTunnelOptions.DefaultMtu, queues = 0, interval = 500, spinUs = -1, nice = int.MinValue;
         bool offload = true, dropForeign = false;
         string? statsFile = null;
         var peers = new List<PeerLease>();
@@ -33,6 +33,8 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
                 case "--drop-foreign": dropForeign = true; break;
                 case "--tun-address": tunAddress = IPAddress.Parse(Value()); break;
                 case "--stats-file": statsFile = Value(); break;
+                case "--spin-us": spinUs = int.Parse(Value()); break;
+                case "--nice": nice = int.Parse(Value()); break;
                 case "--stats-interval-ms": interval = int.Parse(Value()); break;
                 case "--peer":
                     var v = Value();
@@ -45,6 +47,8 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
         }
         if (local is null) throw new ArgumentException("--local is required");
         var options = new UdpTunnelOptions(tun, local, port, mtu, queues, offload, dropForeign, tunAddress);
+        if (spinUs >= 0) options = options with { Spin = TimeSpan.FromMicroseconds(spinUs) };
+        if (nice != int.MinValue) options = options with { Nice = nice };
         return new HostArguments(options, peers, statsFile, interval);
     }
 }

@@ -79,6 +79,15 @@ public static unsafe class LibC
     [DllImport(Lib, EntryPoint = "poll", SetLastError = true)]
     public static extern int poll(PollFd* fds, nuint nfds, int timeoutMs);
 
+    [DllImport(Lib, EntryPoint = "gettid")]
+    public static extern int gettid();
+
+    /// <summary>setpriority(PRIO_PROCESS, tid, nice) changes one thread's nice value on Linux.</summary>
+    [DllImport(Lib, EntryPoint = "setpriority", SetLastError = true)]
+    public static extern int setpriority(int which, uint who, int prio);
+
+    public const int PRIO_PROCESS = 0;
+
     [DllImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
     public static extern int eventfd(uint initval, int flags);
 

@@ -107,6 +107,23 @@ public sealed unsafe class TunDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sets accept_local on the device: the tunnel's ICMP net-unreachable replies come from the TUN's own address, and
+    /// without it the kernel drops a packet arriving with a local source. Best effort (the reply is an optimisation).
+    /// </summary>
+    public static bool AcceptLocalSource(string name)
+    {
+        try
+        {
+            File.WriteAllText($"/proc/sys/net/ipv4/conf/{name}/accept_local", "1");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose()
     {
         for (int i = 0; i < _fds.Length; i++)

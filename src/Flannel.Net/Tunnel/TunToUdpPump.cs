@@ -9,7 +9,7 @@ namespace Flannel.Net.Tunnel;
 /// decrements the TTL, splits super-packets into MTU-sized packets, and sends the batch with one sendmmsg (UDP GSO
 /// messages when the kernel allows). Unknown destinations get an ICMP net-unreachable written back to the TUN.
 /// </summary>
-internal sealed unsafe class TunToUdpWorker : Worker
+internal sealed unsafe class TunToUdpPump : Pump
 {
     private const int MaxMessages = 256;
     private const int MaxGsoSegments = 64;
@@ -34,7 +34,7 @@ internal sealed unsafe class TunToUdpWorker : Worker
     private readonly PeerStats?[] _msgPeers = new PeerStats?[MaxMessages];
     private readonly int[] _msgSegments = new int[MaxMessages];
 
-    public TunToUdpWorker(int tunFd, int udpFd, int stopFd, bool vnet, bool gso, TunnelState state) : base(tunFd, stopFd)
+    public TunToUdpPump(int tunFd, int udpFd, bool vnet, bool gso, TunnelState state)
     {
         _tunFd = tunFd;
         _udpFd = udpFd;
@@ -54,8 +54,9 @@ internal sealed unsafe class TunToUdpWorker : Worker
 
     private static int Align(int n) => (n + 63) & ~63;
 
-    protected override void DrainBatch()
+    public override bool DrainBatch()
     {
+        bool any = false;
         int count = 0;
         int off = 0;
         int mtu = _state.Mtu;
@@ -75,13 +76,15 @@ internal sealed unsafe class TunToUdpWorker : Worker
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == LibC.EINTR) continue;
                 if (errno == LibC.EAGAIN) break;
-                if (errno == LibC.EBADF) return;
+                if (errno == LibC.EBADF) return false;
                 throw LibC.Error("read TUN", errno);
             }
+            any = true;
             if (_vnet) HandleOffloadRead((int)n, ref count, ref off);
             else HandlePlainRead((int)n, ref count, ref off);
         }
         if (count > 0) Send(count);
+        return any;
     }
 
     private void HandlePlainRead(int n, ref int count, ref int off)

@@ -9,7 +9,7 @@ namespace Flannel.Net.Tunnel;
 /// bad packets, decrements the TTL and writes the inner packets to the TUN; with offload, consecutive TCP segments of
 /// a flow are coalesced into one GSO super-packet written with writev.
 /// </summary>
-internal sealed unsafe class UdpToTunWorker : Worker, ITunWriter
+internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
 {
     private const int CmsgSpace = 64;
 
@@ -29,7 +29,7 @@ internal sealed unsafe class UdpToTunWorker : Worker, ITunWriter
     private readonly VirtioNetHdr* _plainHdr;
     private readonly TcpCoalescer? _coalescer;
 
-    public UdpToTunWorker(int udpFd, int tunFd, int stopFd, bool vnet, bool gro, TunnelState state) : base(udpFd, stopFd)
+    public UdpToTunPump(int udpFd, int tunFd, bool vnet, bool gro, TunnelState state)
     {
         _udpFd = udpFd;
         _tunFd = tunFd;
@@ -54,7 +54,7 @@ internal sealed unsafe class UdpToTunWorker : Worker, ITunWriter
         }
     }
 
-    protected override void DrainBatch()
+    public override bool DrainBatch()
     {
         for (int i = 0; i < _messages; i++)
         {
@@ -71,12 +71,13 @@ internal sealed unsafe class UdpToTunWorker : Worker, ITunWriter
             if (n >= 0) break;
             int errno = Marshal.GetLastPInvokeError();
             if (errno == LibC.EINTR) continue;
-            if (errno == LibC.EAGAIN || errno == LibC.EBADF) return;
+            if (errno == LibC.EAGAIN || errno == LibC.EBADF) return false;
             throw LibC.Error("recvmmsg", errno);
         }
         var table = _state.Table;
         for (int i = 0; i < n; i++) HandleDatagram(table, i);
         _coalescer?.Flush();
+        return n > 0;
     }
 
     private const int MSG_TRUNC = 0x20;
@@ -98,7 +99,7 @@ internal sealed unsafe class UdpToTunWorker : Worker, ITunWriter
             int size = Math.Min(segSize, len - off);
             var packet = new Span<byte>(data + off, size);
             var err = Ipv4.Validate(packet, out int total);
-            if (err != PacketError.None) { Counters.Drop(TunToUdpWorker.ToReason(err)); continue; }
+            if (err != PacketError.None) { Counters.Drop(TunToUdpPump.ToReason(err)); continue; }
             if (_state.DropForeignSources && table.Lookup(Ipv4.Source(packet))?.PublicIp != peer.PublicIp)
             {
                 Counters.Drop(DropReason.ForeignSource);

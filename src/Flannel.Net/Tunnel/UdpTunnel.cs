@@ -8,7 +8,7 @@ namespace Flannel.Net.Tunnel;
 /// <summary>
 /// flannel's udp backend data path: inner IPv4 packets from the TUN go in UDP (payload = the raw packet, nothing
 /// else) to the peer owning the destination subnet; datagrams from known peers go to the TUN. Per queue there is a
-/// TUN descriptor, a UDP socket (SO_REUSEPORT group) and two threads. The device's addresses, MTU and routes are set
+/// TUN descriptor, a UDP socket (SO_REUSEPORT group) and one thread. The device's addresses, MTU and routes are set
 /// by the caller; the tunnel only creates the device, sets its transmit queue length and moves packets.
 /// </summary>
 public sealed class UdpTunnel : IDisposable
@@ -17,9 +17,7 @@ public sealed class UdpTunnel : IDisposable
     private readonly int[] _sockets;
     private readonly int _stopFd;
     private readonly TunnelState _state;
-    private readonly List<Worker> _workers = new();
-    private readonly List<TunToUdpWorker> _outbound = new();
-    private readonly List<UdpToTunWorker> _inbound = new();
+    private readonly List<QueueWorker> _workers = new();
     private readonly Dictionary<uint, PeerStats> _peerStats = new();
     private readonly object _updateLock = new();
     private readonly int _port;
@@ -69,6 +67,7 @@ public sealed class UdpTunnel : IDisposable
         {
             tun = TunDevice.Open(options.TunName, queues, options.Offload);
             if (options.TxQueueLength > 0) TunDevice.SetTxQueueLength(options.TunName, options.TxQueueLength);
+            if (options.TunAddress is not null) TunDevice.AcceptLocalSource(options.TunName);
             sockets = UdpSockets.Open(PeerTable.ToHost(options.LocalAddress), options.Port, queues, options.SocketBufferBytes,
                 options.Offload, out bool gso, out bool gro);
             stopFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
@@ -97,14 +96,11 @@ public sealed class UdpTunnel : IDisposable
         for (int q = 0; q < _sockets.Length; q++)
         {
             var tunFd = _tun.QueueFds[q];
-            var outbound = new TunToUdpWorker(tunFd, _sockets[q], _stopFd, _tun.Offload, UdpGso, _state);
-            var inbound = new UdpToTunWorker(_sockets[q], tunFd, _stopFd, _tun.Offload, UdpGro, _state);
-            _outbound.Add(outbound);
-            _inbound.Add(inbound);
-            _workers.Add(outbound);
-            _workers.Add(inbound);
-            outbound.Start($"{_tun.Name} tun->udp q{q}");
-            inbound.Start($"{_tun.Name} udp->tun q{q}");
+            var outbound = new TunToUdpPump(tunFd, _sockets[q], _tun.Offload, UdpGso, _state);
+            var inbound = new UdpToTunPump(_sockets[q], tunFd, _tun.Offload, UdpGro, _state);
+            var worker = new QueueWorker(tunFd, _sockets[q], _stopFd, outbound, inbound, Options.Spin, Options.Nice);
+            _workers.Add(worker);
+            worker.Start($"{_tun.Name} q{q}");
         }
     }
 
@@ -136,7 +132,8 @@ public sealed class UdpTunnel : IDisposable
         foreach (var reason in Enum.GetValues<DropReason>())
         {
             long sum = 0;
-            foreach (var w in _workers) sum += Volatile.Read(ref w.Counters.Drops[(int)reason]);
+            foreach (var w in _workers)
+                sum += Volatile.Read(ref w.Outbound.Counters.Drops[(int)reason]) + Volatile.Read(ref w.Inbound.Counters.Drops[(int)reason]);
             drops[reason] = sum;
         }
         var peers = new List<PeerCounters>();
@@ -149,16 +146,17 @@ public sealed class UdpTunnel : IDisposable
                     new TrafficCounters(Volatile.Read(ref s.RxPackets), Volatile.Read(ref s.RxBytes))));
             }
         }
-        return new TunnelCounters(Sum(_outbound), Sum(_inbound), drops, peers, TunOffload, Queues);
+        return new TunnelCounters(Sum(w => w.Outbound), Sum(w => w.Inbound), drops, peers, TunOffload, Queues);
     }
 
-    private static TrafficCounters Sum<T>(List<T> workers) where T : Worker
+    private TrafficCounters Sum(Func<QueueWorker, Pump> pump)
     {
         long p = 0, b = 0;
-        foreach (var w in workers)
+        foreach (var w in _workers)
         {
-            p += Volatile.Read(ref w.Counters.Packets);
-            b += Volatile.Read(ref w.Counters.Bytes);
+            var c = pump(w).Counters;
+            p += Volatile.Read(ref c.Packets);
+            b += Volatile.Read(ref c.Bytes);
         }
         return new TrafficCounters(p, b);
     }
@@ -182,6 +180,13 @@ public sealed class UdpTunnel : IDisposable
         _tun.Dispose();
         LibC.close(_stopFd);
         // A thread that did not stop might still touch its buffers: leak them rather than risk a use-after-free.
-        if (allStopped) foreach (var w in _workers) w.Dispose();
+        if (allStopped)
+        {
+            foreach (var w in _workers)
+            {
+                w.Outbound.Dispose();
+                w.Inbound.Dispose();
+            }
+        }
     }
 }

@@ -34,6 +34,19 @@ public sealed record UdpTunnelOptions(
     /// <summary>TUN transmit queue length: the TUN drops silently from a full ring, so the default 500 costs retransmits.</summary>
     public int TxQueueLength { get; init; } = 5000;
 
+    /// <summary>
+    /// How long a queue thread keeps polling after its last packet before it blocks: catches the answer to a packet it
+    /// just forwarded without a wake-up (latency), at the cost of that much CPU after each burst. Zero disables it.
+    /// </summary>
+    public TimeSpan Spin { get; init; } = TimeSpan.FromMicroseconds(100);
+
+    /// <summary>
+    /// Nice value of the queue threads (-20..19). The kernel's own tunnels run in softirq context ahead of every
+    /// process; a userspace data path sharing CPUs with busy pods needs a head start to keep latency and throughput.
+    /// Needs CAP_SYS_NICE (flanneld runs as root); ignored otherwise.
+    /// </summary>
+    public int Nice { get; init; } = -10;
+
     public static UdpTunnelOptions Default(IPAddress localAddress) => new(DefaultTunName, localAddress);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
@@ -49,6 +62,8 @@ public sealed record UdpTunnelOptions(
         if (TunAddress is not null && TunAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"TunAddress '{TunAddress}' must be an IPv4 address", nameof(TunAddress));
         if (SocketBufferBytes < 0) throw new ArgumentException($"SocketBufferBytes {SocketBufferBytes} must be >= 0", nameof(SocketBufferBytes));
+        if (Spin < TimeSpan.Zero || Spin > TimeSpan.FromSeconds(1)) throw new ArgumentException($"Spin {Spin} must be 0-1 s", nameof(Spin));
+        if (Nice is < -20 or > 19) throw new ArgumentException($"Nice {Nice} must be -20..19", nameof(Nice));
         if (TxQueueLength < 0) throw new ArgumentException($"TxQueueLength {TxQueueLength} must be >= 0", nameof(TxQueueLength));
     }
 

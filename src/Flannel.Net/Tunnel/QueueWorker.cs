@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Flannel.Net.Native;
+
+namespace Flannel.Net.Tunnel;
+
+/// <summary>
+/// The thread of one queue: blocks in poll() on the queue's TUN descriptor, its UDP socket and the tunnel's stop eventfd,
+/// then runs both pumps until both have been idle for the spin time. Serving both directions on one thread, and
+/// polling a little before blocking, lets a request/response cross the tunnel without a thread wake-up per hop: a TUN
+/// write usually delivers the packet to the pod and queues its answer before the write returns.
+/// </summary>
+internal sealed unsafe class QueueWorker
+{
+    private readonly int _tunFd;
+    private readonly int _udpFd;
+    private readonly int _stopFd;
+    private readonly long _spinTicks;
+    private readonly int _nice;
+    private Thread? _thread;
+
+    public TunToUdpPump Outbound { get; }
+    public UdpToTunPump Inbound { get; }
+
+    /// <summary>Set when the loop ended because of an unexpected error (the tunnel reports it).</summary>
+    public Exception? Failure { get; private set; }
+
+    public QueueWorker(int tunFd, int udpFd, int stopFd, TunToUdpPump outbound, UdpToTunPump inbound, TimeSpan spin, int nice)
+    {
+        _nice = nice;
+        _tunFd = tunFd;
+        _udpFd = udpFd;
+        _stopFd = stopFd;
+        Outbound = outbound;
+        Inbound = inbound;
+        _spinTicks = (long)(spin.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    public void Start(string name)
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    public bool Join(TimeSpan timeout) => _thread?.Join(timeout) ?? true;
+
+    private void Run()
+    {
+        // Best effort: without CAP_SYS_NICE the thread keeps the process's priority.
+        if (_nice != 0) LibC.setpriority(LibC.PRIO_PROCESS, (uint)LibC.gettid(), _nice);
+        try
+        {
+            while (WaitReadable())
+            {
+                long idleSince = Stopwatch.GetTimestamp();
+                while (true)
+                {
+                    bool any = Outbound.DrainBatch();
+                    any |= Inbound.DrainBatch();
+                    long now = Stopwatch.GetTimestamp();
+                    if (any) idleSince = now;
+                    else if (now - idleSince >= _spinTicks) break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Failure = e;
+        }
+    }
+
+    private bool WaitReadable()
+    {
+        var fds = stackalloc PollFd[3];
+        while (true)
+        {
+            fds[0] = new PollFd { Fd = _tunFd, Events = LibC.POLLIN };
+            fds[1] = new PollFd { Fd = _udpFd, Events = LibC.POLLIN };
+            fds[2] = new PollFd { Fd = _stopFd, Events = LibC.POLLIN };
+            int r = LibC.poll(fds, 3, -1);
+            if (r < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EINTR) continue;
+                throw LibC.Error("poll", errno);
+            }
+            if (fds[2].REvents != 0) return false;
+            if (((fds[0].REvents | fds[1].REvents) & LibC.POLLNVAL) != 0) return false;
+            if (fds[0].REvents != 0 || fds[1].REvents != 0) return true;
+        }
+    }
+}
