@@ -7,7 +7,11 @@ namespace Flannel.Net.Interfaces;
 /// <summary>Parses /proc/net/route: hex fields in host byte order, as the kernel prints the raw __be32 values.</summary>
 public static class ProcNetRoute
 {
-    public const string DefaultPath = "/proc/net/route";
+    /// <summary>
+    /// The calling thread's namespace: /proc/net follows the process's main thread, which differs from a thread that
+    /// entered another namespace with setns(2).
+    /// </summary>
+    public const string DefaultPath = "/proc/thread-self/net/route";
     private const int RtfUp = 0x0001;
 
     public static IReadOnlyList<RouteEntry> Parse(string text)

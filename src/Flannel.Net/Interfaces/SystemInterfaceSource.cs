@@ -5,10 +5,11 @@ using System.Net.Sockets;
 namespace Flannel.Net.Interfaces;
 
 /// <summary>
-/// Reads the interfaces of the calling process's network namespace (getifaddrs/netlink under System.Net.NetworkInformation,
-/// /sys for the MTU, /proc/net/route for routes). Inside `ip netns exec`, /sys and /proc/net belong to that namespace.
+/// Reads the interfaces of the calling thread's network namespace: getifaddrs (System.Net.NetworkInformation) for links
+/// and addresses, SIOCGIFMTU for the MTU, /proc/thread-self/net/route for routes. Nothing here reads /sys, which shows
+/// the namespace of whoever mounted it, so it is right under `ip netns exec` and on a thread that called setns(2).
 /// </summary>
-public sealed class SystemInterfaceSource : IInterfaceSource
+public sealed unsafe partial class SystemInterfaceSource : IInterfaceSource
 {
     public IReadOnlyList<HostInterface> Interfaces()
     {
@@ -16,17 +17,16 @@ public sealed class SystemInterfaceSource : IInterfaceSource
         foreach (var ni in NetworkInterface.GetAllNetworkInterfaces())
         {
             var props = ni.GetIPProperties();
-            int index, mtu;
+            int index;
             try
             {
-                var v4 = props.GetIPv4Properties();
-                index = v4.Index;
-                mtu = v4.Mtu;
+                index = props.GetIPv4Properties().Index;
             }
             catch (NetworkInformationException)
             {
                 continue; // no IPv4 on this interface at all
             }
+            var mtu = MtuOf(ni.Name);
             var addrs = props.UnicastAddresses
                 .Where(a => a.Address.AddressFamily == AddressFamily.InterNetwork)
                 .Select(a => (a.Address, a.PrefixLength))
@@ -52,4 +52,21 @@ public sealed class SystemInterfaceSource : IInterfaceSource
             return null;
         }
     }
+
+    private const ulong SIOCGIFMTU = 0x8921;
+
+    /// <summary>struct ifreq: 16-byte name, then the union whose first int is ifr_mtu.</summary>
+    private static int MtuOf(string name)
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var ifreq = stackalloc byte[40];
+        new Span<byte>(ifreq, 40).Clear();
+        var nameBytes = System.Text.Encoding.ASCII.GetBytes(name);
+        if (nameBytes.Length > 15) return 0;
+        nameBytes.CopyTo(new Span<byte>(ifreq, 16));
+        return Ioctl((int)s.Handle, SIOCGIFMTU, ifreq) == 0 ? *(int*)(ifreq + 16) : 0;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int Ioctl(int fd, ulong request, byte* arg);
 }
