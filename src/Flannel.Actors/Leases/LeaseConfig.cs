@@ -22,6 +22,9 @@ public static class LeaseConfig
           # How often the allocator removes expired leases.
           gc-interval = 60s
         }
+        # Nodes that join during a partition must not count towards the allocator's majorities: a minority side that
+        # admitted WeaklyUp joiners could otherwise reach a "majority" and hand out subnets the other side also hands out.
+        akka.cluster.allow-weakly-up-members = off
         akka.actor {
           serializers {
             flannel-leases = "Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors"
