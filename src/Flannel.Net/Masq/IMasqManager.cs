@@ -18,12 +18,7 @@ public interface IMasqManager
     IReadOnlyList<string> Missing(IPNetwork network, IPNetwork lease);
 
     /// <summary>Re-applies when <see cref="Missing"/> is not empty; returns what was missing.</summary>
-    IReadOnlyList<string> Ensure(IPNetwork network, IPNetwork lease)
-    {
-        var missing = Missing(network, lease);
-        if (missing.Count > 0) Apply(network, lease);
-        return missing;
-    }
+    IReadOnlyList<string> Ensure(IPNetwork network, IPNetwork lease);
 
     /// <summary>Removes every rule and chain this manager installs.</summary>
     void Remove();

@@ -22,6 +22,13 @@ public sealed class IptablesMasq(MasqOptions options, ICommandRunner? runner = n
 
     public IReadOnlyList<string> Missing(IPNetwork network, IPNetwork lease) => Differences(Options, network, lease, Save());
 
+    public IReadOnlyList<string> Ensure(IPNetwork network, IPNetwork lease)
+    {
+        var missing = Missing(network, lease);
+        if (missing.Count > 0) Apply(network, lease);
+        return missing;
+    }
+
     public void Remove()
     {
         var script = BuildRestoreScript(Options with { Masquerade = false, Forward = false }, null, null, Save());

@@ -30,6 +30,13 @@ public sealed class NftablesMasq(MasqOptions options, ICommandRunner? runner = n
         return diff;
     }
 
+    public IReadOnlyList<string> Ensure(IPNetwork network, IPNetwork lease)
+    {
+        var missing = Missing(network, lease);
+        if (missing.Count > 0) Apply(network, lease);
+        return missing;
+    }
+
     public void Remove()
     {
         if (_runner.Run("nft", ["list", "table", "ip", Table]).ExitCode == 0)

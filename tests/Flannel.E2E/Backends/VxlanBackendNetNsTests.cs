@@ -117,4 +117,21 @@ public sealed class VxlanBackendNetNsTests : IDisposable
         Assert.Contains("10.244.2.0/24 via 192.168.90.2 dev eth0 proto 70", h1.Ns.Exec("ip route show"));
         Assert.True(TwoHosts.Ping(h1, h2.PodIp), "direct route");
     }
+
+    [Fact]
+    public void A_failing_peer_is_reported_and_the_others_are_still_programmed()
+    {
+        var (h1, h2) = (_net.Hosts[0], _net.Hosts[1]);
+        var b1 = Start(h1);
+        var b2 = Start(h2);
+        // A lease overlapping our own: its gateway is our local address, which the kernel refuses.
+        var bad = new PeerLease(IPNetwork.Parse("10.244.1.0/25"), IPAddress.Parse("192.168.90.3"), "vxlan",
+            "{\"VNI\":1,\"VtepMAC\":\"0a:58:0a:f4:01:80\"}");
+        var report = b1.Reconcile([bad, Peer(h2, b2)]);
+        var error = Assert.Single(report.Errors);
+        Assert.StartsWith("netlink: replace route 10.244.1.0/25 via 10.244.1.0 dev flannel.1 onlink: Invalid argument (EINVAL)", error);
+        Assert.Contains("10.244.2.0/24 via 10.244.2.0 dev flannel.1 proto 70 onlink", h1.Ns.Exec("ip route show"));
+        b2.Reconcile([Peer(h1, b1)]);
+        Assert.True(TwoHosts.Ping(h1, h2.PodIp), "the good peer works despite the bad one");
+    }
 }
