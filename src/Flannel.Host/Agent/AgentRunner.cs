@@ -7,6 +7,7 @@ using Flannel.Actors.NetConfig;
 using Flannel.Actors.Node;
 using Flannel.Actors.Observability;
 using Flannel.Actors.Routes;
+using Flannel.Actors.Tunnel;
 using Flannel.Actors.Cmd;
 using Flannel.Host.Ctl;
 using Flannel.Host.Health;
@@ -113,6 +114,9 @@ public static class AgentRunner
                     RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
                 options.IptablesResync);
             var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
+            if (backend is UdpBackend udp)
+                system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => (udp.DataPath as UdpTunnelDataPath)?.Tunnel), status,
+                    TimeSpan.FromSeconds(5)), "tunnel");
 
             var cmd = AgentCmdContext.Create(options.NodeName, leases, node, netConf, backend, status, level);
             observability = Step("--cmd-port", () => AgentObservability.Start(system, cmd, options.CmdPort));

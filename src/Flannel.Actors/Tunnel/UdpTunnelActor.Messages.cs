@@ -1,0 +1,21 @@
+using Flannel.Net.Tunnel;
+
+namespace Flannel.Actors.Tunnel;
+
+/// <summary>What the actor watches: the running udp data path (null before the backend is configured).</summary>
+/// <param name="Failure">The first worker thread failure of the tunnel, null while healthy.</param>
+/// <param name="Counters">The tunnel's counters now.</param>
+public sealed record UdpTunnelProbe(Func<Exception?> Failure, Func<TunnelCounters?> Counters)
+{
+    /// <summary>Reads a running <see cref="UdpTunnel"/> through <paramref name="tunnel"/> (null while none runs).</summary>
+    public static UdpTunnelProbe For(Func<UdpTunnel?> tunnel) =>
+        new(() => tunnel()?.Failure, () => tunnel()?.Snapshot());
+}
+
+/// <summary>Reply: <see cref="TunnelCountersReply"/>.</summary>
+public sealed record GetTunnelCounters
+{
+    public static readonly GetTunnelCounters Instance = new();
+}
+
+public sealed record TunnelCountersReply(TunnelCounters? Counters);
