@@ -9,7 +9,7 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _step;
-    private const int Steps = 7;
+    private const int Steps = 8;
 
     public int Run()
     {
@@ -78,6 +78,14 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
             {
                 throughput = "no throughput figure";
                 Line($"  iperf3 failed: {e.Message}");
+            }
+
+            Step($"the operator's view: flanneld ctl against {topology.Hosts[0].NodeName}'s command host");
+            foreach (var command in new[] { new[] { "cluster", "show" }, new[] { "lease", "list" } })
+            {
+                Line($"  $ flanneld ctl {string.Join(' ', command)}");
+                var ctl = Netns.Exec(topology.Hosts[0].Namespace, options.Flanneld, ["ctl", .. command], TimeSpan.FromSeconds(20));
+                foreach (var l in (ctl.Ok ? ctl.Stdout : ctl.Stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries)) Line($"  {l}");
             }
 
             Step("cleaning up");
