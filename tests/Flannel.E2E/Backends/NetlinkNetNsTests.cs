@@ -16,12 +16,21 @@ public sealed class NetlinkNetNsTests : IDisposable
 
     public NetlinkNetNsTests()
     {
-        _ns.Exec("ip link add d0 type veth peer name d0p");
-        _ns.Exec("ip addr add 192.168.77.1/24 dev d0");
-        _ns.Exec("ip link set d0 up");
-        _thread = new NetNsThread(_ns);
-        _nl = _thread.Run(() => new RtNetlink());
-        _underlay = _nl.GetRequiredLink("d0");
+        try
+        {
+            _ns.Exec("ip link add d0 type veth peer name d0p");
+            _ns.Exec("ip addr add 192.168.77.1/24 dev d0");
+            _ns.Exec("ip link set d0 up");
+            _thread = new NetNsThread(_ns);
+            _nl = _thread.Run(() => new RtNetlink());
+            _underlay = _nl.GetRequiredLink("d0");
+        }
+        catch
+        {
+            // xunit does not call Dispose when the constructor throws: do not leak the namespace.
+            _ns.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
