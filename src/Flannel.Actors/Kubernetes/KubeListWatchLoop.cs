@@ -64,9 +64,15 @@ public sealed class KubeListWatchLoop<T> where T : IKubernetesObject<V1ObjectMet
                     backoff = _options.InitialBackoff;
                 }
                 Exception? watchError = null;
-                await foreach (var (type, obj) in _watch(resourceVersion, e => watchError = e, ct))
+                // A half-open connection delivers nothing forever; the server ends every watch after
+                // WatchTimeoutSeconds, so silence well beyond that means the connection is dead.
+                var idleLimit = TimeSpan.FromSeconds(_options.WatchTimeoutSeconds + 60);
+                using var watchCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                watchCts.CancelAfter(idleLimit);
+                await foreach (var (type, obj) in _watch(resourceVersion, e => watchError = e, watchCts.Token))
                 {
                     delivered = true;
+                    watchCts.CancelAfter(idleLimit);
                     resourceVersion = Apply(type, obj) ?? resourceVersion;
                 }
                 if (IsExpired(watchError))
