@@ -49,6 +49,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose)
           loglevel = OFF
           stdout-loglevel = OFF
           actor.provider = cluster
+          # Cluster membership tuned for quick joins; the lease table's DData timings come from LeaseConfig.Default.
           remote.dot-netty.tcp {
             hostname = 127.0.0.1
             port = 0
@@ -61,7 +62,6 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose)
             leader-actions-interval = 200ms
             periodic-tasks-initial-delay = 100ms
             failure-detector { heartbeat-interval = 500ms, acceptable-heartbeat-pause = 5s }
-            distributed-data { gossip-interval = 200ms, notify-subscribers-interval = 50ms }
             singleton.hand-over-retry-interval = 200ms
             singleton-proxy.singleton-identification-interval = 200ms
           }

@@ -25,6 +25,12 @@ public static class LeaseConfig
         # Nodes that join during a partition must not count towards the allocator's majorities: a minority side that
         # admitted WeaklyUp joiners could otherwise reach a "majority" and hand out subnets the other side also hands out.
         akka.cluster.allow-weakly-up-members = off
+        # The lease table is tiny (one entry per node): gossip it faster than the 2 s / 500 ms defaults so a new or changed
+        # lease reaches every node (and its routes) within about a second. Later config layers may override.
+        akka.cluster.distributed-data {
+          gossip-interval = 500ms
+          notify-subscribers-interval = 100ms
+        }
         akka.actor {
           serializers {
             flannel-leases = "Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors"
