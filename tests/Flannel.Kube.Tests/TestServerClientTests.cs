@@ -225,6 +225,15 @@ public sealed class TestServerClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_shipped_three_node_state_parses()
+    {
+        var objects = StateFile.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "states", "three-nodes.yaml")));
+        Assert.Equal(3, objects.OfType<V1Node>().Count(n => n.Spec.PodCIDR is not null));
+        Assert.Equal(3, objects.OfType<V1Pod>().Count(p => p.Metadata.Labels["app"] == "flannel"));
+        Assert.Contains("vxlan", Assert.Single(objects.OfType<V1ConfigMap>()).Data["net-conf.json"]);
+    }
+
+    [Fact]
     public void State_yaml_seeds_typed_objects_and_rejects_unknown_kinds()
     {
         var objects = StateFile.Parse("""
