@@ -6,7 +6,8 @@
 #   udp64_pps, udp64_loss_pct   64-byte UDP offered at a fixed rate (UDP64_PPS, default 0.8 x vxlan's max)
 #   ping_avg_ms, ping_p99_ms    PING_COUNT pings at 10 ms intervals
 #   cpu_s, rss_mib              (udp) CPU seconds of both tunnel processes per run, largest peak RSS
-# Environment: RUNS (3), SECONDS_PER_TEST (5), PING_COUNT (300), UDP64_PPS, QUEUES, UDP_EXTRA_ARGS (e.g. --no-offload).
+# Environment: RUNS (3), SECONDS_PER_TEST (5), PING_COUNT (300), UDP64_PPS, QUEUES, PATHS ("underlay vxlan udp"),
+#   UDP_EXTRA_ARGS (Flannel.TunnelHost flags, e.g. --no-offload, --spin-us 0, --nice 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "overlay.sh: run as root" >&2; exit 1; }
@@ -15,6 +16,7 @@ for c in iperf3 jq ip ping; do command -v $c >/dev/null || { echo "overlay.sh: $
 RUNS=${RUNS:-3}
 SECS=${SECONDS_PER_TEST:-5}
 PING_COUNT=${PING_COUNT:-300}
+PATHS=${PATHS:-underlay vxlan udp}
 TAG=fb$(($$ % 100000))
 WORK=$(mktemp -d)
 if [ -n "${QUEUES:-}" ]; then UDP_EXTRA_ARGS="${UDP_EXTRA_ARGS:-} --queues $QUEUES"; fi
@@ -52,7 +54,7 @@ rate_bits=$((UDP64_PPS * 64 * 8))
 echo "offered 64-byte rate: $UDP64_PPS pps" >&2
 
 for run in $(seq 1 "$RUNS"); do
-  for path in underlay vxlan udp; do
+  for path in $PATHS; do
     path_up $path
     src=$(src_of $path) dst=$(dst_of $path)
     ip netns exec "$src" ping -c 3 -i 0.2 -W 1 "$dst" >/dev/null || { echo "$path: no connectivity" >&2; exit 1; }
@@ -76,7 +78,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 kernel=$(uname -r)
-for path in underlay vxlan udp; do
+for path in $PATHS; do
   line=$(jq -cn --arg path $path --arg kernel "$kernel" --argjson runs "$RUNS" --argjson secs "$SECS" \
     --argjson tcp1 "$(median <"$WORK/$path.tcp1")" --argjson tcp4 "$(median <"$WORK/$path.tcp4")" \
     --argjson udpmax "$(median <"$WORK/$path.udpmax")" --argjson udp "$(median <"$WORK/$path.udp")" \

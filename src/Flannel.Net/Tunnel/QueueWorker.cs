@@ -6,9 +6,9 @@ namespace Flannel.Net.Tunnel;
 
 /// <summary>
 /// The thread of one queue: blocks in poll() on the queue's TUN descriptor, its UDP socket and the tunnel's stop eventfd,
-/// then runs both pumps until both have been idle for the spin time. Serving both directions on one thread, and
-/// polling a little before blocking, lets a request/response cross the tunnel without a thread wake-up per hop: a TUN
-/// write usually delivers the packet to the pod and queues its answer before the write returns.
+/// then runs both pumps until both are drained (and idle for the optional spin time). Serving both directions on one
+/// thread keeps a flow's data and ACKs on one core and lets a TUN write's synchronous delivery (the pod's answer is
+/// often queued before the write returns) be picked up without another wake-up.
 /// </summary>
 internal sealed unsafe class QueueWorker
 {
