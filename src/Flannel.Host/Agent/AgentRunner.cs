@@ -11,6 +11,7 @@ using Flannel.Actors.Tunnel;
 using Flannel.Actors.Cmd;
 using Flannel.Host.Ctl;
 using Flannel.Host.Health;
+using Flannel.Host.Kubernetes;
 using Flannel.Host.Hosting;
 using Flannel.Host.Logging;
 using Flannel.Host.Metrics;
@@ -52,23 +53,32 @@ public static class AgentRunner
     private static async Task<int> RunAsync(FlanneldOptions options, LogLevelSwitch level, ILoggerFactory loggerFactory, ILogger log,
         CancellationToken ct)
     {
-        log.LogInformation("flanneld {Version} starting as node {Node}", Program.Version, options.NodeName);
+        KubeNodeContext? kube = null;
         if (options.KubeSubnetMgr)
-            throw new StartupException("--kube-subnet-mgr: this flanneld forms its cluster from --cluster-seeds; the Kubernetes subnet manager is not wired into the agent");
+        {
+            kube = await StepAsync("--kube-subnet-mgr", () => KubeNodeContext.LoadAsync(options, log, ct)).ConfigureAwait(false);
+            options = options with { NodeName = kube.NodeName };
+        }
+        log.LogInformation("flanneld {Version} starting as node {Node}", Program.Version, options.NodeName);
 
         var iface = Step("--iface", () => new InterfaceSelector().Select(options.InterfaceSelection));
+        if (kube?.PublicIpOverwrite is { } overwrite) iface = iface with { PublicIp = overwrite };
         log.LogInformation("using interface {Interface}", iface.ToString());
 
-        var (conf, confJson) = ReadNetConf(options.NetConfigPath);
+        var (conf, confJson) = kube?.ConfigMapNetConf is { } fromConfigMap
+            ? ParseNetConf(fromConfigMap, "configmap kube-flannel-cfg")
+            : ReadNetConf(options.NetConfigPath);
         if (conf.Network is null)
             throw new StartupException($"{NetConf.FileName}: Network is required (IPv6-only networks are not supported by this agent)");
         log.LogInformation("net-conf: Network {Network}, SubnetLen {SubnetLen}, backend {Backend}", conf.Network, conf.SubnetLen, conf.Backend.Type);
+        if (kube is not null) Step("--kube-subnet-mgr", () => { kube.RequirePodCidrInside(conf); return 0; });
 
         var previous = PreviousSubnet(options.SubnetFile, log);
 
+        // One object for the agent's lifetime; the live backend switch replaces what runs inside it.
         using var backend = Step("backend", () =>
         {
-            var b = BackendFactory.Create(conf.Backend, iface);
+            var b = new SwitchableBackend(BackendFactory.Create(conf.Backend, iface));
             b.Prepare();
             return b;
         });
@@ -79,8 +89,11 @@ public static class AgentRunner
         var seeds = options.ClusterSeeds
             .Where(s => !(s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString())))
             .ToList();
+        // In Kubernetes without --cluster-seeds the agents find each other by listing the flannel pods.
+        var discoverSeeds = kube is not null && options.ClusterSeeds.Count == 0;
         var akkaConfig = Step("--hocon-file", () =>
             AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile));
+        if (discoverSeeds) akkaConfig = KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(akkaConfig);
         var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(options.LogLevel).WithFallback(akkaConfig))
             .And(new FlannelLoggingSetup(loggerFactory));
         var system = ActorSystem.Create(AkkaConfigBuilder.SystemName, setup);
@@ -88,10 +101,16 @@ public static class AgentRunner
         status.Update(s => s with { PublicIp = iface.PublicIp.ToString(), BackendType = backend.Type, BackendPrepared = true });
         HealthServer? health = null;
         AgentObservability? observability = null;
+        NetConfFileWatcher? fileWatcher = null;
+        KubeAgentServices? kubeServices = null;
         try
         {
             var cluster = Cluster.Get(system);
-            if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count == 0)
+            if (discoverSeeds)
+            {
+                log.LogInformation("no --cluster-seeds: discovering the other agents through the Kubernetes API");
+            }
+            else if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count == 0)
             {
                 log.LogInformation("no other seed node: forming the cluster at {Address}", cluster.SelfAddress);
                 cluster.Join(cluster.SelfAddress);
@@ -102,9 +121,10 @@ public static class AgentRunner
             }
 
             var leaseOptions = new LeaseOptions(options.NodeName, iface.PublicIp, conf, backend.Type, backend.LeaseData,
-                previous, null, LeaseOptions.DefaultTtl, options.SubnetLeaseRenewMargin);
+                previous, kube?.PodCidr, LeaseOptions.DefaultTtl, options.SubnetLeaseRenewMargin);
             var leases = system.ActorOf(SubnetLeaseActor.Props(leaseOptions), "leases");
-            var netConf = system.ActorOf(NetConfActor.Props(conf, confJson, options.NetConfigPath), "config");
+            var netConfSource = kube?.ConfigMapNetConf is null ? options.NetConfigPath : "configmap kube-flannel-cfg";
+            var netConf = system.ActorOf(NetConfActor.Props(conf, confJson, netConfSource), "config");
             var masq = MasqManager.Create(
                 new MasqOptions(options.IpMasq, options.IptablesForwardRules, !options.IpMasqFullyRandomDisable), options.UseNftables);
             var settings = new NodeAgentSettings(
@@ -114,9 +134,23 @@ public static class AgentRunner
                     RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
                 options.IptablesResync);
             var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
-            if (backend is UdpBackend udp)
-                system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => (udp.DataPath as UdpTunnelDataPath)?.Tunnel), status,
-                    TimeSpan.FromSeconds(5)), "tunnel");
+            system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel),
+                status, TimeSpan.FromSeconds(5)), "tunnel");
+
+            // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes.
+            var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, iface), leases, node, status,
+                settings.Effects), "backend-switch");
+            var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(conf, switcher, netConf), "cluster-config");
+            if (kube is not null)
+                kubeServices = KubeAgentServices.Start(system, kube, options, discoverSeeds, leases, clusterNetConf, status, reason =>
+                {
+                    // Stop renewing first, so the other nodes' release of our lease is final.
+                    leases.Tell(PoisonPill.Instance);
+                    status.Fail(reason);
+                }, loggerFactory);
+            else
+                fileWatcher = new NetConfFileWatcher(options.NetConfigPath, confJson, clusterNetConf, NetConfFileWatcher.DefaultInterval,
+                    loggerFactory.CreateLogger("Flannel.Config"));
 
             var cmd = AgentCmdContext.Create(options.NodeName, leases, node, netConf, backend, status, level);
             observability = Step("--cmd-port", () => AgentObservability.Start(system, cmd, options.CmdPort));
@@ -150,6 +184,8 @@ public static class AgentRunner
         }
         finally
         {
+            if (kubeServices is not null) await kubeServices.DisposeAsync().ConfigureAwait(false);
+            if (fileWatcher is not null) await fileWatcher.DisposeAsync().ConfigureAwait(false);
             if (health is not null) await health.DisposeAsync().ConfigureAwait(false);
             if (observability is not null) await observability.DisposeAsync().ConfigureAwait(false);
             // Leave the cluster gracefully: the lease stays until it expires, so a restart gets the same subnet.
@@ -158,7 +194,7 @@ public static class AgentRunner
         }
     }
 
-    private static StatusView View(AgentStatus status, Cluster cluster, IBackend backend)
+    private static StatusView View(AgentStatus status, Cluster cluster, SwitchableBackend backend)
     {
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
@@ -167,7 +203,7 @@ public static class AgentRunner
                 m.Address.Equals(state.Leader)))
             .ToList();
         IReadOnlyDictionary<string, long>? drops = null;
-        if (backend is UdpBackend { DataPath: UdpTunnelDataPath dp })
+        if (backend.Current is UdpBackend { DataPath: UdpTunnelDataPath dp })
             drops = dp.Tunnel.Snapshot().Drops.ToDictionary(d => d.Key.ToString(), d => d.Value);
         return StatusView.From(status.Current, members, drops);
     }
@@ -183,13 +219,18 @@ public static class AgentRunner
         {
             throw new StartupException($"--net-config-path: cannot read {path}: {e.Message}");
         }
+        return ParseNetConf(json, path);
+    }
+
+    private static (NetConf Conf, string Json) ParseNetConf(string json, string source)
+    {
         try
         {
             return (NetConf.Parse(json), json);
         }
         catch (NetConfException e)
         {
-            throw new StartupException($"{path}: {e.Message}");
+            throw new StartupException($"{source}: {e.Message}");
         }
     }
 
@@ -219,6 +260,18 @@ public static class AgentRunner
         catch (Exception e) when (e is InterfaceSelectionException or ArgumentException or InvalidOperationException
                                        or IOException or Flannel.Net.Netlink.NetlinkException or Akka.Configuration.ConfigurationException
                                        or CommandHostException)
+        {
+            throw new StartupException($"{what}: {e.Message}");
+        }
+    }
+
+    private static async Task<T> StepAsync<T>(string what, Func<Task<T>> step)
+    {
+        try
+        {
+            return await step().ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
         {
             throw new StartupException($"{what}: {e.Message}");
         }
