@@ -36,19 +36,22 @@ public sealed class KubeTestServer : IAsyncDisposable
         BaseUri = baseUri;
     }
 
-    public static async Task<KubeTestServer> StartAsync(int port = 0, ResourceStore? store = null, ILoggerProvider? logger = null)
+    /// <param name="address">Where to listen; loopback by default. Tests that run agents in network namespaces start the
+    /// standalone server inside their own underlay namespace on its bridge address.</param>
+    public static async Task<KubeTestServer> StartAsync(int port = 0, ResourceStore? store = null, ILoggerProvider? logger = null,
+        IPAddress? address = null)
     {
         store ??= new ResourceStore();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logger is not null) builder.Logging.AddProvider(logger);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(address ?? IPAddress.Loopback, port));
         var app = builder.Build();
         var handler = new ApiHandler(store);
         app.Run(handler.HandleAsync);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new KubeTestServer(app, handler, store, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new KubeTestServer(app, handler, store, new Uri(listening.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
     }
 
     /// <summary>A KubernetesClient pointed at this server.</summary>

@@ -2,8 +2,9 @@ using System.Globalization;
 using Flannel.Kube.TestServer;
 using Microsoft.Extensions.Logging;
 
-// Standalone mode for demos and manual checks: kube-test-server --port N [--state file.yaml] [--kubeconfig out.yaml]
+// Standalone mode for demos and manual checks: kube-test-server --port N [--address IP] [--state file.yaml] [--kubeconfig out.yaml]
 int port = 0;
+System.Net.IPAddress? address = null;
 string? statePath = null, kubeconfigPath = null;
 var bookmarkInterval = TimeSpan.FromSeconds(5);
 for (var i = 0; i < args.Length; i++)
@@ -12,11 +13,12 @@ for (var i = 0; i < args.Length; i++)
     switch (args[i])
     {
         case "--port": port = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--address": address = System.Net.IPAddress.Parse(Value()); break;
         case "--state": statePath = Value(); break;
         case "--kubeconfig": kubeconfigPath = Value(); break;
         case "--bookmark-interval-ms": bookmarkInterval = TimeSpan.FromMilliseconds(int.Parse(Value(), CultureInfo.InvariantCulture)); break;
         case "-h" or "--help":
-            Console.WriteLine("usage: kube-test-server [--port N] [--state file.yaml] [--kubeconfig out.yaml] [--bookmark-interval-ms N]");
+            Console.WriteLine("usage: kube-test-server [--port N] [--address IP] [--state file.yaml] [--kubeconfig out.yaml] [--bookmark-interval-ms N]");
             return 0;
         default:
             Console.Error.WriteLine($"kube-test-server: unknown argument {args[i]}");
@@ -25,7 +27,7 @@ for (var i = 0; i < args.Length; i++)
 }
 
 var store = new ResourceStore { BookmarkInterval = bookmarkInterval };
-await using var server = await KubeTestServer.StartAsync(port, store);
+await using var server = await KubeTestServer.StartAsync(port, store, address: address);
 if (statePath is not null) server.PutYaml(await File.ReadAllTextAsync(statePath));
 if (kubeconfigPath is not null) server.WriteKubeconfig(kubeconfigPath);
 // The first stdout line tells scripts where the server listens.
