@@ -15,6 +15,8 @@ public static class DemoCommand
         var backend = BackendConfig.Udp;
         var hosts = 3;
         string? logs = null;
+        var kube = false;
+        string? kubeServer = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -29,11 +31,17 @@ public static class DemoCommand
                 case "--logs" when i + 1 < args.Length:
                     logs = args[++i];
                     break;
+                case "--kube":
+                    kube = true;
+                    break;
+                case "--kube-test-server" when i + 1 < args.Length:
+                    kubeServer = args[++i];
+                    break;
                 case "-h" or "--help":
-                    Console.WriteLine("usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR]");
+                    Console.WriteLine("usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR] [--kube --kube-test-server PATH]");
                     return 0;
                 default:
-                    Console.Error.WriteLine($"demo: unknown argument \"{args[i]}\" (usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR])");
+                    Console.Error.WriteLine($"demo: unknown argument \"{args[i]}\" (usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR] [--kube --kube-test-server PATH])");
                     return 2;
             }
         }
@@ -48,6 +56,17 @@ public static class DemoCommand
             return 2;
         }
         var options = new TopologyOptions("fldemo", flanneld) { Backend = backend, Hosts = hosts, KeepLogsIn = logs };
+        if (kube)
+        {
+            // demo.sh builds the test API server; its path comes from --kube-test-server or FLANNEL_KUBE_TEST_SERVER.
+            var server = kubeServer ?? Environment.GetEnvironmentVariable("FLANNEL_KUBE_TEST_SERVER");
+            if (string.IsNullOrEmpty(server))
+            {
+                Console.Error.WriteLine("demo: --kube needs the test API server: --kube-test-server PATH (demo.sh passes it)");
+                return 2;
+            }
+            return new KubeDemoRunner(options with { Prefix = "fldemok" }, server, Console.Out).Run();
+        }
         return new DemoRunner(options, Console.Out).Run();
     }
 }
