@@ -1,6 +1,9 @@
 namespace Flannel.Kube.TestServer;
 
-/// <summary>A minimal kubeconfig (plain http, no credentials) that kubectl and KubernetesClient accept.</summary>
+/// <summary>
+/// A minimal kubeconfig (plain http) that kubectl and KubernetesClient accept. KubernetesClient refuses a user without
+/// credentials, so the user carries a token the test server ignores.
+/// </summary>
 public static class Kubeconfig
 {
     public static string Write(string path, Uri server)
@@ -14,7 +17,8 @@ public static class Kubeconfig
                 server: {server.GetLeftPart(UriPartial.Authority)}
             users:
             - name: flannel-test
-              user: {"{}"}
+              user:
+                token: flannel-test-token
             contexts:
             - name: flannel-test
               context:

@@ -1,4 +1,7 @@
+using System.Collections;
 using System.Net;
+using Flannel.Actors.Kubernetes;
+using Flannel.Host.Options;
 using System.Text.Json.Nodes;
 using Flannel.Host.Kubernetes;
 using Flannel.Kube.TestServer;
@@ -96,6 +99,21 @@ public sealed class NodePublisherTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<FormatException>(() => publisher.PublishAsync("node-a", new NodeAnnouncement("vxlan", VxlanData, IPAddress.Parse("10.99.0.1"))));
         Assert.Contains("public-ip-overwrite", e.Message);
         Assert.Contains("not-an-ip", e.Message);
+    }
+
+    [Fact]
+    public async Task Client_is_built_from_the_kubeconfig_and_api_url_flags()
+    {
+        var options = FlanneldOptions.Parse(["--kube-subnet-mgr", "--kubeconfig-file", _kubectl.KubeconfigPath], new Hashtable(), "node-a");
+        using var fromKubeconfig = KubeClientFactory.Create(options.KubeApiUrl, options.KubeconfigFile);
+        Assert.Equal(2, (await fromKubeconfig.CoreV1.ListNodeAsync()).Items.Count);
+
+        options = FlanneldOptions.Parse(["--kube-subnet-mgr", "--kube-api-url", _server.BaseUri.ToString()], new Hashtable(), "node-a");
+        using var fromUrl = KubeClientFactory.Create(options.KubeApiUrl, options.KubeconfigFile);
+        Assert.Equal("node-a", (await fromUrl.CoreV1.ReadNodeAsync(name: "node-a")).Metadata.Name);
+
+        var missing = Assert.Throws<FileNotFoundException>(() => KubeClientFactory.Create(null, "/nonexistent/kubeconfig"));
+        Assert.Contains("--kubeconfig-file", missing.Message);
     }
 
     [Fact]
