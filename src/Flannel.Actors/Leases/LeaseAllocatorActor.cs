@@ -61,10 +61,10 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
         Receive<GetSuccess>(g => Apply(g.Get(_key).Entries));
         Receive<NotFound>(_ => Apply(ImmutableDictionary<string, Lease>.Empty));
         Receive<GetFailure>(_ => Fail($"no majority: could not read the lease table from a majority within {_settings.MajorityTimeout}"));
-        Receive<UpdateSuccess>(_ => Succeed());
-        Receive<UpdateTimeout>(_ => Fail($"no majority: could not write the lease table to a majority within {_settings.MajorityTimeout}"));
-        Receive<ModifyFailure>(f => Fail($"lease table update failed: {f.ErrorMessage}"));
-        Receive<StoreFailure>(_ => Fail("lease table store failed"));
+        Receive<UpdateSuccess>(_ => { Updated("ok"); Succeed(); });
+        Receive<UpdateTimeout>(_ => { Updated("timeout"); Fail($"no majority: could not write the lease table to a majority within {_settings.MajorityTimeout}"); });
+        Receive<ModifyFailure>(f => { Updated("failed"); Fail($"lease table update failed: {f.ErrorMessage}"); });
+        Receive<StoreFailure>(_ => { Updated("failed"); Fail("lease table store failed"); });
     }
 
     protected override void PreStart()
@@ -162,6 +162,9 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
     }
 
     private string? _failureReason;
+
+    private static void Updated(string result) =>
+        Flannel.Actors.Observability.FlannelInstruments.DDataUpdates.Add(1, new KeyValuePair<string, object?>("result", result));
 
     private void Succeed()
     {

@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Net;
 using Akka.Actor;
 using Akka.DistributedData;
 using Akka.Event;
+using Flannel.Actors.Observability;
 
 namespace Flannel.Actors.Leases;
 
@@ -27,11 +29,16 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>One outstanding claim and who waits for its answer.</summary>
-    private sealed record InFlight(long Id, List<IActorRef> AcquireWaiters, List<IActorRef> BackendWaiters, string Reason);
+    private sealed record InFlight(long Id, List<IActorRef> AcquireWaiters, List<IActorRef> BackendWaiters, string Reason)
+    {
+        /// <summary>For the renew latency metric.</summary>
+        public long Started { get; } = Stopwatch.GetTimestamp();
+    }
 
     private readonly LeaseOptions _options;
     private readonly LeaseAllocatorExtension _ext;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Microsoft.Extensions.Logging.ILogger _events = Context.System.FlannelLogger("Flannel.Leases");
     private readonly HashSet<IActorRef> _subscribers = [];
     private readonly Dictionary<long, (IActorRef ReplyTo, IPNetwork Subnet)> _releases = [];
 
@@ -88,7 +95,11 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         Receive<ReleaseTimeout>(m => FinishRelease(m.RequestId,
             r => r.Tell(new LeaseReleaseFailed($"no answer from the lease allocator within {_options.RequestTimeout}"))));
 
-        Receive<Changed>(c => OnTable(c.Get(_ext.Key).Entries));
+        Receive<Changed>(c =>
+        {
+            FlannelInstruments.DDataChanges.Add(1);
+            OnTable(c.Get(_ext.Key).Entries);
+        });
         Receive<GetSuccess>(g => OnTable(g.Get(_ext.Key).Entries));
         Receive<NotFound>(_ => { });
         Receive<GetFailure>(_ => { });
@@ -162,7 +173,12 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
             Publish(new OwnLeaseChanged(old, lease, reason));
         }
         else
+        {
             _log.Debug("Lease {Subnet} renewed ({Reason}), expires {Expiration:O}", lease.Subnet, flight.Reason, lease.Expiration);
+            _events.LeaseRenewed(lease.Subnet.ToString(), lease.Expiration);
+            FlannelInstruments.LeaseRenewSeconds.Record(Stopwatch.GetElapsedTime(flight.Started).TotalSeconds,
+                new KeyValuePair<string, object?>("result", "ok"));
+        }
 
         foreach (var w in flight.AcquireWaiters) w.Tell(new LeaseAcquired(lease));
         var backendCurrent = lease.BackendType == _backendType && lease.BackendData == _backendData;
