@@ -29,6 +29,7 @@ public sealed class BackendSwitchActor : ReceiveActor
     private readonly INodeEffects _effects;
     private readonly TimeSpan _timeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ActorSystem _system = Context.System;
     private readonly Microsoft.Extensions.Logging.ILogger _events;
 
     public BackendSwitchActor(SwitchableBackend backend, Func<BackendConfig, IBackend> create, IActorRef leases, IActorRef node,
@@ -49,6 +50,7 @@ public sealed class BackendSwitchActor : ReceiveActor
         AgentStatus status, INodeEffects effects, TimeSpan? timeout = null) =>
         Akka.Actor.Props.Create(() => new BackendSwitchActor(backend, create, leases, node, status, effects, timeout ?? TimeSpan.FromSeconds(30)));
 
+    // No ConfigureAwait(false) here: ReceiveAsync continuations must run in the actor's context.
     private async Task OnApply(ApplyClusterNetConf apply)
     {
         var replyTo = Sender;
@@ -59,10 +61,10 @@ public sealed class BackendSwitchActor : ReceiveActor
         try
         {
             _status.Update(s => s with { BackendConfigured = false, PeersInSync = false });
-            await Task.Run(() => _backend.SwitchTo(_create(apply.Conf.Backend))).ConfigureAwait(false);
+            await Task.Run(() => _backend.SwitchTo(_create(apply.Conf.Backend)));
             _status.Update(s => s with { BackendType = _backend.Type, BackendPrepared = true, BackendConfigured = s.Lease is not null });
 
-            var updated = await _leases.Ask<object>(new UpdateBackend(_backend.Type, _backend.LeaseData), _timeout).ConfigureAwait(false);
+            var updated = await _leases.Ask<object>(new UpdateBackend(_backend.Type, _backend.LeaseData), _timeout);
             if (updated is BackendUpdateFailed failed)
                 throw new InvalidOperationException($"the lease could not be re-advertised with backend {to}: {failed.Reason}");
             if (updated is BackendUpdated { Lease: var lease })
@@ -71,11 +73,13 @@ public sealed class BackendSwitchActor : ReceiveActor
                 _status.Update(s => s with { Lease = lease, BackendConfigured = true, SubnetEnvWritten = true });
             }
 
-            var routes = await _node.Ask<RouteProgrammerRef>(GetRouteProgrammer.Instance, _timeout).ConfigureAwait(false);
+            var routes = await _node.Ask<RouteProgrammerRef>(GetRouteProgrammer.Instance, _timeout);
             if (routes.Ref is { } programmer)
-                await programmer.Ask<ReconcileCompleted>(ReconcileNow.Instance, _timeout).ConfigureAwait(false);
+                await programmer.Ask<ReconcileCompleted>(ReconcileNow.Instance, _timeout);
 
             _events.BackendSwitched(from, to, clock.Elapsed.TotalMilliseconds);
+            FlannelInstruments.BackendSwitches.Add(1, new KeyValuePair<string, object?>("from", from), new KeyValuePair<string, object?>("to", to));
+            FlannelInstruments.BackendSwitchSeconds.Record(clock.Elapsed.TotalSeconds);
             result = new ClusterNetConfApplied(apply.Config.Version, to, null, clock.Elapsed.TotalMilliseconds);
         }
         catch (Exception e) when (e is InvalidOperationException or AskTimeoutException or TaskCanceledException or IOException
@@ -86,6 +90,6 @@ public sealed class BackendSwitchActor : ReceiveActor
             result = new ClusterNetConfApplied(apply.Config.Version, _backend.Type, e.Message, clock.Elapsed.TotalMilliseconds);
         }
         replyTo.Tell(result);
-        Context.System.EventStream.Publish(result);
+        _system.EventStream.Publish(result);
     }
 }
