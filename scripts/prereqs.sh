@@ -18,3 +18,4 @@ modprobe tun 2>/dev/null || true
 modprobe vxlan 2>/dev/null || true
 [ -c /dev/net/tun ] || { mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && chmod 0666 /dev/net/tun; }
 command -v dotnet >/dev/null || { echo "prereqs: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
+command -v kubectl >/dev/null || { echo "prereqs: kubectl (1.27 or later) is not on PATH; tests/Flannel.Kube.Tests and ./demo.sh --kube run it against the test API server (https://kubernetes.io/docs/tasks/tools/)" >&2; exit 1; }
