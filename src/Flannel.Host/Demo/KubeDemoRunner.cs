@@ -28,7 +28,7 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
         var summary = new List<string>();
         try
         {
-            Step($"building {options.Hosts} hosts on an underlay bridge and the test API server at {options.Underlay.BaseAddress}:254 (in the underlay namespace)");
+            Step($"building {options.Hosts} hosts on an underlay bridge and the test API server inside the underlay namespace");
             kube = KubeTopology.Create(options with { Backend = "vxlan", NetConfJson = KubeTopology.NetConf("vxlan", options.Network.ToString()) }, serverExe);
             foreach (var line in kube.Kubectl("get", "nodes", "-o", "custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR").Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 Line("  " + line);
@@ -40,10 +40,10 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
             Line($"  all agents ready ({Elapsed}); one cluster of {status.Members.Count} members; leases = podCIDRs:");
             foreach (var l in status.Leases) Line($"    {l.Subnet,-16} {l.Node,-8} {l.PublicIp,-14} {l.Backend}");
             WaitForNodeStatus(kube, cts.Token);
-            foreach (var line in kube.Kubectl("get", "nodes", "-o",
-                         "custom-columns=NAME:.metadata.name,BACKEND:.metadata.annotations.flannel\\.alpha\\.coreos\\.com/backend-type,PUBLIC-IP:.metadata.annotations.flannel\\.alpha\\.coreos\\.com/public-ip,NETWORK-UNAVAILABLE:.status.conditions[?(@.type==\"NetworkUnavailable\")].reason")
-                         .Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                Line("  " + line);
+            Line("  kubectl get nodes -o json:");
+            foreach (var n in kube.GetNodes())
+                Line($"    {n.Name,-6} podCIDR {n.PodCidr,-14} backend-type {n.Flannel("backend-type"),-6} public-ip {n.Flannel("public-ip"),-11} " +
+                     $"kube-subnet-manager {n.Flannel("kube-subnet-manager")}  NetworkUnavailable={n.NetworkUnavailable} ({n.NetworkUnavailableReason})");
 
             Step("creating one pod per host through the flannel CNI plugin");
             var pods = kube.Cluster.Hosts.AsParallel().AsOrdered().Select(h => kube.Cluster.CreatePod(h, $"pod{h.Index}")).ToList();
@@ -102,8 +102,8 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
         {
-            var reasons = kube.Kubectl("get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"NetworkUnavailable\")].reason}");
-            if (reasons.Split(' ', StringSplitOptions.RemoveEmptyEntries).Count(r => r == "FlannelIsUp") == kube.Cluster.Hosts.Count) return;
+            if (kube.GetNodes().Count(n => n.NetworkUnavailable == "False" && n.NetworkUnavailableReason == "FlannelIsUp") == kube.Cluster.Hosts.Count)
+                return;
             Thread.Sleep(300);
         }
     }

@@ -170,8 +170,29 @@ public sealed class KubeTopology : IDisposable
         }
     }
 
+    /// <summary>The Nodes as kubectl shows them (`kubectl get nodes -o json`), reduced to what flannel writes.</summary>
+    public IReadOnlyList<KubeNodeView> GetNodes()
+    {
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(Kubectl("get", "nodes", "-o", "json"))!;
+        return doc["items"]!.AsArray().Select(n =>
+        {
+            var annotations = n!["metadata"]?["annotations"]?.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "")
+                              ?? new Dictionary<string, string>();
+            var condition = n["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == "NetworkUnavailable");
+            return new KubeNodeView(n["metadata"]!["name"]!.GetValue<string>(), n["spec"]?["podCIDR"]?.GetValue<string>(), annotations,
+                condition?["status"]?.GetValue<string>(), condition?["reason"]?.GetValue<string>());
+        }).ToList();
+    }
+
     public static string NetConf(string backend, string network = "10.244.0.0/16") =>
         "{\"Network\":\"" + network + "\",\"Backend\":{\"Type\":\"" + backend + "\"}}";
 
     public void Dispose() => Cluster.Dispose();
+}
+
+/// <summary>A Node as the demo and tests check it: podCIDR, annotations, the NetworkUnavailable condition.</summary>
+public sealed record KubeNodeView(string Name, string? PodCidr, IReadOnlyDictionary<string, string> Annotations, string? NetworkUnavailable,
+    string? NetworkUnavailableReason)
+{
+    public string? Flannel(string key) => Annotations.TryGetValue("flannel.alpha.coreos.com/" + key, out var v) ? v : null;
 }

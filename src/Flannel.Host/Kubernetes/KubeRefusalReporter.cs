@@ -16,7 +16,7 @@ public sealed class KubeRefusalReporter : ReceiveActor
             try
             {
                 await recorder.ConfigRefusedAsync(configMapNamespace, configMapName,
-                    $"node {nodeName}: net-conf.json from {m.Source} refused: {m.Reason}; the previous config keeps running").ConfigureAwait(false);
+                    $"node {nodeName}: net-conf.json from {m.Source} refused: {m.Reason}; the previous config keeps running");
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or TaskCanceledException)
             {

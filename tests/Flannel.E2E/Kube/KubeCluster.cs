@@ -1,0 +1,64 @@
+using Flannel.Host.Demo;
+using Xunit;
+
+namespace Flannel.E2E.Kube;
+
+/// <summary>
+/// Three hosts from the DaemonSet's view (shared by the tests of <see cref="KubeAgentTests"/>): the test API server in
+/// the underlay namespace holds the Nodes with podCIDRs, the flannel pods and kube-flannel-cfg (vxlan); the agents run
+/// with --kube-subnet-mgr and no seeds; one pod per host made through the CNI plugin.
+/// </summary>
+public sealed class KubeCluster : IAsyncLifetime
+{
+    public KubeTopology Kube { get; private set; } = null!;
+    public ClusterTopology Topology => Kube.Cluster;
+    public IReadOnlyList<Pod> Pods { get; private set; } = [];
+
+    /// <summary>The agents' PIDs right after start: a live switch must not restart anyone.</summary>
+    public IReadOnlyDictionary<string, int> StartPids { get; private set; } = new Dictionary<string, int>();
+
+    public static string Flanneld => Path.Combine(AppContext.BaseDirectory, "flanneld");
+
+    /// <summary>kube-test-server, built next to this test assembly's configuration (the project references it for build order).</summary>
+    public static string TestServer
+    {
+        get
+        {
+            var config = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Flannel.sln"))) dir = dir.Parent;
+            if (dir is null) throw new InvalidOperationException("repository root (Flannel.sln) not found above " + AppContext.BaseDirectory);
+            return Path.Combine(dir.FullName, "tests", "Flannel.Kube.TestServer", "bin", config, "net10.0", "kube-test-server");
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var prefix = $"fk{Environment.ProcessId % 10000}";
+        Kube = KubeTopology.Create(new TopologyOptions(prefix, Flanneld)
+        {
+            Backend = "vxlan",
+            NetConfJson = KubeTopology.NetConf("vxlan"),
+            StateRoot = "/run/flannel-e2e",
+            KeepLogsIn = Path.Combine(Path.GetTempPath(), "flannel-e2e-logs", "kube"),
+        }, TestServer);
+        try
+        {
+            Kube.StartAgents();
+            await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
+            StartPids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+            Pods = Topology.Hosts.AsParallel().AsOrdered().Select(h => Topology.CreatePod(h, $"pod{h.Index}")).ToList();
+        }
+        catch
+        {
+            Kube.Dispose();
+            throw;
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        Kube?.Dispose();
+        return Task.CompletedTask;
+    }
+}
