@@ -96,6 +96,28 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     }
 
     [Fact]
+    public async Task Join_makes_a_fresh_node_a_member_through_a_seed()
+    {
+        var fresh = ActorSystem.Create(LeaseCluster.SystemName, LeaseCluster.NodeConfig());
+        try
+        {
+            var palettes = CmdPalettes.Start(fresh, new CmdContext());
+            var join = CmdRequest.Of(CmdPalettes.Cluster, "join", HostPort(_cluster[0]));
+
+            var ack = (CmdAck)Assert.IsType<CmdOk>(await palettes[CmdPalettes.Cluster]!.Ask<CmdReply>(join, TimeSpan.FromSeconds(10))).Data;
+
+            Assert.Equal($"joining {_cluster[0].Address}", ack.Message);
+            var self = Cluster.Get(fresh).SelfAddress.ToString();
+            await LeaseCluster.Eventually(async () => (await Show()).Members.Any(m => m.Address == self && m.Status == "Up"),
+                TimeSpan.FromSeconds(20), "the fresh node is Up");
+        }
+        finally
+        {
+            await fresh.Terminate();
+        }
+    }
+
+    [Fact]
     public async Task Down_needs_a_member_address()
     {
         var missing = Assert.IsType<CmdFailed>(await Ask("down"));
