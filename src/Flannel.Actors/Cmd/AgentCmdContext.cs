@@ -41,20 +41,24 @@ public static class AgentCmdContext
             {
                 var programmer = await Programmer(ct);
                 var desired = await programmer.Ask<DesiredPeerSet>(GetDesiredPeers.Instance, t, ct);
-                var tunnel = backend is UdpBackend { DataPath: UdpTunnelDataPath dp } ? dp.Tunnel.Snapshot() : null;
-                var statuses = backend is UdpBackend ? null : (await Routes(ct)).Peers;
-                return CmdSources.ToPeersView(backend.Type, desired.Peers, tunnel, statuses);
+                var current = Running(backend);
+                var tunnel = current is UdpBackend { DataPath: UdpTunnelDataPath dp } ? dp.Tunnel.Snapshot() : null;
+                var statuses = current is UdpBackend ? null : (await Routes(ct)).Peers;
+                return CmdSources.ToPeersView(current.Type, desired.Peers, tunnel, statuses);
             },
             Config = async ct =>
             {
                 var c = await netConf.Ask<NetConfInForce>(GetNetConf.Instance, t, ct);
                 return new ConfigView(c.Json, c.Version.ToString(), c.Source, c.Since);
             },
-            Backend = _ => Task.FromResult(BackendView(backend, status.Current)),
+            Backend = _ => Task.FromResult(BackendView(Running(backend), status.Current)),
             LogLevel = logLevel,
             SourceTimeout = t,
         };
     }
+
+    /// <summary>The agent holds a <see cref="SwitchableBackend"/>; type-specific views need the backend running inside it.</summary>
+    private static IBackend Running(IBackend backend) => backend is SwitchableBackend s ? s.Current : backend;
 
     public static BackendView BackendView(IBackend backend, AgentState state)
     {

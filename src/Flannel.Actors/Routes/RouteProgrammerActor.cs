@@ -81,13 +81,14 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _leases.Tell(new SubscribeLeases(Self));
-        Timers.StartPeriodicTimer(PeriodicTimer, new Trigger("periodic"), _settings.Period);
+        // Watch the kernel before asking for the leases, so no change between the two goes unseen.
         if (_settings.WatchKernel is { } watch)
         {
             var self = Self;
             _kernelWatch = watch(() => self.Tell(KernelChanged.Instance));
         }
+        Timers.StartPeriodicTimer(PeriodicTimer, new Trigger("periodic"), _settings.Period);
+        _leases.Tell(new SubscribeLeases(Self));
     }
 
     protected override void PostStop()
