@@ -169,8 +169,11 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
             if (leaving.Agent is not { HasExited: false }) Topology.StartAgent(leaving);
         }
         await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
-        Assert.Equal(3, CtlAgent.Json<ClusterView>(Host1, "cluster", "show").Members.Count(m => m.Status == "Up"));
-        Assert.Equal(3, CtlAgent.Json<LeaseListView>(Host1, "lease", "list").Leases.Count);
+        // host3 is back with a lease; host1 sees both once membership and the lease table have gossiped.
+        await CtlAgent.Eventually(() => CtlAgent.Json<ClusterView>(Host1, "cluster", "show").Members.Count(m => m.Status == "Up") == 3,
+            TimeSpan.FromSeconds(20), "3 members Up again");
+        await CtlAgent.Eventually(() => CtlAgent.Json<LeaseListView>(Host1, "lease", "list").Leases.Count(l => l.Live) == 3,
+            TimeSpan.FromSeconds(20), "3 live leases again");
     }
 
     private Task<string> Metrics() => CtlAgent.HttpGetAsync(Host1, Topology.Options.HealthPort, "/metrics");
