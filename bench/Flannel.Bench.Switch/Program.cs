@@ -12,6 +12,8 @@ var runs = int.TryParse(Environment.GetEnvironmentVariable("SWITCH_BENCH_RUNS"),
 var pairs = args.Length > 0 ? args : ["udp->vxlan", "vxlan->udp", "vxlan->host-gw"];
 var flanneld = Path.Combine(AppContext.BaseDirectory, "flanneld");
 var interval = TimeSpan.FromMilliseconds(10);
+// "udp->vxlan" stays readable in the JSON line.
+var json = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
 foreach (var pair in pairs)
 {
@@ -65,7 +67,7 @@ foreach (var pair in pairs)
         all_switched_s = Math.Round(Median(samples.Select(s => s.SwitchS)), 2),
         leftovers = samples.Max(s => s.Leftovers),
         longest_gap_ms_all = samples.Select(s => s.Loss.LongestGapMs).ToArray(),
-    }));
+    }, json));
 }
 return 0;
 

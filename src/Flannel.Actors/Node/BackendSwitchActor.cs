@@ -78,6 +78,9 @@ public sealed class BackendSwitchActor : ReceiveActor
                 await programmer.Ask<ReconcileCompleted>(ReconcileNow.Instance, _timeout);
 
             _events.BackendSwitched(from, to, clock.Elapsed.TotalMilliseconds);
+            var tags = new[] { new KeyValuePair<string, object?>("from", from), new KeyValuePair<string, object?>("to", to) };
+            FlannelInstruments.BackendSwitches.Add(1, tags);
+            FlannelInstruments.BackendSwitchSeconds.Record(clock.Elapsed.TotalSeconds, tags);
             FlannelInstruments.BackendSwitches.Add(1, new KeyValuePair<string, object?>("from", from), new KeyValuePair<string, object?>("to", to));
             FlannelInstruments.BackendSwitchSeconds.Record(clock.Elapsed.TotalSeconds);
             result = new ClusterNetConfApplied(apply.Config.Version, to, null, clock.Elapsed.TotalMilliseconds);

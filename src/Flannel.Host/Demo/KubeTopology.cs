@@ -133,42 +133,9 @@ public sealed class KubeTopology : IDisposable
         Kubectl("-n", "kube-flannel", "patch", "configmap", "kube-flannel-cfg", "--type", "merge", "-p", patch);
     }
 
-    /// <summary>
-    /// Waits until every running agent is ready on <paramref name="backend"/> and every lease it sees advertises it (the
-    /// whole cluster switched); throws with each agent's view otherwise. Returns how long it took.
-    /// </summary>
-    public async Task<TimeSpan> WaitBackendAsync(string backend, TimeSpan timeout, CancellationToken ct = default)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var last = new Dictionary<string, string>();
-        while (true)
-        {
-            var done = true;
-            foreach (var h in Cluster.Hosts.Where(h => h.Agent is { HasExited: false } && h.Client is not null))
-            {
-                string view;
-                try
-                {
-                    var s = await h.Client!.StatusAsync(ct).ConfigureAwait(false);
-                    var leases = s.Leases.Where(l => l.Expiration > DateTimeOffset.UtcNow).ToList();
-                    var ok = s.Ready && s.Backend == backend && leases.Count > 0 && leases.All(l => l.Backend == backend);
-                    view = $"ready={s.Ready} backend={s.Backend} leases=[{string.Join(",", leases.Select(l => l.Node + ":" + l.Backend))}] {string.Join("; ", s.NotReady)}";
-                    done &= ok;
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
-                {
-                    view = "not answering";
-                    done = false;
-                }
-                last[h.NodeName] = view;
-            }
-            if (done) return clock.Elapsed;
-            if (clock.Elapsed > timeout)
-                throw new TimeoutException($"not every agent switched to {backend} within {timeout.TotalSeconds} s: " +
-                    string.Join("; ", last.Select(kv => $"{kv.Key}: {kv.Value}")));
-            await Task.Delay(100, ct).ConfigureAwait(false);
-        }
-    }
+    /// <summary>Waits until the whole cluster runs <paramref name="backend"/> (see <see cref="BackendWait"/>).</summary>
+    public Task<TimeSpan> WaitBackendAsync(string backend, TimeSpan timeout, CancellationToken ct = default) =>
+        BackendWait.UntilAllOnAsync(Cluster, backend, timeout, ct);
 
     /// <summary>The Nodes as kubectl shows them (`kubectl get nodes -o json`), reduced to what flannel writes.</summary>
     public IReadOnlyList<KubeNodeView> GetNodes()
