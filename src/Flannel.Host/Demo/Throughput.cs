@@ -25,20 +25,22 @@ public static class Throughput
         var p = topology.StartInNamespace(server.Namespace, "iperf3", ["-s", "-1", "-B", server.Address.ToString()], log);
         try
         {
-            ProcessRunner.Result r = new(-1, "", "");
-            // The server needs a moment to listen; retry the connect instead of sleeping a fixed time.
-            for (var attempt = 0; attempt < 20; attempt++)
+            // The server needs a moment to listen: retry while the client reports an error instead of sleeping a fixed
+            // time (iperf3 -J may exit 0 with only an "error" member when it could not connect).
+            var error = "";
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            do
             {
-                r = Netns.Exec(client.Namespace, "iperf3",
+                var r = Netns.Exec(client.Namespace, "iperf3",
                     ["-c", server.Address.ToString(), "-t", seconds.ToString(CultureInfo.InvariantCulture), "-J"],
                     TimeSpan.FromSeconds(seconds + 20));
-                if (r.Ok || !r.Stdout.Contains("Connection refused", StringComparison.Ordinal)) break;
-                Thread.Sleep(100);
+                if (Received(r.Stdout) is { } bps) return bps;
+                error = $"{Error(r.Stdout)} {r.Stderr.Trim()}".Trim();
+                if (p.HasExited) break;
+                Thread.Sleep(200);
             }
-            if (!r.Ok) throw new InvalidOperationException($"iperf3 {client} -> {server} failed: {Error(r.Stdout)} {r.Stderr.Trim()}");
-            var json = JsonNode.Parse(r.Stdout);
-            return json?["end"]?["sum_received"]?["bits_per_second"]?.GetValue<double>()
-                   ?? throw new InvalidOperationException("iperf3 printed no end.sum_received.bits_per_second: " + r.Stdout[..Math.Min(400, r.Stdout.Length)]);
+            while (DateTime.UtcNow < deadline);
+            throw new InvalidOperationException($"iperf3 {client} -> {server} failed: {(error.Length > 0 ? error : "no result")}");
         }
         finally
         {
@@ -48,6 +50,12 @@ public static class Throughput
                 p.WaitForExit(2000);
             }
         }
+    }
+
+    private static double? Received(string json)
+    {
+        try { return JsonNode.Parse(json)?["end"]?["sum_received"]?["bits_per_second"]?.GetValue<double>(); }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
     private static string Error(string json)
