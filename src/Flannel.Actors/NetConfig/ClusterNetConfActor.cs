@@ -158,7 +158,8 @@ public sealed class ClusterNetConfActor : ReceiveActor
         if (done.Error is null)
         {
             _inForce = TryParse(config.Json) ?? _inForce;
-            _events.ConfigApplied(config.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), config.Source);
+            _log.Info("running cluster net-conf v{0} ({1}) after {2:0} ms", config.Version, done.BackendType, done.DurationMs);
+            // The view (NetConfActor) logs event 3003 "config applied" and serves `flanneld ctl config`.
             _view?.Tell(new ReloadNetConf(config.Json, $"cluster v{config.Version} ({config.Source})"));
         }
         else

@@ -41,7 +41,15 @@ public sealed record KubeNodeContext(IKubernetes Client, string NodeName, IPNetw
             var node = await Read(() => client.CoreV1.ReadNodeAsync(name: nodeName, cancellationToken: ct), $"node \"{nodeName}\"").ConfigureAwait(false);
             if (KubeNodeInfoMapper.PodCidr(node) is { } cidr)
             {
-                var overwrite = await publisher.ReadPublicIpOverwriteAsync(nodeName, ct).ConfigureAwait(false);
+                IPAddress? overwrite;
+                try
+                {
+                    overwrite = await publisher.ReadPublicIpOverwriteAsync(nodeName, ct).ConfigureAwait(false);
+                }
+                catch (FormatException e)
+                {
+                    throw new InvalidOperationException(e.Message, e);
+                }
                 string? json = null;
                 if (!File.Exists(options.NetConfigPath)) json = await ReadConfigMapNetConfAsync(client, options, ct).ConfigureAwait(false);
                 return new KubeNodeContext(client, nodeName, cidr, overwrite, json);
