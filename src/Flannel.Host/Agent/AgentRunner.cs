@@ -86,9 +86,11 @@ public static class AgentRunner
 
         var clusterHost = options.ClusterHostname ?? iface.Address.ToString();
         // A node that is its own only seed forms the cluster at once instead of waiting out seed-node-timeout.
-        var seeds = options.ClusterSeeds
-            .Where(s => !(s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString())))
-            .ToList();
+        // With several seeds the list is passed unchanged, self included: Akka's first-seed process then asks the
+        // other seeds before forming a cluster, so a restarted first seed rejoins instead of starting a second cluster.
+        bool IsSelf(ClusterSeed s) =>
+            s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString());
+        var seeds = options.ClusterSeeds.All(IsSelf) ? new List<ClusterSeed>() : options.ClusterSeeds.ToList();
         // In Kubernetes without --cluster-seeds the agents find each other by listing the flannel pods.
         var discoverSeeds = kube is not null && options.ClusterSeeds.Count == 0;
         var akkaConfig = Step("--hocon-file", () =>

@@ -127,7 +127,8 @@ public sealed class ClusterTopology : IDisposable
         "--subnet-file", h.SubnetFile,
         "--node-name", h.NodeName,
         "--cluster-port", Options.ClusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "--cluster-seeds", $"{Hosts[0].Address}:{Options.ClusterPort}",
+        // Every host is a seed (host 1 first), so any agent, host 1 included, rejoins the running cluster after a restart.
+        "--cluster-seeds", string.Join(',', Hosts.Select(x => $"{x.Address}:{Options.ClusterPort}")),
         "--healthz-ip", "127.0.0.1",
         "--healthz-port", Options.HealthPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         .. Options.ExtraAgentArgs,

@@ -150,6 +150,7 @@ public sealed class UdpClusterTests(UdpCluster cluster) : AgentClusterTests<UdpC
     }
 }
 
+
 [Collection(AgentE2ECollection.Name)]
 public sealed class VxlanClusterTests(VxlanCluster cluster) : AgentClusterTests<VxlanCluster>(cluster), IClassFixture<VxlanCluster>
 {
@@ -204,4 +205,43 @@ public sealed class VxlanClusterTests(VxlanCluster cluster) : AgentClusterTests<
 public sealed class HostGwClusterTests(HostGwCluster cluster) : AgentClusterTests<HostGwCluster>(cluster), IClassFixture<HostGwCluster>
 {
     protected override int ExpectedMtu => 1500;
+
+    [Fact]
+    public async Task The_first_seed_killed_and_restarted_rejoins_the_running_cluster_instead_of_forming_a_second_one()
+    {
+        await Cluster.EnsureReadyAsync();
+        var seed = Topology.Hosts[0];
+        var before = (await seed.Client!.StatusAsync()).Lease!.Subnet;
+
+        try
+        {
+            Topology.KillAgent(seed);
+            Assert.False(await seed.Client.AliveAsync());
+        }
+        finally
+        {
+            Topology.StartAgent(seed);
+        }
+        await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
+
+        // One cluster: every agent sees all three hosts as Up members (a second, one-node cluster around host 1 would
+        // show one member there and two here), and the restarted seed kept its subnet.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<StatusView> views;
+        do
+        {
+            views = new List<StatusView>();
+            foreach (var h in Topology.Hosts) views.Add(await h.Client!.StatusAsync());
+            if (views.All(v => v.Members.Count(m => m.Status == "Up") == Topology.Hosts.Count)) break;
+            await Task.Delay(500);
+        }
+        while (DateTime.UtcNow < deadline);
+        foreach (var (v, h) in views.Zip(Topology.Hosts))
+            Assert.True(v.Members.Count(m => m.Status == "Up") == Topology.Hosts.Count,
+                $"{h.NodeName} sees {string.Join(", ", v.Members.Select(m => m.Address + " " + m.Status))}");
+        Assert.Equal(before, views[0].Lease!.Subnet);
+        var subnets = views[1].Leases.Where(l => l.Expiration > DateTimeOffset.UtcNow).Select(l => l.Subnet).ToList();
+        Assert.Equal(subnets.Count, subnets.Distinct().Count());
+        Assert.True(ClusterTopology.Ping(Cluster.Pods[1], Cluster.Pods[0], attempts: 20), "pod2 -> pod1 after the restart");
+    }
 }
