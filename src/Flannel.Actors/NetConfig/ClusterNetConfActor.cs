@@ -88,6 +88,12 @@ public sealed class ClusterNetConfActor : ReceiveActor
                 Sender.Tell(new NetConfProposalResult("unchanged"));
                 return;
         }
+        if (offer.OnlyIfUnset && _latest is not null)
+        {
+            // The cluster already has a config; a node's file at start never overrides it (it switches to it instead).
+            Sender.Tell(new NetConfProposalResult("unchanged", $"cluster config v{_latest.Version} already set"));
+            return;
+        }
         if (decision is NetConfDecision.Accept accept)
             _log.Info("net-conf change from {0}: {1}", offer.Source, accept.Summary);
 

@@ -97,7 +97,7 @@ public sealed class ClusterNetConfActorTests : TestKit
         switcher.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
 
         actor.Tell(new ProposeNetConf(UdpJson, "file b (stale)", OnlyIfUnset: true));
-        ExpectMsg<NetConfProposalResult>();
+        Assert.Equal("unchanged", ExpectMsg<NetConfProposalResult>().Outcome);
         switcher.ExpectNoMsg(TimeSpan.FromMilliseconds(700));
         actor.Tell(GetClusterNetConf.Instance);
         Assert.Equal(1, ExpectMsg<ClusterNetConfStatus>().Latest?.Version);
