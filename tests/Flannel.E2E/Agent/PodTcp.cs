@@ -1,3 +1,4 @@
+using Flannel.Net.Namespaces;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Net.Namespaces;
 
 /// <summary>
-/// A thread that entered a network namespace with setns(2). Sockets created on it belong to that namespace and can then
-/// be used from any thread: this is how the demo talks HTTP to an agent's health port inside a host namespace.
+/// A dedicated thread that entered a network namespace with setns(2) (only that thread is in the namespace). Sockets and
+/// devices opened through <see cref="Run{T}"/> (netlink clients, backends, TUN, HTTP connections) belong to that
+/// namespace and can then be used from any thread; exceptions propagate to the caller. The demo uses it to reach agents
+/// inside host namespaces, the tests to drive netlink and backends there.
 /// </summary>
 public sealed partial class NamespaceThread : IDisposable
 {
@@ -14,14 +16,17 @@ public sealed partial class NamespaceThread : IDisposable
     private readonly BlockingCollection<Action> _work = new();
     private readonly Thread _thread;
 
-    public NamespaceThread(string ns)
+    public string Namespace { get; }
+
+    public NamespaceThread(string namespaceName)
     {
+        Namespace = namespaceName;
         var entered = new TaskCompletionSource();
         _thread = new Thread(() =>
         {
             try
             {
-                Enter(ns);
+                Enter(namespaceName);
                 entered.SetResult();
             }
             catch (Exception e)
@@ -30,7 +35,7 @@ public sealed partial class NamespaceThread : IDisposable
                 return;
             }
             foreach (var item in _work.GetConsumingEnumerable()) item();
-        }) { IsBackground = true, Name = $"netns-{ns}" };
+        }) { IsBackground = true, Name = $"netns-{namespaceName}" };
         _thread.Start();
         entered.Task.GetAwaiter().GetResult();
     }
@@ -45,6 +50,8 @@ public sealed partial class NamespaceThread : IDisposable
         });
         return done.Task.GetAwaiter().GetResult();
     }
+
+    public void Run(Action action) => Run(() => { action(); return 0; });
 
     private static void Enter(string name)
     {
@@ -65,7 +72,7 @@ public sealed partial class NamespaceThread : IDisposable
     public void Dispose()
     {
         _work.CompleteAdding();
-        if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(5));
+        if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(10));
         _work.Dispose();
     }
 
