@@ -23,6 +23,18 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
     [Fact, Step(1)]
     public async Task The_cluster_forms_once_with_podCIDR_leases_annotations_and_the_condition()
     {
+        // Readiness is per node (lease, backend, peers); membership gossip may lag it by a round or two, so wait until
+        // every agent's view has converged. Two clusters never converge to 3 Up members each, so this still catches them.
+        await EventuallyAsync(async () =>
+        {
+            foreach (var h in Topology.Hosts)
+            {
+                var s = await h.Client!.StatusAsync();
+                if (s.Members.Count(m => m.Status == "Up") != 3 || s.Leases.Count != 3) return (bool?)null;
+            }
+            return true;
+        }, TimeSpan.FromSeconds(30), "every agent sees 3 Up members and 3 leases");
+
         var leaders = new HashSet<string>();
         foreach (var h in Topology.Hosts)
         {
