@@ -28,6 +28,8 @@ source bench/overlay/topology.sh
 source bench/overlay/measure.sh
 
 cleanup() {
+  # iperf3 -D daemons outlive their namespace: end them by the PIDs they wrote.
+  for f in "$WORK"/iperf-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
   udp_down 2>/dev/null || true
   topo_down
   rm -rf "$WORK"
