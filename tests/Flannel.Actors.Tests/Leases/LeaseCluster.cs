@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
@@ -159,25 +160,11 @@ public sealed class LeaseCluster : IAsyncDisposable
         ((LeaseSnapshot)await Ask(node, GetLeases.Instance)).Leases.ToDictionary();
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (then fails with <paramref name="what"/>).</summary>
-    public static async Task Eventually(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}: {what}");
-            await Task.Delay(50);
-        }
-    }
+    public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
+        Poll.UntilAsync(condition, timeout, what, 50);
 
-    public static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}: {what}");
-            await Task.Delay(50);
-        }
-    }
+    public static Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        Poll.UntilAsync(condition, timeout, what, 50);
 
     /// <summary>Leaves the cluster gracefully and terminates the node's system.</summary>
     public static async Task StopAsync(LeaseNode node)

@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using Flannel.Net.Namespaces;
 using System.Net;
 using System.Net.Sockets;
@@ -48,13 +49,6 @@ public static class CtlAgent
         return await http.GetStringAsync($"http://127.0.0.1:{port}{path}");
     }
 
-    public static async Task Eventually(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}: {what}");
-            await Task.Delay(250);
-        }
-    }
+    public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
+        Poll.UntilAsync(condition, timeout, what, 250);
 }

@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Net;
 using System.Text;
 using Akka.Actor;
@@ -74,25 +75,11 @@ public sealed class CtlCluster : IAsyncDisposable
         return new CtlResult(code, stdout.ToString(), stderr.ToString());
     }
 
-    public static async Task Eventually(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}: {what}");
-            await Task.Delay(50);
-        }
-    }
+    public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
+        Poll.UntilAsync(condition, timeout, what, 50);
 
-    public static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}: {what}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        Poll.UntilAsync(condition, timeout, what, 100);
 
     public async ValueTask DisposeAsync()
     {
