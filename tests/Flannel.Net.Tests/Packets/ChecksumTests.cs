@@ -8,9 +8,9 @@ public class ChecksumTests
 {
     private static ushort Reference(byte[] data)
     {
-        uint sum = 0;
+        ulong sum = 0;
         for (int i = 0; i < data.Length; i += 2)
-            sum += (uint)(data[i] << 8 | (i + 1 < data.Length ? data[i + 1] : 0));
+            sum += (ulong)(data[i] << 8 | (i + 1 < data.Length ? data[i + 1] : 0));
         while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
         return (ushort)~sum;
     }
@@ -19,6 +19,17 @@ public class ChecksumTests
     public void Sum_matches_a_word_by_word_reference_for_any_length()
     {
         Gen.Byte.Array[0, 3000].Sample(data => Checksum.Finish(Checksum.Sum(data)) == Reference(data));
+    }
+
+    [Fact]
+    public void Sum_matches_the_reference_for_super_packet_sizes_and_all_ones()
+    {
+        // The vector path's lanes must not overflow: all-0xff words are the worst case.
+        Assert.Equal(Reference(Enumerable.Repeat((byte)0xff, 65535).ToArray()),
+            Checksum.Finish(Checksum.Sum(Enumerable.Repeat((byte)0xff, 65535).ToArray())));
+        var big = Enumerable.Repeat((byte)0xff, 3 << 20).ToArray();
+        Assert.Equal(Reference(big), Checksum.Finish(Checksum.Sum(big)));
+        Gen.Byte.Array[60, 70000].Sample(data => Checksum.Finish(Checksum.Sum(data)) == Reference(data), iter: 200);
     }
 
     [Fact]
