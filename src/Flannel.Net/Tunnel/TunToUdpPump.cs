@@ -11,66 +11,46 @@ namespace Flannel.Net.Tunnel;
 /// </summary>
 internal sealed unsafe class TunToUdpPump : Pump
 {
-    private const int MaxMessages = 256;
-    private const int MaxGsoSegments = 64;
-    private const int MaxGsoBytes = 65507;
     private const int ReadBufferSize = 65536;
-    private const int CmsgSpace = 24;
 
     private readonly int _tunFd;
     private readonly int _udpFd;
     private readonly bool _vnet;
-    private bool _gso;
     private readonly TunnelState _state;
-    private readonly int _arenaSize;
+    private readonly UdpSendBatch _batch;
 
-    private readonly byte* _arena;
     private readonly byte* _readBuf;          // offload: one TUN read (virtio header + up to 64 KB)
     private readonly byte* _icmp;             // virtio header + ICMP reply
-    private readonly MMsgHdr* _msgs;
-    private readonly IoVec* _iovs;
-    private readonly SockAddrIn* _names;
-    private readonly byte* _cmsgs;
-    private readonly PeerStats?[] _msgPeers = new PeerStats?[MaxMessages];
-    private readonly int[] _msgSegments = new int[MaxMessages];
 
     public TunToUdpPump(int tunFd, int udpFd, bool vnet, bool gso, TunnelState state)
     {
         _tunFd = tunFd;
         _udpFd = udpFd;
         _vnet = vnet;
-        _gso = gso;
         _state = state;
-        // Plain: one slot per packet. Offload: room for several segmented 64 KB packets.
-        _arenaSize = vnet ? 1 << 20 : MaxMessages * Align(state.Mtu);
-        _arena = (byte*)Alloc(_arenaSize);
+        // Plain: one MTU per message at most. Offload: room for several segmented 64 KB packets.
+        _batch = new UdpSendBatch(vnet ? 1 << 20 : UdpSendBatch.MaxMessages * state.Mtu, gso);
         _readBuf = vnet ? (byte*)Alloc(VirtioNetHdr.Size + ReadBufferSize) : null;
         _icmp = (byte*)Alloc(VirtioNetHdr.Size + IcmpUnreachable.MaxLength);
-        _msgs = (MMsgHdr*)Alloc(sizeof(MMsgHdr) * MaxMessages);
-        _iovs = (IoVec*)Alloc(sizeof(IoVec) * MaxMessages);
-        _names = (SockAddrIn*)Alloc(sizeof(SockAddrIn) * MaxMessages);
-        _cmsgs = (byte*)Alloc(CmsgSpace * MaxMessages);
     }
-
-    private static int Align(int n) => (n + 63) & ~63;
 
     public override bool DrainBatch()
     {
         bool any = false;
-        int count = 0;
-        int off = 0;
         int mtu = _state.Mtu;
+        _batch.Clear();
         while (true)
         {
+            // Room for the worst case of one more read: a 64 KB super-packet split into MTU-sized datagrams.
             if (_vnet)
             {
-                if (count + MaxGsoSegments > MaxMessages || off + 2 * ReadBufferSize > _arenaSize) break;
+                if (_batch.FreeMessages < UdpSendBatch.MaxGsoSegments || _batch.Room < 2 * ReadBufferSize) break;
             }
-            else if (count == MaxMessages) break;
+            else if (_batch.FreeMessages == 0 || _batch.Room < mtu) break;
 
             nint n = _vnet
                 ? LibC.read(_tunFd, _readBuf, (nuint)(VirtioNetHdr.Size + ReadBufferSize))
-                : LibC.read(_tunFd, _arena + off, (nuint)Align(mtu));
+                : LibC.read(_tunFd, _batch.Tail, (nuint)mtu);
             if (n < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -80,22 +60,21 @@ internal sealed unsafe class TunToUdpPump : Pump
                 throw LibC.Error("read TUN", errno);
             }
             any = true;
-            if (_vnet) HandleOffloadRead((int)n, ref count, ref off);
-            else HandlePlainRead((int)n, ref count, ref off);
+            if (_vnet) HandleOffloadRead((int)n);
+            else HandlePlainRead((int)n);
         }
-        if (count > 0) Send(count);
+        if (_batch.Count > 0) Send();
         return any;
     }
 
-    private void HandlePlainRead(int n, ref int count, ref int off)
+    private void HandlePlainRead(int n)
     {
-        var packet = new Span<byte>(_arena + off, n);
+        var packet = new Span<byte>(_batch.Tail, n);
         if (!Route(packet, out int total, out var route)) return;
-        AddMessage(ref count, route!, _arena + off, total, total, 1);
-        off += Align(total);
+        _batch.AddPacket(route!, total);
     }
 
-    private void HandleOffloadRead(int n, ref int count, ref int off)
+    private void HandleOffloadRead(int n)
     {
         if (n < VirtioNetHdr.Size) { Counters.Drop(DropReason.Truncated); return; }
         var hdr = *(VirtioNetHdr*)_readBuf;
@@ -110,9 +89,8 @@ internal sealed unsafe class TunToUdpPump : Pump
                 return;
             }
             if (!Route(packet, out int total, out var route)) return;
-            packet[..total].CopyTo(new Span<byte>(_arena + off, total));
-            AddMessage(ref count, route!, _arena + off, total, total, 1);
-            off += Align(total);
+            packet[..total].CopyTo(new Span<byte>(_batch.Tail, total));
+            _batch.AddPacket(route!, total);
             return;
         }
         if (gsoType != VirtioNetHdr.GsoTcpV4)
@@ -128,20 +106,8 @@ internal sealed unsafe class TunToUdpPump : Pump
         int mss = Math.Min(hdr.GsoSize == 0 ? int.MaxValue : hdr.GsoSize, _state.Mtu - headers);
         if (mss <= 0) { Counters.Drop(DropReason.Malformed); return; }
         int need = TcpSegmenter.OutputSize(superTotal, headers, mss);
-        var output = new Span<byte>(_arena + off, need);
-        int segments = TcpSegmenter.Segment(super, ipHeader, tcpHeader, mss, output, out int segSize);
-        int perMessage = _gso ? Math.Min(MaxGsoSegments, MaxGsoBytes / segSize) : 1;
-        byte* p = _arena + off;
-        int remaining = need;
-        for (int s = 0; s < segments; s += perMessage)
-        {
-            int inMsg = Math.Min(perMessage, segments - s);
-            int bytes = Math.Min(remaining, inMsg * segSize);
-            AddMessage(ref count, peer!, p, bytes, segSize, inMsg);
-            p += bytes;
-            remaining -= bytes;
-        }
-        off += Align(need);
+        int segments = TcpSegmenter.Segment(super, ipHeader, tcpHeader, mss, new Span<byte>(_batch.Tail, need), out int segSize);
+        _batch.AddSegments(peer!, need, segSize, segments);
     }
 
     /// <summary>Validates, finds the peer, answers unknown destinations, decrements the TTL.</summary>
@@ -161,64 +127,58 @@ internal sealed unsafe class TunToUdpPump : Pump
         return true;
     }
 
-    private void AddMessage(ref int count, PeerRoute route, byte* data, int bytes, int segSize, int segments)
+    private void Send()
     {
-        int i = count++;
-        _names[i] = route.Address;
-        _iovs[i] = new IoVec(data, bytes);
-        ref var h = ref _msgs[i].Hdr;
-        h.Name = &_names[i];
-        h.NameLen = (uint)sizeof(SockAddrIn);
-        h.Iov = &_iovs[i];
-        h.IovLen = 1;
-        h.Flags = 0;
-        if (segments > 1)
-        {
-            var c = (CmsgHdr*)(_cmsgs + i * CmsgSpace);
-            c->Len = 18;
-            c->Level = LibC.SOL_UDP;
-            c->Type = LibC.UDP_SEGMENT;
-            *(ushort*)((byte*)c + 16) = (ushort)segSize;
-            h.Control = c;
-            h.ControlLen = CmsgSpace;
-        }
-        else
-        {
-            h.Control = null;
-            h.ControlLen = 0;
-        }
-        _msgPeers[i] = route.Stats;
-        _msgSegments[i] = segments;
-    }
-
-    private void Send(int count)
-    {
+        int count = _batch.Count;
+        var msgs = _batch.Messages;
         int i = 0;
         while (i < count)
         {
-            int sent = LibC.sendmmsg(_udpFd, _msgs + i, (uint)(count - i), 0);
+            int sent = LibC.sendmmsg(_udpFd, msgs + i, (uint)(count - i), 0);
             if (sent < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == LibC.EINTR) continue;
                 if (errno == LibC.EBADF) return;
-                // The first message failed: count it and carry on with the rest. A GSO message refused for its size
-                // (path MTU below the segment size) turns GSO off for this queue.
-                if (errno == LibC.EINVAL && _msgSegments[i] > 1) _gso = false;
-                Counters.Drop(DropReason.SendFailed, _msgSegments[i]);
+                // The first message failed. A GSO message refused for its size (path MTU below the segment size) turns
+                // GSO off for this queue and goes out again one datagram per message, so nothing is lost to it.
+                if (errno == LibC.EINVAL && _batch.Segments(i) > 1 && _batch.Gso)
+                {
+                    _batch.Gso = false;
+                    SendSeparately(i);
+                }
+                else Counters.Drop(DropReason.SendFailed, _batch.Segments(i));
                 i++;
                 continue;
             }
-            for (int k = i; k < i + sent; k++)
-            {
-                long bytes = (long)_iovs[k].Length;
-                Counters.Packets += _msgSegments[k];
-                Counters.Bytes += bytes;
-                _msgPeers[k]!.AddTx(_msgSegments[k], bytes);
-                _msgPeers[k] = null;
-            }
+            for (int k = i; k < i + sent; k++) Account(_batch.Route(k), _batch.Segments(k), _batch.Bytes(k));
             i += sent;
         }
+    }
+
+    /// <summary>Sends the datagrams of GSO message <paramref name="i"/> one by one (after the kernel refused GSO).</summary>
+    private void SendSeparately(int i)
+    {
+        byte* data = _batch.Data(i);
+        long left = _batch.Bytes(i);
+        int size = _batch.SegmentSize(i);
+        var route = _batch.Route(i);
+        var name = route.Address;
+        while (left > 0)
+        {
+            int len = (int)Math.Min(size, left);
+            if (LibC.sendto(_udpFd, data, (nuint)len, 0, &name, (uint)sizeof(SockAddrIn)) < 0) Counters.Drop(DropReason.SendFailed);
+            else Account(route, 1, len);
+            data += len;
+            left -= len;
+        }
+    }
+
+    private void Account(PeerRoute route, int packets, long bytes)
+    {
+        Counters.Packets += packets;
+        Counters.Bytes += bytes;
+        route.Stats.AddTx(packets, bytes);
     }
 
     private void SendUnreachable(ReadOnlySpan<byte> offender)
@@ -228,6 +188,12 @@ internal sealed unsafe class TunToUdpPump : Pump
         if (_vnet) *(VirtioNetHdr*)_icmp = default;
         int len = IcmpUnreachable.Write(new Span<byte>(_icmp + hdr, IcmpUnreachable.MaxLength), offender, _state.TunAddress);
         LibC.write(_tunFd, _icmp, (nuint)(hdr + len));
+    }
+
+    public override void Dispose()
+    {
+        _batch.Dispose();
+        base.Dispose();
     }
 
     internal static DropReason ToReason(PacketError e) => e switch
