@@ -15,6 +15,12 @@ internal abstract unsafe class Pump : IDisposable
     /// <summary>Reads what is available without blocking and forwards it; false when there was nothing.</summary>
     public abstract bool DrainBatch();
 
+    /// <summary>
+    /// Whether the last <see cref="DrainBatch"/> saw its input empty (it stopped on EAGAIN or a short batch rather than a
+    /// full one), so the queue's thread can go back to poll() instead of asking again (one syscall less per wake-up).
+    /// </summary>
+    public bool Drained { get; protected set; }
+
     protected void* Alloc(int bytes)
     {
         var p = NativeMemory.AlignedAlloc((nuint)bytes, 64);

@@ -18,6 +18,7 @@ internal sealed unsafe class QueueWorker
     private readonly long _spinTicks;
     private readonly int _nice;
     private Thread? _thread;
+    private volatile bool _stopping;
 
     public TunToUdpPump Outbound { get; }
     public UdpToTunPump Inbound { get; }
@@ -44,22 +45,43 @@ internal sealed unsafe class QueueWorker
 
     public bool Join(TimeSpan timeout) => _thread?.Join(timeout) ?? true;
 
+    /// <summary>Makes the loop end at its next turn, also while traffic keeps it from ever reaching poll().</summary>
+    public void RequestStop() => _stopping = true;
+
     private void Run()
     {
         // Best effort: without CAP_SYS_NICE the thread keeps the process's priority.
         if (_nice != 0) LibC.setpriority(LibC.PRIO_PROCESS, (uint)LibC.gettid(), _nice);
         try
         {
-            while (WaitReadable())
+            while (!_stopping && WaitReadable(out bool tunReady, out bool udpReady))
             {
+                // Only what poll() reported is asked, and a pump that saw its input empty is not asked again before
+                // the next poll(): a wake-up costs no EAGAIN round trips. Inbound first: a TUN write often makes the
+                // pod answer at once (delivery is synchronous), and the outbound drain right after picks it up.
+                bool inEmpty = !udpReady, outEmpty = !tunReady;
                 long idleSince = Stopwatch.GetTimestamp();
-                while (true)
+                while (!_stopping)
                 {
-                    bool any = Outbound.DrainBatch();
-                    any |= Inbound.DrainBatch();
+                    bool got = false;
+                    if (!inEmpty)
+                    {
+                        bool r = Inbound.DrainBatch();
+                        inEmpty = !r || Inbound.Drained;
+                        got = r;
+                    }
+                    if (!outEmpty || got)
+                    {
+                        bool r = Outbound.DrainBatch();
+                        outEmpty = !r || Outbound.Drained;
+                        got |= r;
+                    }
+                    if (!inEmpty || !outEmpty) continue;
+                    if (_spinTicks == 0) break;
                     long now = Stopwatch.GetTimestamp();
-                    if (any) idleSince = now;
+                    if (got) idleSince = now;
                     else if (now - idleSince >= _spinTicks) break;
+                    inEmpty = outEmpty = false;
                 }
             }
         }
@@ -69,8 +91,9 @@ internal sealed unsafe class QueueWorker
         }
     }
 
-    private bool WaitReadable()
+    private bool WaitReadable(out bool tunReady, out bool udpReady)
     {
+        tunReady = udpReady = false;
         var fds = stackalloc PollFd[3];
         while (true)
         {
@@ -86,7 +109,9 @@ internal sealed unsafe class QueueWorker
             }
             if (fds[2].REvents != 0) return false;
             if (((fds[0].REvents | fds[1].REvents) & LibC.POLLNVAL) != 0) return false;
-            if (fds[0].REvents != 0 || fds[1].REvents != 0) return true;
+            tunReady = fds[0].REvents != 0;
+            udpReady = fds[1].REvents != 0;
+            if (tunReady || udpReady) return true;
         }
     }
 }

@@ -39,6 +39,7 @@ internal sealed unsafe class TunToUdpPump : Pump
         bool any = false;
         int mtu = _state.Mtu;
         _batch.Clear();
+        Drained = false;
         while (true)
         {
             // Room for the worst case of one more read: a 64 KB super-packet split into MTU-sized datagrams.
@@ -55,7 +56,7 @@ internal sealed unsafe class TunToUdpPump : Pump
             {
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == LibC.EINTR) continue;
-                if (errno == LibC.EAGAIN) break;
+                if (errno == LibC.EAGAIN) { Drained = true; break; }
                 if (errno == LibC.EBADF) return false;
                 throw LibC.Error("read TUN", errno);
             }

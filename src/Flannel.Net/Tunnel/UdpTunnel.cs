@@ -172,6 +172,7 @@ public sealed class UdpTunnel : IDisposable
             if (_disposed) return;
             _disposed = true;
         }
+        foreach (var w in _workers) w.RequestStop();
         ulong one = 1;
         LibC.write(_stopFd, &one, sizeof(ulong));
         bool allStopped = true;
