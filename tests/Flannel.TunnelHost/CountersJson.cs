@@ -19,6 +19,14 @@ internal static class CountersJson
             ["udpGro"] = tunnel.UdpGro,
             ["tunToUdp"] = new { packets = c.TunToUdp.Packets, bytes = c.TunToUdp.Bytes },
             ["udpToTun"] = new { packets = c.UdpToTun.Packets, bytes = c.UdpToTun.Bytes },
+            ["coalescing"] = new
+            {
+                tcpSuperPackets = c.Coalescing.TcpSuperPackets,
+                tcpSegments = c.Coalescing.TcpSegments,
+                udpSuperPackets = c.Coalescing.UdpSuperPackets,
+                udpSegments = c.Coalescing.UdpSegments,
+                udpGsoRefused = c.Coalescing.UdpGsoRefused,
+            },
             ["drops"] = c.Drops.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
             ["peers"] = c.Peers.Select(p => new
             {

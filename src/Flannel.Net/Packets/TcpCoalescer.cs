@@ -5,16 +5,6 @@ using Flannel.Net.Native;
 namespace Flannel.Net.Packets;
 
 /// <summary>
-/// Receives one packet or GSO super-packet to write to the TUN: <c>pieces[0]</c> is reserved for the virtio header
-/// (the writer fills it), <c>pieces[1..count)</c> are the packet bytes. <paramref name="packets"/> and
-/// <paramref name="bytes"/> describe the inner packets it stands for.
-/// </summary>
-public unsafe interface ITunWriter
-{
-    void Write(in VirtioNetHdr hdr, IoVec* pieces, int count, int packets, int bytes);
-}
-
-/// <summary>
 /// Coalesces consecutive TCP/IPv4 segments of a flow (within one receive batch) into a TSO super-packet, so the
 /// receiving TCP stack handles 64 KB packets instead of 1.4 KB ones. Mirrors the kernel's GRO rules: option-less IP
 /// header, no fragments, same addresses/ports/TOS/TTL/DF/ack, identical TCP header length and options, contiguous
@@ -96,6 +86,25 @@ public sealed unsafe class TcpCoalescer : IDisposable
             int oldest = -1;
             for (int i = 0; i < MaxFlows; i++)
                 if (_flows[i].Active && (oldest < 0 || _flows[i].Order < _flows[oldest].Order)) oldest = i;
+            if (oldest < 0) return;
+            FlushFlow(oldest);
+        }
+    }
+
+    /// <summary>
+    /// Writes the pending flows between <paramref name="src"/> and <paramref name="dst"/>, oldest first, so that a
+    /// packet of that address pair written by someone else next does not overtake them.
+    /// </summary>
+    public void FlushAddresses(uint src, uint dst)
+    {
+        while (true)
+        {
+            int oldest = -1;
+            for (int i = 0; i < MaxFlows; i++)
+            {
+                ref var f = ref _flows[i];
+                if (f.Active && f.Source == src && f.Destination == dst && (oldest < 0 || f.Order < _flows[oldest].Order)) oldest = i;
+            }
             if (oldest < 0) return;
             FlushFlow(oldest);
         }

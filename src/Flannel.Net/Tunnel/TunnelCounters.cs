@@ -28,6 +28,13 @@ public enum DropReason
 /// <summary>Packets and bytes of inner IPv4 packets.</summary>
 public readonly record struct TrafficCounters(long Packets, long Bytes);
 
+/// <summary>
+/// Receive-side coalescing: GSO super-packets written to the TUN and how many inner packets they carried, per
+/// protocol, and how many queues saw the kernel refuse UDP GSO writes (they write datagrams singly since).
+/// </summary>
+public readonly record struct CoalescingCounters(
+    long TcpSuperPackets, long TcpSegments, long UdpSuperPackets, long UdpSegments, long UdpGsoRefused);
+
 /// <summary>Traffic exchanged with one peer (by public IP) since the tunnel started.</summary>
 public sealed record PeerCounters(IPAddress PublicIp, TrafficCounters Sent, TrafficCounters Received);
 
@@ -40,6 +47,9 @@ public sealed record TunnelCounters(
     bool OffloadActive,
     int Queues)
 {
+    /// <summary>Receive-side coalescing into GSO super-packets (zero without TUN offload).</summary>
+    public CoalescingCounters Coalescing { get; init; }
+
     public long TotalDrops => Drops.Values.Sum();
 
     public long Dropped(DropReason reason) => Drops.TryGetValue(reason, out var v) ? v : 0;

@@ -6,8 +6,8 @@ namespace Flannel.Net.Tunnel;
 
 /// <summary>
 /// One UDP socket -> TUN: receives a batch with recvmmsg (UDP GRO super-datagrams with offload), drops strangers and
-/// bad packets, decrements the TTL and writes the inner packets to the TUN; with offload, consecutive TCP segments of
-/// a flow are coalesced into one GSO super-packet written with writev.
+/// bad packets, decrements the TTL and writes the inner packets to the TUN; with offload, consecutive TCP segments or
+/// UDP datagrams of a flow are coalesced into one GSO super-packet written with writev.
 /// </summary>
 internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
 {
@@ -27,7 +27,7 @@ internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
     private readonly byte* _cmsgs;
     private readonly IoVec* _writeIov;
     private readonly VirtioNetHdr* _plainHdr;
-    private readonly TcpCoalescer? _coalescer;
+    private readonly TunWriteCoalescer? _coalescer;
 
     public UdpToTunPump(int udpFd, int tunFd, bool vnet, bool gro, TunnelState state)
     {
@@ -44,7 +44,7 @@ internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
         _cmsgs = (byte*)Alloc(CmsgSpace * _messages);
         _writeIov = (IoVec*)Alloc(sizeof(IoVec) * 2);
         _plainHdr = (VirtioNetHdr*)Alloc(sizeof(VirtioNetHdr));
-        if (vnet) _coalescer = new TcpCoalescer(this);
+        if (vnet) _coalescer = new TunWriteCoalescer(this);
         for (int i = 0; i < _messages; i++)
         {
             _iovs[i] = new IoVec(_buffers + (long)i * _bufferSize, _bufferSize);
@@ -140,12 +140,24 @@ internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
     }
 
     /// <summary>Writes one packet or GSO super-packet: virtio header + pieces (with offload only).</summary>
-    public void Write(in VirtioNetHdr hdr, IoVec* pieces, int count, int packets, int bytes)
+    public bool Write(in VirtioNetHdr hdr, IoVec* pieces, int count, int packets, int bytes)
     {
         *_plainHdr = hdr;
         pieces[0] = new IoVec(_plainHdr, VirtioNetHdr.Size);
         nint r = LibC.writev(_tunFd, pieces, count);
+        if (r < 0 && hdr.GsoType == VirtioNetHdr.GsoUdpL4 && Marshal.GetLastPInvokeError() == LibC.EINVAL)
+        {
+            // A kernel without UDP_L4 in virtio_net_hdr: the coalescer writes these datagrams (and all later ones) singly.
+            Counters.UdpGsoRefused++;
+            return false;
+        }
         Account(r, packets, bytes);
+        if (r >= 0)
+        {
+            if (hdr.GsoType == VirtioNetHdr.GsoTcpV4) { Counters.TcpSuperPackets++; Counters.TcpCoalescedSegments += packets; }
+            else if (hdr.GsoType == VirtioNetHdr.GsoUdpL4) { Counters.UdpSuperPackets++; Counters.UdpCoalescedSegments += packets; }
+        }
+        return true;
     }
 
     public override void Dispose()

@@ -146,7 +146,12 @@ public sealed class UdpTunnel : IDisposable
                     new TrafficCounters(Volatile.Read(ref s.RxPackets), Volatile.Read(ref s.RxBytes))));
             }
         }
-        return new TunnelCounters(Sum(w => w.Outbound), Sum(w => w.Inbound), drops, peers, TunOffload, Queues);
+        long R(Func<WorkerCounters, long> read) => _workers.Sum(w => read(w.Inbound.Counters));
+        var coalescing = new CoalescingCounters(
+            R(c => Volatile.Read(ref c.TcpSuperPackets)), R(c => Volatile.Read(ref c.TcpCoalescedSegments)),
+            R(c => Volatile.Read(ref c.UdpSuperPackets)), R(c => Volatile.Read(ref c.UdpCoalescedSegments)),
+            R(c => Volatile.Read(ref c.UdpGsoRefused)));
+        return new TunnelCounters(Sum(w => w.Outbound), Sum(w => w.Inbound), drops, peers, TunOffload, Queues) { Coalescing = coalescing };
     }
 
     private TrafficCounters Sum(Func<QueueWorker, Pump> pump)

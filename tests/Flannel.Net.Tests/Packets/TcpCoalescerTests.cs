@@ -13,11 +13,12 @@ public unsafe class TcpCoalescerTests : IDisposable
     {
         public readonly List<(VirtioNetHdr Hdr, byte[] Bytes, int Packets)> Writes = new();
 
-        public void Write(in VirtioNetHdr hdr, IoVec* pieces, int count, int packets, int bytes)
+        public bool Write(in VirtioNetHdr hdr, IoVec* pieces, int count, int packets, int bytes)
         {
             var all = new List<byte>();
             for (int i = 1; i < count; i++) all.AddRange(new ReadOnlySpan<byte>(pieces[i].Base, (int)pieces[i].Length).ToArray());
             Writes.Add((hdr, all.ToArray(), packets));
+            return true;
         }
     }
 

@@ -55,6 +55,52 @@ internal static class TestPackets
         return ip.Bytes;
     }
 
+    /// <summary>
+    /// A UDP/IPv4 datagram built field by field; PacketDotNet computes the UDP checksum unless <paramref name="zeroChecksum"/>.
+    /// <paramref name="padding"/> adds bytes inside the IP total length that the UDP length does not cover.
+    /// </summary>
+    public static byte[] UdpDatagram(ReadOnlySpan<byte> payload, ushort id = 100, byte ttl = 64, byte tos = 0,
+        ushort fragment = 0x4000, byte[]? ipOptions = null, ushort sport = 40000, ushort dport = 5201, bool zeroChecksum = false,
+        int padding = 0, IPAddress? src = null, IPAddress? dst = null)
+    {
+        ipOptions ??= [];
+        int ihl = 20 + ipOptions.Length;
+        var b = new byte[ihl + 8 + payload.Length + padding];
+        b[0] = (byte)(0x40 | (ihl / 4));
+        b[1] = tos;
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)b.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), id);
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), fragment);
+        b[8] = ttl;
+        b[9] = 17;
+        (src ?? A).GetAddressBytes().CopyTo(b, 12);
+        (dst ?? B).GetAddressBytes().CopyTo(b, 16);
+        ipOptions.CopyTo(b, 20);
+        var u = b.AsSpan(ihl);
+        BinaryPrimitives.WriteUInt16BigEndian(u, sport);
+        BinaryPrimitives.WriteUInt16BigEndian(u[2..], dport);
+        BinaryPrimitives.WriteUInt16BigEndian(u[4..], (ushort)(8 + payload.Length));
+        payload.CopyTo(u[8..]);
+        var ip = Parse(b);
+        // A non-first fragment carries no UDP header for PacketDotNet: its bytes stay as built.
+        if (!zeroChecksum && ip.PayloadPacket is UdpPacket udp) udp.UpdateUdpChecksum();
+        ip.UpdateIPChecksum();
+        var bytes = ip.Bytes;
+        if (padding > 0)
+        {
+            // PacketDotNet stretches the UDP length over the padding: put it back and checksum what it covers.
+            var udpPart = bytes.AsSpan(ihl);
+            BinaryPrimitives.WriteUInt16BigEndian(udpPart[4..], (ushort)(8 + payload.Length));
+            BinaryPrimitives.WriteUInt16BigEndian(udpPart[6..], 0);
+            uint sum = 17u + (uint)(8 + payload.Length);
+            var covered = bytes.AsSpan(12, 8).ToArray().Concat(udpPart[..(8 + payload.Length)].ToArray()).ToArray();
+            for (int i = 0; i < covered.Length; i += 2) sum += (uint)(covered[i] << 8 | (i + 1 < covered.Length ? covered[i + 1] : 0));
+            while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+            BinaryPrimitives.WriteUInt16BigEndian(udpPart[6..], (ushort)~sum == 0 ? (ushort)0xffff : (ushort)~sum);
+        }
+        return bytes;
+    }
+
     public static byte[] IcmpEcho(IPAddress? src = null, IPAddress? dst = null)
     {
         var b = new byte[28 + 8];
