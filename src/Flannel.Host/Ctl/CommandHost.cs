@@ -98,7 +98,9 @@ public sealed class CommandHost : IAsyncDisposable
             {
                 client = await _listener.AcceptTcpClientAsync(_stop.Token);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            // A dispose that stops the listener before this loop first reaches Accept makes it throw "Not listening".
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException ||
+                                      (e is InvalidOperationException && _stop.IsCancellationRequested))
             {
                 return;
             }
