@@ -50,7 +50,10 @@ public static class CmdSources
             })
             .ToList();
         return new PeersView(backendType, rows, tunnel is null ? [] : Drops(tunnel),
-            tunnel is null ? null : new TunnelTotals(tunnel.TunToUdp.Packets, tunnel.TunToUdp.Bytes, tunnel.UdpToTun.Packets, tunnel.UdpToTun.Bytes));
+            tunnel is null ? null : new TunnelTotals(tunnel.TunToUdp.Packets, tunnel.TunToUdp.Bytes, tunnel.UdpToTun.Packets, tunnel.UdpToTun.Bytes)
+            {
+                Coalescing = tunnel.Coalescing,
+            });
     }
 
     /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels).</summary>

@@ -47,7 +47,11 @@ public sealed record PeerRow(
     string? Fdb, string? Neighbour);
 
 /// <summary>Tunnel-wide traffic since the tunnel started (tx: to peers, rx: from peers).</summary>
-public sealed record TunnelTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes);
+public sealed record TunnelTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes)
+{
+    /// <summary>Received packets written to the TUN as GSO super-packets, and how many such writes, per protocol.</summary>
+    public Flannel.Net.Tunnel.CoalescingCounters Coalescing { get; init; }
+}
 
 /// <summary>All peers, the tunnel's drops by direction and reason, and its totals (null when the backend has no tunnel).</summary>
 public sealed record PeersView(string Backend, IReadOnlyList<PeerRow> Peers, IReadOnlyList<DropCount> Drops, TunnelTotals? Tunnel);

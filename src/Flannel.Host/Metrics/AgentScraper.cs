@@ -107,6 +107,12 @@ public sealed class AgentScraper
             _metrics.TunnelBytes.WithLabels("tx").IncTo(t.TxBytes);
             _metrics.TunnelPackets.WithLabels("rx").IncTo(t.RxPackets);
             _metrics.TunnelBytes.WithLabels("rx").IncTo(t.RxBytes);
+            var c = t.Coalescing;
+            _metrics.TunnelCoalescedWrites.WithLabels("tcp").IncTo(c.TcpSuperPackets);
+            _metrics.TunnelCoalescedPackets.WithLabels("tcp").IncTo(c.TcpSegments);
+            _metrics.TunnelCoalescedWrites.WithLabels("udp").IncTo(c.UdpSuperPackets);
+            _metrics.TunnelCoalescedPackets.WithLabels("udp").IncTo(c.UdpSegments);
+            _metrics.TunnelGsoRefused.IncTo(c.UdpGsoRefused);
         }
         foreach (var group in view.Drops.Concat(view.Peers.SelectMany(p => p.Drops)).GroupBy(d => (d.Direction, d.Reason)))
             _metrics.TunnelDrops.WithLabels(group.Key.Direction, group.Key.Reason).IncTo(group.Sum(d => d.Count));

@@ -37,6 +37,14 @@ public sealed class FlannelMetrics
             new CounterConfiguration { LabelNames = ["direction"] });
         TunnelBytes = f.CreateCounter("flannel_tunnel_bytes_total", "Inner bytes through the UDP tunnel.",
             new CounterConfiguration { LabelNames = ["direction"] });
+        TunnelCoalescedWrites = f.CreateCounter("flannel_tunnel_coalesced_writes_total",
+            "GSO super-packets the UDP tunnel wrote to the TUN for received packets, by inner protocol.",
+            new CounterConfiguration { LabelNames = ["protocol"] });
+        TunnelCoalescedPackets = f.CreateCounter("flannel_tunnel_coalesced_packets_total",
+            "Received packets carried in those super-packets, by inner protocol (packets / writes = the batching achieved).",
+            new CounterConfiguration { LabelNames = ["protocol"] });
+        TunnelGsoRefused = f.CreateCounter("flannel_tunnel_gso_refused_total",
+            "UDP GSO writes the kernel refused (the queue then writes datagrams one by one).");
         TunnelDrops = f.CreateCounter("flannel_tunnel_drops_total", "Packets the UDP tunnel dropped, by direction and reason.",
             new CounterConfiguration { LabelNames = ["direction", "reason"] });
 
@@ -82,6 +90,9 @@ public sealed class FlannelMetrics
     public Counter TunnelPackets { get; }
     public Counter TunnelBytes { get; }
     public Counter TunnelDrops { get; }
+    public Counter TunnelCoalescedWrites { get; }
+    public Counter TunnelCoalescedPackets { get; }
+    public Counter TunnelGsoRefused { get; }
     public Counter BackendSwitches { get; }
     public Histogram BackendSwitchSeconds { get; }
     public Gauge DDataReplicas { get; }

@@ -53,7 +53,7 @@ public sealed class MetricsTests : IAsyncLifetime
     private static PeersView Peers(long tx, long rx, long strangers) => new("udp",
         [new PeerRow("10.5.2.0/24", "192.0.2.2", "udp", tx, tx * 100, rx, rx * 100, [], null, null)],
         [new DropCount("rx", "stranger", strangers), new DropCount("tx", "no_route", 1)],
-        new TunnelTotals(tx, tx * 100, rx, rx * 100));
+        new TunnelTotals(tx, tx * 100, rx, rx * 100) { Coalescing = new(rx / 3, rx / 2, rx / 4, rx / 3, 1) });
 
     private static double Value(string text, string series)
     {
@@ -99,6 +99,11 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(25, Value(text, "flannel_tunnel_packets_total{direction=\"tx\"}"));
         Assert.Equal(900, Value(text, "flannel_tunnel_bytes_total{direction=\"rx\"}"));
         Assert.Equal(6, Value(text, "flannel_tunnel_drops_total{direction=\"rx\",reason=\"stranger\"}"));
+        Assert.Equal(3, Value(text, "flannel_tunnel_coalesced_writes_total{protocol=\"tcp\"}"));
+        Assert.Equal(4, Value(text, "flannel_tunnel_coalesced_packets_total{protocol=\"tcp\"}"));
+        Assert.Equal(2, Value(text, "flannel_tunnel_coalesced_writes_total{protocol=\"udp\"}"));
+        Assert.Equal(3, Value(text, "flannel_tunnel_coalesced_packets_total{protocol=\"udp\"}"));
+        Assert.Equal(1, Value(text, "flannel_tunnel_gso_refused_total"));
         Assert.Equal(3, Value(text, $"flannel_reconcile_runs_total{{backend=\"{backend}\"}}"));
         Assert.Equal(2, Value(text, $"flannel_reconcile_repairs_total{{backend=\"{backend}\",kind=\"\"}}"));
         Assert.True(Value(text, "flannel_lease_renew_seconds_count{result=\"ok\"}") >= 1);
