@@ -77,6 +77,7 @@ internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
         var table = _state.Table;
         for (int i = 0; i < n; i++) HandleDatagram(table, i);
         _coalescer?.Flush();
+        Drained = n < _messages;   // MSG_DONTWAIT: a short batch means the socket was empty
         return n > 0;
     }
 
