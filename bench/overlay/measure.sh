@@ -15,9 +15,9 @@ udp64() {
   jq -r '.end.sum.lost_percent' <<<"$out"
 }
 
-# ping_ms NS_FROM DST COUNT -> "avg p99"
+# ping_ms NS_FROM DST COUNT [INTERVAL_S] -> "avg p99"
 ping_ms() {
-  ip netns exec "$1" ping -c "$3" -i 0.01 -W 1 "$2" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -g |
+  ip netns exec "$1" ping -c "$3" -i "${4:-0.01}" -W 1 "$2" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -g |
     awk '{ v[NR] = $1; s += $1 } END { if (NR == 0) { print "0 0"; exit } i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "%.4f %.4f\n", s / NR, v[i] }'
 }
 
