@@ -56,8 +56,8 @@ internal sealed unsafe class QueueWorker
         {
             while (!_stopping && WaitReadable(out bool tunReady, out bool udpReady))
             {
-                // Only what poll() reported is asked, and a pump that saw its input empty is not asked again before
-                // the next poll(): a wake-up costs no EAGAIN round trips. Inbound first: a TUN write often makes the
+                // Only what poll() reported is asked, and once both pumps saw their input empty the thread goes back
+                // to poll(): a wake-up for one packet costs no EAGAIN round trips. Inbound first: a TUN write often makes the
                 // pod answer at once (delivery is synchronous), and the outbound drain right after picks it up.
                 bool inEmpty = !udpReady, outEmpty = !tunReady;
                 long idleSince = Stopwatch.GetTimestamp();
@@ -76,7 +76,13 @@ internal sealed unsafe class QueueWorker
                         outEmpty = !r || Outbound.Drained;
                         got |= r;
                     }
-                    if (!inEmpty || !outEmpty) continue;
+                    // While either side is busy, ask both every turn: a sender that keeps the TUN full must not
+                    // starve the peer's datagrams (its own ACKs among them) and vice versa.
+                    if (!inEmpty || !outEmpty)
+                    {
+                        inEmpty = outEmpty = false;
+                        continue;
+                    }
                     if (_spinTicks == 0) break;
                     long now = Stopwatch.GetTimestamp();
                     if (got) idleSince = now;
