@@ -102,8 +102,6 @@ public sealed class OverlayTopology : IDisposable
         }
     }
 
-    public long Drops(int host, string reason) => Stats(host).GetProperty("drops").GetProperty(reason).GetInt64();
-
     /// <summary>Polls the counters until <paramref name="condition"/> holds or the deadline passes; returns the last value.</summary>
     public JsonElement WaitForStats(int host, Func<JsonElement, bool> condition, TimeSpan timeout)
     {

@@ -29,9 +29,10 @@ public class UdpTunnelNetNsTests
         Assert.Equal(sent.Bytes, received.Bytes);
         Assert.Equal(Convert.ToHexString(sent.Sha256), Convert.ToHexString(received.Sha256));
 
-        var s1 = t.Stats(1);
+        // The counters file is rewritten every 500 ms and the transfer can be over in less: wait for the snapshot.
+        var s1 = t.WaitForStats(1, s => s.GetProperty("tunToUdp").GetProperty("bytes").GetInt64() > 100_000_000, TimeSpan.FromSeconds(5));
         Assert.Equal(offload, s1.GetProperty("tunOffload").GetBoolean());
-        Assert.True(s1.GetProperty("tunToUdp").GetProperty("bytes").GetInt64() > 100_000_000);
+        Assert.True(s1.GetProperty("tunToUdp").GetProperty("bytes").GetInt64() > 100_000_000, s1.ToString());
         Assert.Equal(JsonNull, s1.GetProperty("failure").ValueKind);
     }
 
