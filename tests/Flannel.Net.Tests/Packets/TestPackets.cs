@@ -13,6 +13,24 @@ internal static class TestPackets
     public static readonly IPAddress A = IPAddress.Parse("10.1.1.2");
     public static readonly IPAddress B = IPAddress.Parse("10.1.2.3");
 
+    /// <summary>A packet of <paramref name="length"/> bytes with its IPv4 header (and options) written; checksum left 0.</summary>
+    private static byte[] Ipv4Header(int length, byte protocol, ushort id, byte ttl, byte tos, ushort fragment, byte[] ipOptions,
+        IPAddress? src, IPAddress? dst)
+    {
+        var b = new byte[length];
+        b[0] = (byte)(0x40 | ((20 + ipOptions.Length) / 4));
+        b[1] = tos;
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)length);
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), id);
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), fragment);
+        b[8] = ttl;
+        b[9] = protocol;
+        (src ?? A).GetAddressBytes().CopyTo(b, 12);
+        (dst ?? B).GetAddressBytes().CopyTo(b, 16);
+        ipOptions.CopyTo(b, 20);
+        return b;
+    }
+
     public static byte[] Tcp(uint seq, ReadOnlySpan<byte> payload, byte flags = 0x10, ushort id = 100, byte[]? ipOptions = null,
         byte[]? tcpOptions = null, ushort sport = 40000, ushort dport = 5201, uint ack = 777, byte ttl = 64, byte tos = 0,
         ushort fragment = 0x4000, IPAddress? src = null, IPAddress? dst = null)
@@ -20,17 +38,7 @@ internal static class TestPackets
         ipOptions ??= [];
         tcpOptions ??= [];
         int ihl = 20 + ipOptions.Length, thl = 20 + tcpOptions.Length;
-        var b = new byte[ihl + thl + payload.Length];
-        b[0] = (byte)(0x40 | (ihl / 4));
-        b[1] = tos;
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)b.Length);
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), id);
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), fragment);
-        b[8] = ttl;
-        b[9] = 6;
-        (src ?? A).GetAddressBytes().CopyTo(b, 12);
-        (dst ?? B).GetAddressBytes().CopyTo(b, 16);
-        ipOptions.CopyTo(b, 20);
+        var b = Ipv4Header(ihl + thl + payload.Length, 6, id, ttl, tos, fragment, ipOptions, src, dst);
         var t = b.AsSpan(ihl);
         BinaryPrimitives.WriteUInt16BigEndian(t, sport);
         BinaryPrimitives.WriteUInt16BigEndian(t[2..], dport);
@@ -65,17 +73,7 @@ internal static class TestPackets
     {
         ipOptions ??= [];
         int ihl = 20 + ipOptions.Length;
-        var b = new byte[ihl + 8 + payload.Length + padding];
-        b[0] = (byte)(0x40 | (ihl / 4));
-        b[1] = tos;
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)b.Length);
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), id);
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), fragment);
-        b[8] = ttl;
-        b[9] = 17;
-        (src ?? A).GetAddressBytes().CopyTo(b, 12);
-        (dst ?? B).GetAddressBytes().CopyTo(b, 16);
-        ipOptions.CopyTo(b, 20);
+        var b = Ipv4Header(ihl + 8 + payload.Length + padding, 17, id, ttl, tos, fragment, ipOptions, src, dst);
         var u = b.AsSpan(ihl);
         BinaryPrimitives.WriteUInt16BigEndian(u, sport);
         BinaryPrimitives.WriteUInt16BigEndian(u[2..], dport);
