@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using Flannel.Net.Native;
 
 namespace Flannel.Net.Packets;
@@ -12,40 +11,27 @@ namespace Flannel.Net.Packets;
 /// Segments with a wrong checksum are passed through untouched for the kernel to drop. Packets stay in the caller's
 /// buffers until <see cref="Flush"/>; the head is patched in place.
 /// </summary>
-public sealed unsafe class TcpCoalescer : IDisposable
+public sealed unsafe class TcpCoalescer : FlowCoalescer
 {
-    public const int MaxFlows = 8;
-    public const int MaxSegments = 64;
     private const int IpHeader = 20;
 
     private struct Flow
     {
-        public bool Active;
         public bool Closed;
-        public long Order;
         public byte* Head;
         public int HeadLength;
         public int TcpHeader;
         public int Mss;
-        public uint Source, Destination, Ports, Ack, NextSeq;
+        public uint Ack, NextSeq;
         public int Total;          // IP total length of the super-packet
         public int InnerBytes;     // sum of the original packets' lengths
         public int Count;
         public byte LastFlags;
     }
 
-    private readonly ITunWriter _writer;
     private readonly Flow[] _flows = new Flow[MaxFlows];
-    private readonly IoVec* _iov;
-    private readonly IoVec* _single;
-    private long _order;
 
-    public TcpCoalescer(ITunWriter writer)
-    {
-        _writer = writer;
-        _iov = (IoVec*)NativeMemory.AllocZeroed((nuint)(sizeof(IoVec) * MaxFlows * (MaxSegments + 1)));
-        _single = (IoVec*)NativeMemory.AllocZeroed((nuint)(sizeof(IoVec) * 2));
-    }
+    public TcpCoalescer(ITunWriter writer) : base(writer) { }
 
     /// <summary>Adds a validated IPv4 packet of <paramref name="length"/> bytes (its total length).</summary>
     public void Add(byte* packet, int length)
@@ -75,39 +61,7 @@ public sealed unsafe class TcpCoalescer : IDisposable
             WriteSingle(packet, length, dataValid: true);
             return;
         }
-        Start(FreeSlot(), packet, length, src, dst, ports, tcpHeader, payload);
-    }
-
-    /// <summary>Writes every pending flow (end of a receive batch: the buffers are about to be reused).</summary>
-    public void Flush()
-    {
-        while (true)
-        {
-            int oldest = -1;
-            for (int i = 0; i < MaxFlows; i++)
-                if (_flows[i].Active && (oldest < 0 || _flows[i].Order < _flows[oldest].Order)) oldest = i;
-            if (oldest < 0) return;
-            FlushFlow(oldest);
-        }
-    }
-
-    /// <summary>
-    /// Writes the pending flows between <paramref name="src"/> and <paramref name="dst"/>, oldest first, so that a
-    /// packet of that address pair written by someone else next does not overtake them.
-    /// </summary>
-    public void FlushAddresses(uint src, uint dst)
-    {
-        while (true)
-        {
-            int oldest = -1;
-            for (int i = 0; i < MaxFlows; i++)
-            {
-                ref var f = ref _flows[i];
-                if (f.Active && f.Source == src && f.Destination == dst && (oldest < 0 || f.Order < _flows[oldest].Order)) oldest = i;
-            }
-            if (oldest < 0) return;
-            FlushFlow(oldest);
-        }
+        Start(OpenFlow(src, dst, ports), packet, length, tcpHeader, payload);
     }
 
     private static bool IsPlainTcp(ReadOnlySpan<byte> p) =>
@@ -127,41 +81,14 @@ public sealed unsafe class TcpCoalescer : IDisposable
         return Tcp.ChecksumValid(p);
     }
 
-    private int FindFlow(uint src, uint dst, uint ports)
-    {
-        for (int i = 0; i < MaxFlows; i++)
-        {
-            ref var f = ref _flows[i];
-            if (f.Active && f.Source == src && f.Destination == dst && f.Ports == ports) return i;
-        }
-        return -1;
-    }
-
-    private int FreeSlot()
-    {
-        int oldest = 0;
-        for (int i = 0; i < MaxFlows; i++)
-        {
-            if (!_flows[i].Active) return i;
-            if (_flows[i].Order < _flows[oldest].Order) oldest = i;
-        }
-        FlushFlow(oldest);
-        return oldest;
-    }
-
-    private void Start(int slot, byte* packet, int length, uint src, uint dst, uint ports, int tcpHeader, int payload)
+    private void Start(int slot, byte* packet, int length, int tcpHeader, int payload)
     {
         ref var f = ref _flows[slot];
-        f.Active = true;
         f.Closed = false;
-        f.Order = ++_order;
         f.Head = packet;
         f.HeadLength = length;
         f.TcpHeader = tcpHeader;
         f.Mss = payload;
-        f.Source = src;
-        f.Destination = dst;
-        f.Ports = ports;
         var t = new ReadOnlySpan<byte>(packet + IpHeader, tcpHeader);
         f.Ack = Tcp.AckNumber(t);
         f.NextSeq = Tcp.Sequence(t) + (uint)payload;
@@ -169,8 +96,7 @@ public sealed unsafe class TcpCoalescer : IDisposable
         f.InnerBytes = length;
         f.Count = 1;
         f.LastFlags = 0;
-        var iov = _iov + slot * (MaxSegments + 1);
-        iov[1] = new IoVec(packet, length);
+        Segments(slot)[1] = new IoVec(packet, length);
     }
 
     private static bool CanAppend(ref Flow f, ReadOnlySpan<byte> p, int tcpHeader, int payload)
@@ -188,8 +114,7 @@ public sealed unsafe class TcpCoalescer : IDisposable
     private void Append(int slot, byte* packet, int length, int tcpHeader, int payload, byte flags)
     {
         ref var f = ref _flows[slot];
-        var iov = _iov + slot * (MaxSegments + 1);
-        iov[f.Count + 1] = new IoVec(packet + IpHeader + tcpHeader, payload);
+        Segments(slot)[f.Count + 1] = new IoVec(packet + IpHeader + tcpHeader, payload);
         f.Count++;
         f.Total += payload;
         f.InnerBytes += length;
@@ -198,12 +123,10 @@ public sealed unsafe class TcpCoalescer : IDisposable
         if (payload < f.Mss) f.Closed = true;
     }
 
-    private void FlushFlow(int slot)
+    protected override void FlushFlow(int slot)
     {
-        if (slot < 0) return;
+        if (!CloseFlow(slot)) return;
         ref var f = ref _flows[slot];
-        if (!f.Active) return;
-        f.Active = false;
         if (f.Count == 1)
         {
             WriteSingle(f.Head, f.HeadLength, dataValid: true);
@@ -215,7 +138,7 @@ public sealed unsafe class TcpCoalescer : IDisposable
         head[IpHeader + 13] |= f.LastFlags;
         // NEEDS_CSUM: the checksum field holds the folded pseudo-header sum; the kernel (or the receiving stack's
         // segmentation) completes it.
-        uint pseudo = Checksum.PseudoHeader(f.Source, f.Destination, Ipv4.ProtoTcp, f.Total - IpHeader);
+        uint pseudo = Checksum.PseudoHeader(Ipv4.Source(head), Ipv4.Destination(head), Ipv4.ProtoTcp, f.Total - IpHeader);
         BinaryPrimitives.WriteUInt16BigEndian(head[(IpHeader + Tcp.ChecksumOffset)..], Checksum.Fold(pseudo));
         var hdr = new VirtioNetHdr
         {
@@ -226,19 +149,6 @@ public sealed unsafe class TcpCoalescer : IDisposable
             CsumStart = IpHeader,
             CsumOffset = Tcp.ChecksumOffset,
         };
-        _writer.Write(hdr, _iov + slot * (MaxSegments + 1), f.Count + 1, f.Count, f.InnerBytes);
-    }
-
-    private void WriteSingle(byte* packet, int length, bool dataValid)
-    {
-        _single[1] = new IoVec(packet, length);
-        var hdr = new VirtioNetHdr { Flags = dataValid ? VirtioNetHdr.FlagDataValid : (byte)0 };
-        _writer.Write(hdr, _single, 2, 1, length);
-    }
-
-    public void Dispose()
-    {
-        NativeMemory.Free(_iov);
-        NativeMemory.Free(_single);
+        Writer.Write(hdr, Segments(slot), f.Count + 1, f.Count, f.InnerBytes);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using Flannel.Net.Native;
 
 namespace Flannel.Net.Packets;
@@ -16,39 +15,24 @@ namespace Flannel.Net.Packets;
 /// When the kernel refuses UDP GSO writes (EINVAL: a kernel without UDP_L4 support in virtio_net_hdr), the pending
 /// super-packet is written datagram by datagram and every later datagram goes out on its own.
 /// </summary>
-public sealed unsafe class UdpCoalescer : IDisposable
+public sealed unsafe class UdpCoalescer : FlowCoalescer
 {
-    public const int MaxFlows = 8;
-    public const int MaxSegments = 64;
     private const int IpHeader = 20;
     private const int Headers = IpHeader + Udp.Header;
 
     private struct Flow
     {
-        public bool Active;
-        public long Order;
         public byte* Head;
         public int SegmentSize;    // UDP payload of every segment but the last
-        public uint Source, Destination, Ports;
         public ushort NextId;
         public int Total;          // IP total length of the super-packet
         public int Count;
         public bool Closed;        // a shorter segment was appended: nothing may follow it
     }
 
-    private readonly ITunWriter _writer;
     private readonly Flow[] _flows = new Flow[MaxFlows];
-    private readonly IoVec* _iov;
-    private readonly IoVec* _single;
-    private long _order;
-    private int _active;
 
-    public UdpCoalescer(ITunWriter writer)
-    {
-        _writer = writer;
-        _iov = (IoVec*)NativeMemory.AllocZeroed((nuint)(sizeof(IoVec) * MaxFlows * (MaxSegments + 1)));
-        _single = (IoVec*)NativeMemory.AllocZeroed((nuint)(sizeof(IoVec) * 2));
-    }
+    public UdpCoalescer(ITunWriter writer) : base(writer) { }
 
     /// <summary>True once the kernel refused a UDP GSO write; from then on every datagram is written on its own.</summary>
     public bool GsoRefused { get; private set; }
@@ -64,7 +48,7 @@ public sealed unsafe class UdpCoalescer : IDisposable
             return;
         }
         uint src = Ipv4.Source(p), dst = Ipv4.Destination(p), ports = BinaryPrimitives.ReadUInt32BigEndian(p[IpHeader..]);
-        int f = _active > 0 ? FindFlow(src, dst, ports) : -1;
+        int f = FindFlow(src, dst, ports);
         int payload = length - Headers;
         if (GsoRefused || payload <= 0 || Udp.Length(p[IpHeader..]) != length - IpHeader || !Udp.ChecksumValid(p))
         {
@@ -83,79 +67,22 @@ public sealed unsafe class UdpCoalescer : IDisposable
             }
             FlushFlow(f);
         }
-        Start(FreeSlot(), packet, length, src, dst, ports);
-    }
-
-    /// <summary>Writes every pending flow (end of a receive batch: the buffers are about to be reused).</summary>
-    public void Flush()
-    {
-        while (_active > 0) FlushFlow(Oldest(all: true, 0, 0));
-    }
-
-    /// <summary>
-    /// Writes the pending flows between <paramref name="src"/> and <paramref name="dst"/>, oldest first, so that a
-    /// packet of that address pair written by someone else next does not overtake them.
-    /// </summary>
-    public void FlushAddresses(uint src, uint dst)
-    {
-        while (_active > 0)
-        {
-            int f = Oldest(all: false, src, dst);
-            if (f < 0) return;
-            FlushFlow(f);
-        }
+        Start(OpenFlow(src, dst, ports), packet, length);
     }
 
     private static bool IsPlainUdp(ReadOnlySpan<byte> p) =>
         p.Length >= Headers && p[0] == 0x45 && Ipv4.Protocol(p) == Ipv4.ProtoUdp && !Ipv4.IsFragment(p);
 
-    private int Oldest(bool all, uint src, uint dst)
-    {
-        int oldest = -1;
-        for (int i = 0; i < MaxFlows; i++)
-        {
-            ref var f = ref _flows[i];
-            if (!f.Active || (!all && (f.Source != src || f.Destination != dst))) continue;
-            if (oldest < 0 || f.Order < _flows[oldest].Order) oldest = i;
-        }
-        return oldest;
-    }
-
-    private int FindFlow(uint src, uint dst, uint ports)
-    {
-        for (int i = 0; i < MaxFlows; i++)
-        {
-            ref var f = ref _flows[i];
-            if (f.Active && f.Source == src && f.Destination == dst && f.Ports == ports) return i;
-        }
-        return -1;
-    }
-
-    private int FreeSlot()
-    {
-        for (int i = 0; i < MaxFlows; i++)
-            if (!_flows[i].Active) return i;
-        int oldest = Oldest(all: true, 0, 0);
-        FlushFlow(oldest);
-        return oldest;
-    }
-
-    private void Start(int slot, byte* packet, int length, uint src, uint dst, uint ports)
+    private void Start(int slot, byte* packet, int length)
     {
         ref var f = ref _flows[slot];
-        f.Active = true;
         f.Closed = false;
-        f.Order = ++_order;
         f.Head = packet;
         f.SegmentSize = length - Headers;
-        f.Source = src;
-        f.Destination = dst;
-        f.Ports = ports;
         f.NextId = (ushort)(Ipv4.Id(new ReadOnlySpan<byte>(packet, IpHeader)) + 1);
         f.Total = length;
         f.Count = 1;
-        _active++;
-        _iov[slot * (MaxSegments + 1) + 1] = new IoVec(packet, length);
+        Segments(slot)[1] = new IoVec(packet, length);
     }
 
     private static bool CanAppend(ref Flow f, ReadOnlySpan<byte> p, int payload)
@@ -169,20 +96,17 @@ public sealed unsafe class UdpCoalescer : IDisposable
     private void Append(int slot, byte* packet, int payload)
     {
         ref var f = ref _flows[slot];
-        _iov[slot * (MaxSegments + 1) + f.Count + 1] = new IoVec(packet + Headers, payload);
+        Segments(slot)[f.Count + 1] = new IoVec(packet + Headers, payload);
         f.Count++;
         f.Total += payload;
         f.NextId++;
         if (payload < f.SegmentSize) f.Closed = true;
     }
 
-    private void FlushFlow(int slot)
+    protected override void FlushFlow(int slot)
     {
-        if (slot < 0) return;
+        if (!CloseFlow(slot)) return;
         ref var f = ref _flows[slot];
-        if (!f.Active) return;
-        f.Active = false;
-        _active--;
         if (f.Count == 1)
         {
             WriteSingle(f.Head, f.Total, dataValid: true);
@@ -197,7 +121,7 @@ public sealed unsafe class UdpCoalescer : IDisposable
         BinaryPrimitives.WriteUInt16BigEndian(head[(IpHeader + Udp.LengthOffset)..], (ushort)(f.Total - IpHeader));
         // NEEDS_CSUM: the checksum field holds the folded pseudo-header sum over the super-packet's UDP length; the
         // segmentation swaps in each datagram's length and completes it.
-        uint pseudo = Checksum.PseudoHeader(f.Source, f.Destination, Ipv4.ProtoUdp, f.Total - IpHeader);
+        uint pseudo = Checksum.PseudoHeader(Ipv4.Source(head), Ipv4.Destination(head), Ipv4.ProtoUdp, f.Total - IpHeader);
         BinaryPrimitives.WriteUInt16BigEndian(head[(IpHeader + Udp.ChecksumOffset)..], Checksum.Fold(pseudo));
         var hdr = new VirtioNetHdr
         {
@@ -208,8 +132,8 @@ public sealed unsafe class UdpCoalescer : IDisposable
             CsumStart = IpHeader,
             CsumOffset = Udp.ChecksumOffset,
         };
-        var iov = _iov + slot * (MaxSegments + 1);
-        if (_writer.Write(hdr, iov, f.Count + 1, f.Count, f.Total + (f.Count - 1) * Headers)) return;
+        var iov = Segments(slot);
+        if (Writer.Write(hdr, iov, f.Count + 1, f.Count, f.Total + (f.Count - 1) * Headers)) return;
 
         // Refused: restore the head and write every datagram as it came (the others are whole in the caller's buffers).
         GsoRefused = true;
@@ -218,18 +142,5 @@ public sealed unsafe class UdpCoalescer : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(head[(IpHeader + Udp.LengthOffset)..], udpLenCheck);
         WriteSingle(f.Head, Headers + f.SegmentSize, dataValid: true);
         for (int i = 2; i <= f.Count; i++) WriteSingle((byte*)iov[i].Base - Headers, (int)iov[i].Length + Headers, dataValid: true);
-    }
-
-    private void WriteSingle(byte* packet, int length, bool dataValid)
-    {
-        _single[1] = new IoVec(packet, length);
-        var hdr = new VirtioNetHdr { Flags = dataValid ? VirtioNetHdr.FlagDataValid : (byte)0 };
-        _writer.Write(hdr, _single, 2, 1, length);
-    }
-
-    public void Dispose()
-    {
-        NativeMemory.Free(_iov);
-        NativeMemory.Free(_single);
     }
 }
