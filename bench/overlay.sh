@@ -8,8 +8,10 @@
 #   ping_1ms_avg_ms             PING_COUNT pings at 1 ms intervals: the same path with the vCPUs kept awake, which
 #                               separates the cost of waking a halted vCPU (paid per thread hand-off) from the path's own work
 #   cpu_s, rss_mib              (udp) CPU seconds of both tunnel processes per run, largest peak RSS
+# With FLANNEL_SRC set to a flannel checkout, the path "flannel-udp" (flannel's own udp backend: its C proxy, built
+# from that checkout, on both hosts) is measured too, after the others: the figures the udp path has to beat.
 # Environment: RUNS (3), SECONDS_PER_TEST (5), PING_COUNT (300), UDP64_PPS, QUEUES, PATHS ("underlay vxlan udp"),
-#   UDP_EXTRA_ARGS (Flannel.TunnelHost flags, e.g. --no-offload, --spin-us 0, --nice 0).
+#   UDP_EXTRA_ARGS (Flannel.TunnelHost flags, e.g. --no-offload, --spin-us 0, --nice 0), FLANNEL_SRC.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "overlay.sh: run as root" >&2; exit 1; }
@@ -19,6 +21,7 @@ RUNS=${RUNS:-3}
 SECS=${SECONDS_PER_TEST:-5}
 PING_COUNT=${PING_COUNT:-300}
 PATHS=${PATHS:-underlay vxlan udp}
+if [ -n "${FLANNEL_SRC:-}" ] && [[ " $PATHS " != *" flannel-udp "* ]]; then PATHS="$PATHS flannel-udp"; fi
 TAG=fb$(($$ % 100000))
 WORK=$(mktemp -d)
 if [ -n "${QUEUES:-}" ]; then UDP_EXTRA_ARGS="${UDP_EXTRA_ARGS:-} --queues $QUEUES"; fi
@@ -37,12 +40,21 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+if [[ " $PATHS " == *" flannel-udp "* ]]; then
+  [ -n "${FLANNEL_SRC:-}" ] || { echo "overlay.sh: the flannel-udp path needs FLANNEL_SRC (a flannel checkout)" >&2; exit 1; }
+  flannel_udp_build
+fi
 topo_up
 for ns in $H2 $P2; do ip netns exec "$ns" iperf3 -s -D -p 5201 -I "$WORK/iperf-$ns.pid"; done
 sleep 0.5
 
-path_up() { case $1 in vxlan) vxlan_up ;; udp) udp_up ;; esac; }
-path_down() { case $1 in vxlan) vxlan_down ;; udp) udp_down; nsx $H1 ip link show flannel0 >/dev/null 2>&1 && { echo "flannel0 left behind" >&2; exit 1; }; true ;; esac; }
+path_up() { case $1 in vxlan) vxlan_up ;; udp) udp_up ;; flannel-udp) flannel_udp_up "1 2" ;; esac; }
+path_down() {
+  case $1 in
+    vxlan) vxlan_down ;;
+    udp|flannel-udp) udp_down; nsx $H1 ip link show flannel0 >/dev/null 2>&1 && { echo "flannel0 left behind" >&2; exit 1; }; true ;;
+  esac
+}
 src_of() { [ "$1" = underlay ] && echo $H1 || echo $P1; }
 dst_of() { [ "$1" = underlay ] && echo $U2 || echo $POD2; }
 

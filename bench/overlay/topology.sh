@@ -63,10 +63,11 @@ vxlan_down() {
   nsx $H1 ip link del flannel.1; nsx $H2 ip link del flannel.1
 }
 
-# Our tunnel: one Flannel.TunnelHost per host; flannel0 gets the lease IP /32 and the network route, like flannel.
+# udp_up [HOSTS]: our tunnel, one Flannel.TunnelHost per host (default both); flannel0 gets the lease IP /32 and the
+# network route, like flannel.
 udp_up() {
   local i extra=${UDP_EXTRA_ARGS:-}
-  for i in 1 2; do
+  for i in ${1:-1 2}; do
     local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip
     if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
     local out=$WORK/tunnel$i.out
@@ -93,4 +94,38 @@ udp_down() {
   for pid in "${TUNNEL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${TUNNEL_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   TUNNEL_PIDS=()
+}
+
+# flannel's own udp data path (its C proxy from a flannel checkout, FLANNEL_SRC, driven by flannel-udp-main.c), built
+# into $WORK/flannel-udp-proxy. Nothing of flannel's is kept in this repository.
+flannel_udp_build() {
+  local dir=$FLANNEL_SRC/backend/udp src hdr
+  if [ -f "$dir/proxy_amd64.c" ]; then src=$dir/proxy_amd64.c hdr=proxy_amd64.h
+  elif [ -f "$dir/proxy.c" ]; then src=$dir/proxy.c hdr=proxy.h
+  else echo "FLANNEL_SRC=$FLANNEL_SRC: no backend/udp/proxy_amd64.c or proxy.c (a flannel checkout with the udp backend)" >&2; return 1
+  fi
+  command -v cc >/dev/null || { echo "flannel-udp: a C compiler (cc) is needed" >&2; return 1; }
+  cc -O2 -w -I"$dir" "-DPROXY_HEADER=\"$hdr\"" -o "$WORK/flannel-udp-proxy" bench/overlay/flannel-udp-main.c "$src"
+}
+
+# flannel_udp_up HOSTS: start flannel's proxy on the given hosts (1, 2 or "1 2"); the device is set up like udp_up's.
+flannel_udp_up() {
+  local i
+  for i in $1; do
+    local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip out=$WORK/flannel$i.out
+    if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
+    ip netns exec $h "$WORK/flannel-udp-proxy" flannel0 $local_ip 10.77.$i.0 1472 10.77.$o.0/24 $remote_ip >"$out" 2>&1 &
+    TUNNEL_PIDS+=($!)
+    local deadline=$((SECONDS + 10))
+    until grep -q '^ready' "$out" 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ] || ! kill -0 "${TUNNEL_PIDS[-1]}" 2>/dev/null; then
+        echo "flannel's udp proxy on host $i did not start:" >&2; cat "$out" >&2; return 1
+      fi
+      sleep 0.1
+    done
+    nsx $h ip addr add 10.77.$i.0/32 dev flannel0
+    nsx $h ip link set flannel0 mtu 1472 up
+    nsx $h ip route add $NETWORK dev flannel0
+  done
+  set_pod_mtu 1472
 }
