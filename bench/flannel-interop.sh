@@ -44,7 +44,7 @@ PY
   local server=$!
   sleep 0.5
   local sent
-  sent=$(ip netns exec "$1" python3 - "$3" "$4" <<'PY'
+  sent=$(timeout 120 ip netns exec "$1" python3 - "$3" "$4" <<'PY'
 import hashlib, random, socket, sys
 r, h = random.Random(7), hashlib.sha256()
 with socket.create_connection((sys.argv[1], 7777)) as s:
@@ -54,9 +54,10 @@ with socket.create_connection((sys.argv[1], 7777)) as s:
         s.sendall(b)
 print(h.hexdigest())
 PY
-)
+) || sent=failed
   local waited=0
   while kill -0 $server 2>/dev/null && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+  kill $server 2>/dev/null || true
   echo "$sent $(cat "$WORK/received" 2>/dev/null || echo "none 0")"
   rm -f "$WORK/received"
 }
@@ -66,10 +67,11 @@ for mode in offload no-offload; do
   extra=""; [ $mode = no-offload ] && extra="--no-offload"
   UDP_EXTRA_ARGS="$extra" udp_up 1
   flannel_udp_up 2
-  loss12=$(ip netns exec $P1 ping -c 20 -i 0.05 -W 1 -q $POD2 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
-  loss21=$(ip netns exec $P2 ping -c 20 -i 0.05 -W 1 -q $POD1 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+  loss12=$(ip netns exec $P1 ping -c 20 -i 0.05 -W 1 -q $POD2 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' || true)
+  loss21=$(ip netns exec $P2 ping -c 20 -i 0.05 -W 1 -q $POD1 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' || true)
   # 1444 bytes of ICMP payload + 28 of headers = the tunnel MTU, 1472, with DF: must pass unfragmented.
-  lossmtu=$(ip netns exec $P1 ping -c 5 -i 0.1 -W 1 -s 1444 -M do -q $POD2 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+  lossmtu=$(ip netns exec $P1 ping -c 5 -i 0.1 -W 1 -s 1444 -M do -q $POD2 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' || true)
+  loss12=${loss12:-100} loss21=${loss21:-100} lossmtu=${lossmtu:-100}
   read -r s12 r12 n12 < <(transfer $P1 $P2 $POD2 100)
   read -r s21 r21 n21 < <(transfer $P2 $P1 $POD1 100)
   tcp12=$(tcp_gbps $P1 $POD2 1 5)

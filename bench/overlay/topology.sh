@@ -10,6 +10,9 @@ TUNNEL_PIDS=()
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# peer_of HOST -> "LOCAL_IP REMOTE_IP OTHER_HOST"
+peer_of() { if [ "$1" = 1 ]; then echo "$U1 $U2 2"; else echo "$U2 $U1 1"; fi; }
+
 topo_up() {
   for ns in $H1 $H2 $P1 $P2; do ip netns add "$ns"; nsx "$ns" ip link set lo up; done
   ip link add ${TAG}u1 netns $H1 type veth peer name ${TAG}u2 netns $H2
@@ -45,10 +48,10 @@ set_pod_mtu() {
 
 # flannel's vxlan backend, configured by hand: VNI 1, kernel port, no learning, permanent neighbour + FDB per peer.
 vxlan_up() {
-  local i
+  local i h o local_ip remote_ip
   for i in 1 2; do
-    local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip
-    if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
+    h=${TAG}h$i
+    read -r local_ip remote_ip o < <(peer_of $i)
     nsx $h ip link add flannel.1 type vxlan id 1 local $local_ip dstport 8472 nolearning
     nsx $h ip link set flannel.1 address 02:77:00:00:00:0$i mtu 1450 up
     nsx $h ip addr add 10.77.$i.0/32 dev flannel.1
@@ -63,28 +66,32 @@ vxlan_down() {
   nsx $H1 ip link del flannel.1; nsx $H2 ip link del flannel.1
 }
 
-# udp_up [HOSTS]: our tunnel, one Flannel.TunnelHost per host (default both); flannel0 gets the lease IP /32 and the
-# network route, like flannel.
+# tun_ready HOST OUT PATTERN NAME: waits (30 s at most) for the process just started into TUNNEL_PIDS to print
+# PATTERN to OUT, then gives flannel0 the lease IP /32, the MTU and the network route, like flannel.
+tun_ready() {
+  local i=$1 out=$2 deadline=$((SECONDS + 30))
+  until grep -q "$3" "$out" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "${TUNNEL_PIDS[-1]}" 2>/dev/null; then
+      echo "$4 on host $i did not start:" >&2; cat "$out" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  nsx ${TAG}h$i ip addr add 10.77.$i.0/32 dev flannel0
+  nsx ${TAG}h$i ip link set flannel0 mtu 1472 up
+  nsx ${TAG}h$i ip route add $NETWORK dev flannel0
+}
+
+# udp_up [HOSTS]: our tunnel, one Flannel.TunnelHost per host (default both).
 udp_up() {
-  local i extra=${UDP_EXTRA_ARGS:-}
+  local i local_ip remote_ip o out
   for i in ${1:-1 2}; do
-    local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip
-    if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
-    local out=$WORK/tunnel$i.out
+    read -r local_ip remote_ip o < <(peer_of $i)
+    out=$WORK/tunnel$i.out
     rm -f "$out"
-    ip netns exec $h $TUNNEL_HOST --local $local_ip --tun-address 10.77.$i.0 --peer 10.77.$o.0/24=$remote_ip \
-      --stats-file $WORK/tunnel$i.json $extra >"$out" 2>&1 &
+    ip netns exec ${TAG}h$i $TUNNEL_HOST --local $local_ip --tun-address 10.77.$i.0 --peer 10.77.$o.0/24=$remote_ip \
+      --stats-file $WORK/tunnel$i.json ${UDP_EXTRA_ARGS:-} >"$out" 2>&1 &
     TUNNEL_PIDS+=($!)
-    local deadline=$((SECONDS + 30))
-    until grep -q '"event":"ready"' "$out" 2>/dev/null; do
-      if [ $SECONDS -ge $deadline ] || ! kill -0 "${TUNNEL_PIDS[-1]}" 2>/dev/null; then
-        echo "tunnel host $i did not start:" >&2; cat "$out" >&2; return 1
-      fi
-      sleep 0.1
-    done
-    nsx $h ip addr add 10.77.$i.0/32 dev flannel0
-    nsx $h ip link set flannel0 mtu 1472 up
-    nsx $h ip route add $NETWORK dev flannel0
+    tun_ready $i "$out" '"event":"ready"' "tunnel host" || return 1
   done
   set_pod_mtu 1472
 }
@@ -108,24 +115,15 @@ flannel_udp_build() {
   cc -O2 -w -I"$dir" "-DPROXY_HEADER=\"$hdr\"" -o "$WORK/flannel-udp-proxy" bench/overlay/flannel-udp-main.c "$src"
 }
 
-# flannel_udp_up HOSTS: start flannel's proxy on the given hosts (1, 2 or "1 2"); the device is set up like udp_up's.
+# flannel_udp_up HOSTS: flannel's proxy on the given hosts (1, 2 or "1 2").
 flannel_udp_up() {
-  local i
+  local i local_ip remote_ip o out
   for i in $1; do
-    local h=${TAG}h$i o=$((3 - i)) local_ip remote_ip out=$WORK/flannel$i.out
-    if [ $i = 1 ]; then local_ip=$U1 remote_ip=$U2; else local_ip=$U2 remote_ip=$U1; fi
-    ip netns exec $h "$WORK/flannel-udp-proxy" flannel0 $local_ip 10.77.$i.0 1472 10.77.$o.0/24 $remote_ip >"$out" 2>&1 &
+    read -r local_ip remote_ip o < <(peer_of $i)
+    out=$WORK/flannel$i.out
+    ip netns exec ${TAG}h$i "$WORK/flannel-udp-proxy" flannel0 $local_ip 10.77.$i.0 1472 10.77.$o.0/24 $remote_ip >"$out" 2>&1 &
     TUNNEL_PIDS+=($!)
-    local deadline=$((SECONDS + 10))
-    until grep -q '^ready' "$out" 2>/dev/null; do
-      if [ $SECONDS -ge $deadline ] || ! kill -0 "${TUNNEL_PIDS[-1]}" 2>/dev/null; then
-        echo "flannel's udp proxy on host $i did not start:" >&2; cat "$out" >&2; return 1
-      fi
-      sleep 0.1
-    done
-    nsx $h ip addr add 10.77.$i.0/32 dev flannel0
-    nsx $h ip link set flannel0 mtu 1472 up
-    nsx $h ip route add $NETWORK dev flannel0
+    tun_ready $i "$out" '^ready' "flannel's udp proxy" || return 1
   done
   set_pod_mtu 1472
 }
