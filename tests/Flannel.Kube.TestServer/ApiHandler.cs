@@ -54,7 +54,9 @@ public sealed class ApiHandler(ResourceStore store)
 
         var route = ParseRoute(path["/api/v1/".Length..].Split('/'));
         var q = ctx.Request.Query;
-        _requests.Enqueue(new ApiRequest(RbacVerb(method, route.Name, IsTrue(q["watch"])), route.Type.Plural, route.Subresource, route.Namespace, route.Name));
+        // As RBAC sees it: a collection request with a metadata.name field selector names that object.
+        var rbacName = route.Name ?? (method == "GET" ? FieldSelector.Parse(q["fieldSelector"]).ExactName : null);
+        _requests.Enqueue(new ApiRequest(RbacVerb(method, route.Name, IsTrue(q["watch"])), route.Type.Plural, route.Subresource, route.Namespace, rbacName));
         switch (method, route.Name)
         {
             case ("GET", null) when IsTrue(q["watch"]):
@@ -223,7 +225,7 @@ public sealed class ApiHandler(ResourceStore store)
     }
 }
 
-/// <summary>One served request in RBAC terms.</summary>
+/// <summary>One served request in RBAC terms; <paramref name="Name"/> is the resource name the authorizer sees.</summary>
 public sealed record ApiRequest(string Verb, string Resource, string? Subresource, string? Namespace, string? Name)
 {
     public string ResourceWithSubresource => Subresource is null ? Resource : $"{Resource}/{Subresource}";

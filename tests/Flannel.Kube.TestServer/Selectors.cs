@@ -108,6 +108,10 @@ public sealed class FieldSelector
 
     public bool Matches(JsonObject obj) => _terms.All(t => (Lookup(obj, t.Path) == t.Value) != t.Negated);
 
+    /// <summary>The value of a metadata.name=X term: the API server's authorizer treats a list or watch with it as a
+    /// request for the object named X (so an RBAC rule with resourceNames can allow it).</summary>
+    public string? ExactName => _terms.Where(t => t.Path == "metadata.name" && !t.Negated).Select(t => t.Value).FirstOrDefault();
+
     private static string Lookup(JsonObject obj, string path)
     {
         JsonNode? node = obj;

@@ -7,6 +7,7 @@ namespace Flannel.Actors.Kubernetes;
 
 /// <summary>
 /// Watches one ConfigMap (by default kube-flannel/kube-flannel-cfg) with the shared <see cref="KubeListWatchLoop{T}"/>
+/// (get by name, then a watch with a metadata.name field selector: both allowed by an RBAC rule limited to this name)
 /// and tells subscribers <see cref="NetConfChanged"/> whenever the text under the key (net-conf.json) changes.
 /// Whether the new text is acceptable is the subscriber's decision.
 /// </summary>
@@ -53,11 +54,22 @@ public sealed class ConfigMapWatcherActor : ReceiveActor
         var self = Self;
         var selector = $"metadata.name={_name}";
         var loop = new KubeListWatchLoop<V1ConfigMap>($"configmap {_namespace}/{_name}",
-            async (token, limit, ct) =>
+            // A GET of the one object instead of a list: RBAC then grants configmaps get/watch for this name only
+            // (resourceNames), not a list of every ConfigMap in the namespace. The watch starts without a
+            // resourceVersion ("now", with the current object as a synthetic ADDED): an object's own resourceVersion
+            // can be older than etcd's compaction window (a ConfigMap unchanged for days), and a watch from it would
+            // only ever answer 410 Gone. Bookmarks then keep the resume point fresh.
+            async (_, _, ct) =>
             {
-                var list = await _client.CoreV1.ListNamespacedConfigMapAsync(namespaceParameter: _namespace, fieldSelector: selector,
-                    continueParameter: token, limit: limit, cancellationToken: ct);
-                return (list.Items, list.Metadata?.ResourceVersion ?? "", list.Metadata?.ContinueProperty);
+                try
+                {
+                    var cm = await _client.CoreV1.ReadNamespacedConfigMapAsync(name: _name, namespaceParameter: _namespace, cancellationToken: ct);
+                    return ((IList<V1ConfigMap>)new List<V1ConfigMap> { cm }, "", (string?)null);
+                }
+                catch (k8s.Autorest.HttpOperationException e) when ((int?)e.Response?.StatusCode == 404)
+                {
+                    return ((IList<V1ConfigMap>)new List<V1ConfigMap>(), "", (string?)null);
+                }
             },
             (version, onError, ct) => _client.CoreV1.WatchListNamespacedConfigMapAsync(namespaceParameter: _namespace,
                 fieldSelector: selector, resourceVersion: version, allowWatchBookmarks: true,

@@ -13,7 +13,11 @@ public static class NodeNameResolver
         var podNamespace = env("POD_NAMESPACE");
         if (string.IsNullOrEmpty(podName) || string.IsNullOrEmpty(podNamespace))
             throw new InvalidOperationException("the node name is unknown: set NODE_NAME, or POD_NAME and POD_NAMESPACE (downward API)");
-        var pod = await client.CoreV1.ReadNamespacedPodAsync(name: podName, namespaceParameter: podNamespace, cancellationToken: ct);
+        // A list by name rather than a GET: the agent's Role grants pods list/watch (seed discovery) and nothing more.
+        var pods = await client.CoreV1.ListNamespacedPodAsync(namespaceParameter: podNamespace, fieldSelector: $"metadata.name={podName}",
+            cancellationToken: ct);
+        var pod = pods.Items.FirstOrDefault()
+                  ?? throw new InvalidOperationException($"pod {podNamespace}/{podName} (POD_NAMESPACE/POD_NAME) does not exist");
         var fromPod = pod.Spec?.NodeName;
         if (string.IsNullOrEmpty(fromPod))
             throw new InvalidOperationException($"pod {podNamespace}/{podName} has no spec.nodeName (not scheduled yet?)");
