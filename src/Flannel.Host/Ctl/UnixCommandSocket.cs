@@ -53,12 +53,11 @@ public sealed class UnixCommandSocket : IDisposable
         try
         {
             // Mode 0600 from birth: Linux creates the socket file with the mode of the socket's inode minus the umask,
-            // so fchmod before bind leaves no window in which another user could connect (bind-then-chmod would have
-            // one whenever the umask is looser than 077). The chmod after bind only normalises what a stricter umask
-            // removed; it never opens anything.
+            // so fchmod before bind leaves no window in which another user could connect (bind-then-chmod has one
+            // whenever the umask is looser than 077, e.g. 0 in many containers). No chmod follows: a stricter umask
+            // can only remove bits, and root, the only user served, is not held back by the file mode.
             UnixSocketFile.ChmodBeforeBind(socket, SocketMode);
             socket.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, SocketMode);
             socket.Listen(backlog);
             var (_, inode) = UnixSocketFile.Inspect(path);
             return new UnixCommandSocket(path, socket, inode);
