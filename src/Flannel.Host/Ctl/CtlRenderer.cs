@@ -146,7 +146,8 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
         table.AddRow("public ip", Markup.Escape(v.PublicIp ?? "-"));
         table.AddRow("lease", Markup.Escape(v.Lease is { } l ? $"{l.Subnet} (expires {l.Expiration:u})" : "-"));
         table.AddRow("leases known", v.Leases.Count.ToString());
-        table.AddRow("members", Markup.Escape(string.Join(", ", v.Members.Select(m => $"{m.Address} {m.Status}{(m.Leader ? " (leader)" : "")}{(m.Reachable ? "" : " unreachable")}"))));
+        var members = v.Members.Select(m => $"{m.Address} {m.Status}{(m.Leader ? " (leader)" : "")}{(m.Reachable ? "" : " unreachable")}");
+        table.AddRow("members", Markup.Escape(string.Join(", ", members)));
         var r = v.Reconcile;
         table.AddRow("peers", $"{r.PeersProgrammed}/{r.PeersDesired} programmed{(r.InSync ? ", in sync" : "")}");
         table.AddRow("reconcile", Markup.Escape($"{r.Runs} runs, {r.Repairs} repairs ({r.DriftRepairs} drift){(r.Last is { } last ? $", last {last:u}" : "")}"));

@@ -134,7 +134,8 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
         var local = CtlAgent.Run(Host1, "--host", "127.0.0.1:9110", "cluster", "show");
         // A non-root process on the host: the socket's mode stops it at connect (its directory is traversable).
         var nonRoot = ProcessRunner.Run("setpriv", ["--reuid=1000", "--regid=1000", "--clear-groups", "--",
-            "socat", "-t", "5", "-", $"UNIX-CONNECT:{Host1.CmdSocket}"], TimeSpan.FromSeconds(20), """{"palette":"cluster","command":"down-unreachable"}""" + "\n");
+            "socat", "-t", "5", "-", $"UNIX-CONNECT:{Host1.CmdSocket}"], TimeSpan.FromSeconds(20),
+            """{"palette":"cluster","command":"down-unreachable"}""" + "\n");
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
         Assert.True(listening.Ok, listening.Stderr);

@@ -150,7 +150,8 @@ public sealed class CommandSocketTests : IAsyncLifetime
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, _level.Level);
         Assert.Empty(_log.MessagesOf(EventIds.CmdExecuted));
         var logged = Assert.Single(_log.MessagesOf(EventIds.CmdPeerRefused));
-        Assert.Matches($@"^command host {System.Text.RegularExpressions.Regex.Escape(SocketPath)}: refused pid [1-9]\d* uid 1000 gid 1000: only root may run flanneld ctl$", logged);
+        var socket = System.Text.RegularExpressions.Regex.Escape(SocketPath);
+        Assert.Matches($@"^command host {socket}: refused pid [1-9]\d* uid 1000 gid 1000: only root may run flanneld ctl$", logged);
 
         // Root through the same opened-up socket is served.
         var root = await Ctl("log", "level", "debug");

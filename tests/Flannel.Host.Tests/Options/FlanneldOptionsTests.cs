@@ -59,7 +59,8 @@ public class FlanneldOptionsTests
             "--kube-api-url", "https://10.96.0.1:443", "--kubeconfig-file", "/root/.kube/config", "--kube-annotation-prefix",
             "example.com", "--set-node-network-unavailable=false", "--cluster-seeds", "10.1.0.1:4053, node-b:5000,node-c",
             "--cluster-port", "4100", "--cluster-hostname", "node-a.local", "--hocon-file", "/etc/flannel/extra.hocon",
-            "--cmd-port", "9111", "--cmd-socket", "/tmp/f.sock", "--log-format", "json", "--log-level", "debug", "--node-name", "n1", "--use-nftables",
+            "--cmd-port", "9111", "--cmd-socket", "/tmp/f.sock", "--log-format", "json", "--log-level", "debug",
+            "--node-name", "n1", "--use-nftables",
         ]);
         Assert.Equal(["eth1", "10.0.0.5"], o.Iface);
         Assert.Equal("^eth[0-9]+$", Assert.Single(o.IfaceRegex).ToString());
