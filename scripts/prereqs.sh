@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, the demo and the benchmarks use. Idempotent; quiet when all is there.
 set -euo pipefail
-pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq)
+pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq socat)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,7 +15,7 @@ public static class AgentCmdContext
 {
     public static CmdContext Create(
         string nodeName, IActorRef leases, IActorRef node, IActorRef netConf, IBackend backend, AgentStatus status,
-        ILogLevelSwitch? logLevel, TimeSpan? timeout = null)
+        ILogLevelSwitch? logLevel, TimeSpan? timeout = null, Func<object>? statusView = null)
     {
         var t = timeout ?? TimeSpan.FromSeconds(5);
 
@@ -53,6 +53,7 @@ public static class AgentCmdContext
             },
             Backend = _ => Task.FromResult(BackendView(Running(backend), status.Current)),
             LogLevel = logLevel,
+            Status = statusView is null ? null : _ => Task.FromResult(statusView()),
             SourceTimeout = t,
         };
     }

@@ -27,6 +27,12 @@ public sealed class CmdContext
     /// <summary>The running backend.</summary>
     public Func<CancellationToken, Task<BackendView>>? Backend { get; init; }
 
+    /// <summary>
+    /// The agent's whole state for `flanneld ctl status` (the host's StatusView: readiness, lease, lease table, members,
+    /// reconcile counters). Typed object because the view lives in the host; it is serialized as it is.
+    /// </summary>
+    public Func<CancellationToken, Task<object>>? Status { get; init; }
+
     /// <summary>The process's log level (Microsoft.Extensions.Logging side); Akka's level is set by the log palette.</summary>
     public ILogLevelSwitch? LogLevel { get; init; }
 

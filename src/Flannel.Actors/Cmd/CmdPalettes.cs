@@ -16,6 +16,7 @@ public sealed class CmdPalettes
     public const string Backend = "backend";
     public const string Actor = "actor";
     public const string Log = "log";
+    public const string Status = "status";
 
     private readonly IReadOnlyDictionary<string, IActorRef> _palettes;
 
@@ -48,6 +49,7 @@ public sealed class CmdPalettes
             [Backend] = Spawn(system, root, QueryPaletteActor.Props(Backend, Query(("show", Wrap(ctx.Backend))), ctx.SourceTimeout), Backend),
             [Actor] = Spawn(system, root, ActorPaletteActor.Props(), Actor),
             [Log] = Spawn(system, root, LogPaletteActor.Props(ctx.LogLevel), Log),
+            [Status] = Spawn(system, root, QueryPaletteActor.Props(Status, Query(("show", ctx.Status)), ctx.SourceTimeout), Status),
         };
         return new CmdPalettes(root, palettes);
     }

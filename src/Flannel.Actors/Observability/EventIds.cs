@@ -23,6 +23,13 @@ public static class EventIds
 
     public static readonly EventId ClusterMemberChanged = new(4001, nameof(ClusterMemberChanged));
 
+    // Security, the command host (4020-4039): who was refused, and why, on the operator channel.
+    public static readonly EventId CmdPeerRefused = new(4020, nameof(CmdPeerRefused));
+    public static readonly EventId CmdHostBusy = new(4021, nameof(CmdHostBusy));
+    public static readonly EventId CmdTcpUnauthenticated = new(4022, nameof(CmdTcpUnauthenticated));
+    public static readonly EventId CmdRequestRefused = new(4023, nameof(CmdRequestRefused));
+    public static readonly EventId CmdSocketReplaced = new(4024, nameof(CmdSocketReplaced));
+
     public static readonly EventId CmdHostStarted = new(5001, nameof(CmdHostStarted));
     public static readonly EventId CmdExecuted = new(5002, nameof(CmdExecuted));
     public static readonly EventId CmdFailed = new(5003, nameof(CmdFailed));

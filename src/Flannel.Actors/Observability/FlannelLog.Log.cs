@@ -53,6 +53,26 @@ public static partial class FlannelLog
         Message = "cluster member {Address} is {Status}")]
     public static partial void ClusterMemberChanged(this ILogger logger, string address, string status);
 
+    [LoggerMessage(EventId = 4020, EventName = "CmdPeerRefused", Level = LogLevel.Warning,
+        Message = "command host {Socket}: refused pid {Pid} uid {Uid} gid {Gid}: only root may run flanneld ctl")]
+    public static partial void CmdPeerRefused(this ILogger logger, string socket, int pid, long uid, long gid);
+
+    [LoggerMessage(EventId = 4021, EventName = "CmdHostBusy", Level = LogLevel.Warning,
+        Message = "command host: refused {Refused} connection(s) while {Max} were open (the cap); latest from {Client}")]
+    public static partial void CmdHostBusy(this ILogger logger, long refused, int max, string client);
+
+    [LoggerMessage(EventId = 4022, EventName = "CmdTcpUnauthenticated", Level = LogLevel.Warning,
+        Message = "command host also listens on TCP {Endpoint} (--cmd-port): it cannot tell who connects, so any local process (any user, any hostNetwork pod) can run every flanneld ctl command; use the Unix socket (--cmd-socket) and leave --cmd-port at 0")]
+    public static partial void CmdTcpUnauthenticated(this ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 4023, EventName = "CmdRequestRefused", Level = LogLevel.Warning,
+        Message = "command host: request from {Client} refused: {Reason}")]
+    public static partial void CmdRequestRefused(this ILogger logger, string client, string reason);
+
+    [LoggerMessage(EventId = 4024, EventName = "CmdSocketReplaced", Level = LogLevel.Information,
+        Message = "command host: removed the stale socket {Socket} left by an earlier run")]
+    public static partial void CmdSocketReplaced(this ILogger logger, string socket);
+
     [LoggerMessage(EventId = 5001, EventName = "CmdHostStarted", Level = LogLevel.Information,
         Message = "command host listening on {Endpoint}")]
     public static partial void CmdHostStarted(this ILogger logger, string endpoint);

@@ -154,15 +154,16 @@ public static class AgentRunner
                 fileWatcher = new NetConfFileWatcher(options.NetConfigPath, confJson, clusterNetConf, NetConfFileWatcher.DefaultInterval,
                     loggerFactory.CreateLogger("Flannel.Config"));
 
-            var cmd = AgentCmdContext.Create(options.NodeName, leases, node, netConf, backend, status, level);
-            observability = Step("--cmd-port", () => AgentObservability.Start(system, cmd, options.CmdPort));
+            var cmd = AgentCmdContext.Create(options.NodeName, leases, node, netConf, backend, status, level,
+                statusView: () => View(status, cluster, backend));
+            // The command host's errors name the flag (--cmd-socket PATH: ..., or the --cmd-port endpoint).
+            observability = Step("command host", () => AgentObservability.Start(system, cmd, options.CmdSocket, options.CmdPort));
 
             if (options.HealthzPort != 0)
             {
                 var endpoint = new IPEndPoint(options.HealthzIp, options.HealthzPort);
                 var metrics = observability.Metrics;
-                health = await HealthServer.StartAsync(endpoint, status, () => View(status, cluster, backend),
-                    app => app.MapFlannelMetrics(metrics), ct).ConfigureAwait(false);
+                health = await HealthServer.StartAsync(endpoint, status, app => app.MapFlannelMetrics(metrics), ct).ConfigureAwait(false);
                 log.LogInformation("health endpoints on http://{Endpoint}/healthz and /readyz", endpoint.ToString());
             }
 

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Host.Ctl;
 
 /// <summary>
-/// Everything an agent starts for operators in one call: the command host on 127.0.0.1:&lt;cmdPort&gt; (none when 0),
+/// Everything an agent starts for operators in one call: the command host on the root-only Unix socket
+/// (--cmd-socket, none when null) and, only when asked, 127.0.0.1:&lt;cmdPort&gt; (none when 0),
 /// the Prometheus collectors read from the same <see cref="CmdContext"/> at scrape time, and the bridge from the actor
 /// layer's instruments. Map <see cref="Metrics"/> on the health app with <c>app.MapFlannelMetrics(observability.Metrics)</c>.
 /// </summary>
@@ -24,11 +25,11 @@ public sealed class AgentObservability : IAsyncDisposable
 
     public FlannelMetrics Metrics { get; }
 
-    /// <summary>Null when --cmd-port is 0.</summary>
+    /// <summary>Null when --cmd-socket is "" and --cmd-port is 0.</summary>
     public CommandHost? CommandHost { get; }
 
-    /// <summary>Throws <see cref="CommandHostException"/> when the command port cannot be bound.</summary>
-    public static AgentObservability Start(ActorSystem system, CmdContext ctx, int cmdPort, FlannelMetrics? metrics = null)
+    /// <summary>Throws <see cref="CommandHostException"/> when the command socket or port cannot be served.</summary>
+    public static AgentObservability Start(ActorSystem system, CmdContext ctx, string? cmdSocket, int cmdPort, FlannelMetrics? metrics = null)
     {
         metrics ??= FlannelMetrics.Create();
         var logger = system.LoggerFactory().CreateLogger("Flannel.Ctl");
@@ -36,7 +37,9 @@ public sealed class AgentObservability : IAsyncDisposable
         var bridge = new InstrumentBridge(metrics);
         try
         {
-            var host = cmdPort == 0 ? null : CommandHost.Start(system, CommandHost.Loopback(cmdPort), ctx, logger);
+            var host = cmdSocket is null && cmdPort == 0
+                ? null
+                : CommandHost.Start(system, cmdSocket, cmdPort == 0 ? null : CommandHost.Loopback(cmdPort), ctx, logger);
             return new AgentObservability(metrics, bridge, host);
         }
         catch

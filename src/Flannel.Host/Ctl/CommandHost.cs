@@ -6,78 +6,106 @@ using Akka.Actor;
 using Flannel.Actors.Cmd;
 using Flannel.Actors.Observability;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flannel.Host.Ctl;
 
 /// <summary>
-/// The agent's command host for `flanneld ctl`: TCP on a loopback address only, one JSON request line per
-/// connection (see <see cref="CtlWire"/>). The transport only parses and Asks the palette actors.
-/// The agent runs with hostNetwork in Kubernetes, so binding any other address would expose node control
-/// (cluster down, lease release) to the network: <see cref="Start"/> refuses it.
+/// The agent's command host for `flanneld ctl`: one JSON request line per connection (see <see cref="CtlWire"/>); the
+/// transport only parses and Asks the palette actors. It listens on a root-only Unix socket (<see cref="UnixCommandSocket"/>:
+/// mode 0600 and every peer's SO_PEERCRED uid checked) and, only when asked, on a loopback TCP port, which cannot tell
+/// who connects. The agent runs with hostNetwork in Kubernetes, so any non-loopback address would expose node control
+/// (cluster down, lease release) to the network: <see cref="Start(ActorSystem, string?, IPEndPoint?, CmdContext, ILogger?, CommandHostLimits?)"/>
+/// refuses it. Connections are capped (<see cref="CommandHostLimits"/>): a client that opens many, never sends its
+/// request or sends an endless line is told so and closed.
 /// </summary>
 public sealed class CommandHost : IAsyncDisposable
 {
-    public const int DefaultPort = 9110;
-
     private readonly ActorSystem _system;
-    private readonly CmdPalettes _palettes;
-    private readonly TcpListener _listener;
     private readonly ILogger _logger;
     private readonly TimeSpan _askTimeout;
+    private readonly CommandHostLimits _limits;
+    private readonly UnixCommandSocket? _unix;
+    private readonly Socket? _tcp;
+    private readonly ConnectionGate _gate;
+    // Refused connections are told why and closed after the client had a moment to read it; those moments are
+    // capped too, so a flood of refusals holds no more than this many sockets (the rest are closed at once).
+    private readonly ConnectionGate _refusals;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
+    private readonly List<Task> _acceptLoops = [];
     private readonly HashSet<Task> _connections = [];
+    private long _busyRefused;
+    private long _lastBusyLog = long.MinValue;
 
-    private CommandHost(ActorSystem system, CmdPalettes palettes, TcpListener listener, ILogger logger, TimeSpan askTimeout)
+    private CommandHost(ActorSystem system, CmdPalettes palettes, UnixCommandSocket? unix, Socket? tcp, ILogger logger,
+        TimeSpan askTimeout, CommandHostLimits limits)
     {
         _system = system;
-        _palettes = palettes;
-        _listener = listener;
+        Palettes = palettes;
+        _unix = unix;
+        _tcp = tcp;
         _logger = logger;
         _askTimeout = askTimeout;
-        Endpoint = (IPEndPoint)listener.LocalEndpoint;
-        _acceptLoop = Task.Run(AcceptLoop);
+        _limits = limits;
+        _gate = new ConnectionGate(limits.MaxConnections);
+        _refusals = new ConnectionGate(limits.MaxConnections);
+        TcpEndpoint = (IPEndPoint?)tcp?.LocalEndPoint;
+        if (unix is not null) _acceptLoops.Add(Task.Run(() => AcceptLoop(unix.Listener, unixPeers: true)));
+        if (tcp is not null) _acceptLoops.Add(Task.Run(() => AcceptLoop(tcp, unixPeers: false)));
     }
 
-    /// <summary>Where the host listens (the real port when 0 was asked for).</summary>
-    public IPEndPoint Endpoint { get; }
+    /// <summary>The loopback TCP endpoint (the real port when 0 was asked for); null when TCP is off.</summary>
+    public IPEndPoint? TcpEndpoint { get; }
 
-    public CmdPalettes Palettes => _palettes;
+    /// <summary>The Unix socket's path; null when it is off.</summary>
+    public string? SocketPath => _unix?.Path;
 
-    /// <summary>127.0.0.1:<paramref name="port"/>, the only kind of endpoint the agent uses.</summary>
+    public CmdPalettes Palettes { get; }
+
+    /// <summary>Connections being served right now.</summary>
+    public int OpenConnections => _gate.Open;
+
+    /// <summary>127.0.0.1:<paramref name="port"/>, the only kind of TCP endpoint the agent uses.</summary>
     public static IPEndPoint Loopback(int port) => new(IPAddress.Loopback, port);
 
+    /// <summary>TCP only (tests, and agents run with --cmd-socket "" --cmd-port N).</summary>
+    public static CommandHost Start(ActorSystem system, IPEndPoint endpoint, CmdContext ctx, ILogger? logger = null,
+        CommandHostLimits? limits = null) =>
+        Start(system, null, endpoint, ctx, logger, limits);
+
     /// <summary>
-    /// Starts the palette actors (under /user/cmd) and listens on <paramref name="endpoint"/>, which must be a
-    /// loopback address. Throws <see cref="CommandHostException"/> for any other address or when the port is taken.
+    /// Starts the palette actors (under /user/cmd) and listens on the Unix socket <paramref name="socketPath"/> and/or
+    /// the TCP <paramref name="tcp"/> endpoint, which must be a loopback address (at least one of the two). Throws
+    /// <see cref="CommandHostException"/> for any other address, a path that cannot be served, or a port in use.
     /// </summary>
-    public static CommandHost Start(ActorSystem system, IPEndPoint endpoint, CmdContext ctx, ILogger? logger = null)
+    public static CommandHost Start(ActorSystem system, string? socketPath, IPEndPoint? tcp, CmdContext ctx,
+        ILogger? logger = null, CommandHostLimits? limits = null)
     {
-        EnsureLoopback(endpoint);
+        if (socketPath is null && tcp is null) throw new ArgumentException("a command host needs a socket path or a TCP endpoint");
+        if (tcp is not null) EnsureLoopback(tcp);
         logger ??= system.LoggerFactory().CreateLogger("Flannel.Ctl");
-        var listener = new TcpListener(endpoint);
+        limits ??= CommandHostLimits.Default;
+        UnixCommandSocket? unix = null;
+        Socket? listener = null;
         try
         {
-            listener.Start(backlog: 16);
-        }
-        catch (SocketException e)
-        {
-            throw new CommandHostException($"command host cannot listen on {endpoint}: {e.Message} (set --cmd-port, 0 disables)", e);
-        }
-        CmdPalettes palettes;
-        try
-        {
-            palettes = CmdPalettes.Start(system, ctx);
+            if (socketPath is not null) unix = UnixCommandSocket.Bind(socketPath, logger);
+            if (tcp is not null) listener = ListenTcp(tcp);
+            var palettes = CmdPalettes.Start(system, ctx);
+            var host = new CommandHost(system, palettes, unix, listener, logger, ctx.SourceTimeout + TimeSpan.FromSeconds(5), limits);
+            if (unix is not null) logger.CmdHostStarted("unix:" + unix.Path);
+            if (host.TcpEndpoint is { } endpoint)
+            {
+                logger.CmdHostStarted(endpoint.ToString());
+                logger.CmdTcpUnauthenticated(endpoint.ToString());
+            }
+            return host;
         }
         catch
         {
-            listener.Stop();
+            unix?.Dispose();
+            listener?.Dispose();
             throw;
         }
-        var host = new CommandHost(system, palettes, listener, logger, ctx.SourceTimeout + TimeSpan.FromSeconds(5));
-        logger.CmdHostStarted(host.Endpoint.ToString());
-        return host;
     }
 
     /// <summary>Throws <see cref="CommandHostException"/> unless the address is loopback (127.0.0.0/8 or ::1).</summary>
@@ -89,75 +117,215 @@ public sealed class CommandHost : IAsyncDisposable
                 "since the agent runs in the host network namespace and any other address would expose node control");
     }
 
-    private async Task AcceptLoop()
+    private static Socket ListenTcp(IPEndPoint endpoint)
     {
-        while (!_stop.IsCancellationRequested)
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
         {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            // A dispose that stops the listener before this loop first reaches Accept makes it throw "Not listening".
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException ||
-                                      (e is InvalidOperationException && _stop.IsCancellationRequested))
-            {
-                return;
-            }
-            var task = Task.Run(() => Serve(client));
-            lock (_connections) _connections.Add(task);
-            _ = task.ContinueWith(t => { lock (_connections) _connections.Remove(t); }, TaskScheduler.Default);
+            socket.Bind(endpoint);
+            socket.Listen(16);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new CommandHostException($"command host cannot listen on {endpoint}: {e.Message} (set --cmd-port, 0 disables)", e);
         }
     }
 
-    private async Task Serve(TcpClient client)
+    private async Task AcceptLoop(Socket listener, bool unixPeers)
     {
-        using var _ = client;
-        var remote = client.Client.RemoteEndPoint as IPEndPoint;
-        var clientName = remote?.ToString() ?? "?";
-        client.NoDelay = true;
-        var stream = client.GetStream();
-        var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n", AutoFlush = false };
-        try
+        while (!_stop.IsCancellationRequested)
         {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+            // Who may talk and whether there is room are decided here, before any task or buffer exists for the client.
+            if (Admit(client, unixPeers) is not { } name) continue;
+            var task = Task.Run(() => Serve(client, name));
+            lock (_connections) _connections.Add(task);
+            _ = task.ContinueWith(t =>
+            {
+                lock (_connections) _connections.Remove(t);
+            }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The client's name for the logs when it is served (holding a slot of the gate), null when refused.</summary>
+    private string? Admit(Socket client, bool unixPeers)
+    {
+        string name;
+        if (unixPeers)
+        {
+            var peer = PeerCredentials.Read(client);
+            name = peer?.ToString() ?? "unknown peer";
+            if (CommandPeerPolicy.Refusal(peer) is { } refusal)
+            {
+                _logger.CmdPeerRefused(_unix!.Path, peer?.Pid ?? 0, peer?.Uid ?? uint.MaxValue, peer?.Gid ?? uint.MaxValue);
+                Refuse(client, CtlWire.Error(refusal, CmdExitCodes.Failed));
+                return null;
+            }
+        }
+        else
+        {
+            var remote = client.RemoteEndPoint as IPEndPoint;
+            name = remote?.ToString() ?? "?";
             // Belt and braces: a loopback listener only sees loopback peers, but a host started on ::1 with
             // dual-stack or a future listener change must not serve remote clients.
             if (remote is null || !IPAddress.IsLoopback(remote.Address))
             {
-                await Write(writer, CtlWire.Error($"connections from {clientName} are refused: loopback only", CmdExitCodes.Failed));
-                return;
+                _logger.CmdRequestRefused(name, "not a loopback peer");
+                Refuse(client, CtlWire.Error($"connections from {name} are refused: loopback only", CmdExitCodes.Failed));
+                return null;
             }
-            using var reading = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            reading.CancelAfter(TimeSpan.FromSeconds(10));
-            CmdRequest request;
+        }
+        if (_gate.TryEnter()) return name;
+        LogBusy(name);
+        Refuse(client, CtlWire.Error(
+            $"the command host is busy: {_gate.Max} connections are open (the cap); try again when one has finished", CmdExitCodes.Failed));
+        return null;
+    }
+
+    /// <summary>One warning per 10 s at most while the cap refuses connections, with how many it refused.</summary>
+    private void LogBusy(string client)
+    {
+        var refused = Interlocked.Increment(ref _busyRefused);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastBusyLog);
+        if (last != long.MinValue && now - last < 10_000) return;
+        if (Interlocked.CompareExchange(ref _lastBusyLog, now, last) != last) return;
+        Interlocked.Add(ref _busyRefused, -refused);
+        _logger.CmdHostBusy(refused, _gate.Max, client);
+    }
+
+    /// <summary>
+    /// Tells a refused client why and closes. The line goes out at once (it fits any socket buffer); the close waits
+    /// until the client hung up or 2 s passed, because closing with its request still unread would reset a TCP
+    /// connection before the client reads the answer.
+    /// </summary>
+    private void Refuse(Socket client, string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        try
+        {
+            client.Blocking = false;
+            client.Send(bytes);
+            client.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            client.Dispose();
+            return;
+        }
+        if (!_refusals.TryEnter())
+        {
+            client.Dispose();
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
             try
             {
-                var line = await ReadLine(stream, reading.Token);
-                if (line is null) return;
-                request = CtlWire.ParseRequest(line);
+                await DrainUntilClosed(client);
             }
-            catch (FormatException e)
+            finally
             {
-                await Write(writer, CtlWire.Error($"bad request: {e.Message}", CmdExitCodes.Usage));
-                return;
+                client.Dispose();
+                _refusals.Exit();
             }
-            if (_palettes[request.Palette] is not { } palette)
-            {
-                await Write(writer, CtlWire.Error(
-                    $"unknown palette '{request.Palette}'; palettes: {string.Join(", ", _palettes.Names.Order(StringComparer.Ordinal))}",
-                    CmdExitCodes.Usage));
-                return;
-            }
-            if (CmdPalettes.IsStreaming(request))
-                await Stream(stream, writer, palette, request, clientName);
-            else
-                await AskOnce(writer, palette, request, clientName);
+        });
+    }
+
+    /// <summary>
+    /// Waits (at most <see cref="LingerTime"/>) until the client has hung up, discarding what it still sends. Closing a
+    /// socket whose input is unread resets the connection (Unix and TCP alike), and the client would lose the answer
+    /// written just before; so every connection ends with shutdown(SHUT_WR), this drain, then close.
+    /// </summary>
+    private async Task DrainUntilClosed(Socket client)
+    {
+        try
+        {
+            using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            linger.CancelAfter(LingerTime);
+            var sink = new byte[512];
+            while (await client.ReceiveAsync(sink, SocketFlags.None, linger.Token) > 0) { }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { }
+    }
+
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(2);
+
+    private async Task Serve(Socket client, string clientName)
+    {
+        try
+        {
+            using var _ = client;
+            if (client.ProtocolType == ProtocolType.Tcp) client.NoDelay = true;
+            await using var stream = new NetworkStream(client, ownsSocket: false);
+            var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n", AutoFlush = false };
+            await Handle(stream, writer, clientName);
+            client.Shutdown(SocketShutdown.Send);
+            await DrainUntilClosed(client);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away or the host is stopping: nothing to answer to.
             _logger.LogDebug("ctl connection from {Client} ended: {Reason}", clientName, e.Message);
         }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    private async Task Handle(NetworkStream stream, StreamWriter writer, string clientName)
+    {
+        CmdRequest request;
+        using (var reading = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+        {
+            reading.CancelAfter(_limits.RequestTimeout);
+            try
+            {
+                var line = await ReadLine(stream, _limits.MaxRequestBytes, reading.Token);
+                if (line is null) return;
+                request = CtlWire.ParseRequest(line);
+            }
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+            {
+                var reason = $"no request line within {_limits.RequestTimeout.TotalSeconds:0.#} s";
+                _logger.CmdRequestRefused(clientName, reason);
+                await Write(writer, CtlWire.Error(reason, CmdExitCodes.Usage));
+                return;
+            }
+            catch (RequestTooLongException e)
+            {
+                _logger.CmdRequestRefused(clientName, e.Message);
+                await Write(writer, CtlWire.Error($"bad request: {e.Message}", CmdExitCodes.Usage));
+                return;
+            }
+            catch (FormatException e)
+            {
+                await Write(writer, CtlWire.Error($"bad request: {e.Message}", CmdExitCodes.Usage));
+                return;
+            }
+        }
+        if (Palettes[request.Palette] is not { } palette)
+        {
+            await Write(writer, CtlWire.Error(
+                $"unknown palette '{request.Palette}'; palettes: {string.Join(", ", Palettes.Names.Order(StringComparer.Ordinal))}",
+                CmdExitCodes.Usage));
+            return;
+        }
+        if (CmdPalettes.IsStreaming(request))
+            await Stream(stream, writer, palette, request, clientName);
+        else
+            await AskOnce(writer, palette, request, clientName);
     }
 
     private async Task AskOnce(StreamWriter writer, IActorRef palette, CmdRequest request, string client)
@@ -225,8 +393,11 @@ public sealed class CommandHost : IAsyncDisposable
         await writer.FlushAsync();
     }
 
-    /// <summary>Reads one '\n'-terminated UTF-8 line without buffering past it; null at end of stream.</summary>
-    private static async Task<string?> ReadLine(NetworkStream stream, CancellationToken ct)
+    /// <summary>
+    /// Reads one '\n'-terminated UTF-8 line without buffering past it (a streaming command reads on after it); null at
+    /// end of stream. A line longer than <paramref name="max"/> bytes throws <see cref="RequestTooLongException"/>.
+    /// </summary>
+    private static async Task<string?> ReadLine(NetworkStream stream, int max, CancellationToken ct)
     {
         var bytes = new List<byte>(256);
         var one = new byte[1];
@@ -235,22 +406,25 @@ public sealed class CommandHost : IAsyncDisposable
             var n = await stream.ReadAsync(one, ct);
             if (n == 0) return bytes.Count == 0 ? null : Encoding.UTF8.GetString(bytes.ToArray());
             if (one[0] == (byte)'\n') return Encoding.UTF8.GetString(bytes.ToArray()).TrimEnd('\r');
-            if (bytes.Count >= CtlWire.MaxRequestBytes) throw new FormatException($"request line longer than {CtlWire.MaxRequestBytes} bytes");
+            if (bytes.Count >= max) throw new RequestTooLongException($"request line longer than {max} bytes");
             bytes.Add(one[0]);
         }
     }
+
+    private sealed class RequestTooLongException(string message) : Exception(message);
 
     public async ValueTask DisposeAsync()
     {
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
-        _listener.Stop();
-        await _acceptLoop;
+        _unix?.Dispose();
+        _tcp?.Dispose();
+        await Task.WhenAll(_acceptLoops);
         Task[] open;
         lock (_connections) open = _connections.ToArray();
         // Streaming connections end when _stop is cancelled; give them a moment to say goodbye, not forever.
         await Task.WhenAny(Task.WhenAll(open), Task.Delay(TimeSpan.FromSeconds(5)));
-        _system.Stop(_palettes.Root);
+        _system.Stop(Palettes.Root);
         _stop.Dispose();
     }
 }

@@ -1,15 +1,18 @@
 using System.Net;
+using System.Net.Sockets;
 using Flannel.Actors.Cmd;
 
 namespace Flannel.Host.Ctl;
 
 /// <summary>
-/// The parsed `flanneld ctl` command line: [--host H:P] [--json] [--yes] [--force] [--system] [--timeout S]
-/// &lt;palette&gt; [command] [args]. Options may appear anywhere; a palette without a command gets its default one.
+/// The parsed `flanneld ctl` command line: [--socket PATH | --host H:P] [--json] [--yes] [--force] [--system]
+/// [--timeout S] &lt;palette&gt; [command] [args]. Options may appear anywhere; a palette without a command gets its
+/// default one. <see cref="Host"/> is where the command host listens: the agent's Unix socket (default), or loopback TCP
+/// with --host; <see cref="HostText"/> is how the operator named it.
 /// </summary>
 public sealed record CtlArgs(EndPoint Host, string HostText, bool Json, TimeSpan Timeout, CmdRequest Request, bool Help)
 {
-    public const string DefaultHost = "127.0.0.1:9110";
+    public const string DefaultSocket = UnixCommandSocket.DefaultPath;
 
     private static readonly Dictionary<string, string> DefaultCommands = new(StringComparer.Ordinal)
     {
@@ -21,13 +24,15 @@ public sealed record CtlArgs(EndPoint Host, string HostText, bool Json, TimeSpan
         [CmdPalettes.Backend] = "show",
         [CmdPalettes.Actor] = "hierarchy",
         [CmdPalettes.Log] = "level",
+        [CmdPalettes.Status] = "show",
     };
 
     private static readonly HashSet<string> Switches = ["yes", "force", "system"];
 
     public static string Usage => """
-        usage: flanneld ctl [--host HOST:PORT] [--json] [--yes] [--force] [--timeout SECONDS] <palette> [command] [args]
+        usage: flanneld ctl [--socket PATH | --host HOST:PORT] [--json] [--yes] [--force] [--timeout SECONDS] <palette> [command] [args]
 
+          status                          the agent: readiness, lease, lease table, members, reconcile counters
           cluster show                    members, status, roles, reachability, leader
           cluster leave [address]         this node (or address) leaves the cluster gracefully
           cluster down <address>          mark a member down
@@ -44,14 +49,15 @@ public sealed record CtlArgs(EndPoint Host, string HostText, bool Json, TimeSpan
           actor hierarchy [--system]      the local actor tree
           log level [level]               show or set the log level (trace, debug, information, warning, error)
 
-        --host defaults to 127.0.0.1:9110 (the agent's --cmd-port); --json prints machine-readable output.
+        --socket defaults to /run/flannel/flanneld.sock (the agent's --cmd-socket; root only); --host HOST:PORT talks to
+        the agent's loopback TCP port instead (--cmd-port, off unless set). --json prints machine-readable output.
         exit codes: 0 ok, 1 the agent refused or failed, 2 usage, 3 no command host, 4 not confirmed.
         """;
 
     /// <summary>Parses the arguments after `ctl`; throws <see cref="FormatException"/> naming the bad argument.</summary>
     public static CtlArgs Parse(IReadOnlyList<string> args)
     {
-        var hostText = Environment.GetEnvironmentVariable("FLANNELD_CTL_HOST") is { Length: > 0 } env ? env : DefaultHost;
+        string? socketText = null, hostText = null;
         var json = false;
         var help = false;
         var timeout = TimeSpan.FromSeconds(15);
@@ -69,6 +75,7 @@ public sealed record CtlArgs(EndPoint Host, string HostText, bool Json, TimeSpan
             var name = a.Contains('=') ? a[..a.IndexOf('=')] : a;
             switch (name)
             {
+                case "--socket": socketText = Value(); break;
                 case "--host": hostText = Value(); break;
                 case "--json": json = true; break;
                 case "--yes" or "-y": switches.Add("yes"); break;
@@ -88,17 +95,35 @@ public sealed record CtlArgs(EndPoint Host, string HostText, bool Json, TimeSpan
                     break;
             }
         }
-        var host = ParseHost(hostText);
+        if (socketText is not null && hostText is not null)
+            throw new FormatException("--socket and --host name two command hosts; give one");
+        // Flags first, then the environment (FLANNELD_CTL_SOCKET, FLANNELD_CTL_HOST), then the default socket.
+        if (socketText is null && hostText is null)
+        {
+            socketText = Env("FLANNELD_CTL_SOCKET");
+            hostText = socketText is null ? Env("FLANNELD_CTL_HOST") : null;
+        }
+        var (host, shown) = hostText is not null ? (ParseHost(hostText), hostText) : ParseSocket(socketText ?? DefaultSocket);
         if (help || positional.Count == 0)
-            return new CtlArgs(host, hostText, json, timeout, CmdRequest.Of("", ""), Help: true);
+            return new CtlArgs(host, shown, json, timeout, CmdRequest.Of("", ""), Help: true);
         var palette = positional[0];
         if (!DefaultCommands.TryGetValue(palette, out var defaultCommand))
             throw new FormatException($"unknown palette '{palette}'; palettes: {string.Join(", ", DefaultCommands.Keys)}");
-        // `ctl routes` and `ctl peers` have one command; `ctl log level debug` keeps "level" as the command.
-        var hasCommand = positional.Count > 1 && (palette is not (CmdPalettes.Routes or CmdPalettes.Peers) || positional[1] == "show");
+        // `ctl routes`, `ctl peers` and `ctl status` have one command; `ctl log level debug` keeps "level" as the command.
+        var hasCommand = positional.Count > 1 &&
+                         (palette is not (CmdPalettes.Routes or CmdPalettes.Peers or CmdPalettes.Status) || positional[1] == "show");
         var command = hasCommand ? positional[1] : defaultCommand;
         var rest = positional.Skip(hasCommand ? 2 : 1).ToList();
-        return new CtlArgs(host, hostText, json, timeout, new CmdRequest(palette, command, rest, switches), Help: false);
+        return new CtlArgs(host, shown, json, timeout, new CmdRequest(palette, command, rest, switches), Help: false);
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    /// <summary>A Unix socket path; throws <see cref="FormatException"/> naming --socket when it cannot be one.</summary>
+    public static (EndPoint Host, string Shown) ParseSocket(string path)
+    {
+        if (UnixCommandSocket.PathProblem(path) is { } problem) throw new FormatException($"--socket '{path}' {problem}");
+        return (new UnixDomainSocketEndPoint(path), path);
     }
 
     /// <summary>host:port, [v6]:port, or a bare port (on 127.0.0.1).</summary>

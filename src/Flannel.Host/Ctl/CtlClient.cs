@@ -17,8 +17,9 @@ public static class CtlClient
     public static async IAsyncEnumerable<CtlWire.WireResponse> SendAsync(
         EndPoint host, CmdRequest request, TimeSpan timeout, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        socket.NoDelay = true;
+        using var socket = host is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             connect.CancelAfter(timeout);
@@ -28,7 +29,7 @@ public static class CtlClient
             }
             catch (SocketException e)
             {
-                throw new CtlUnavailableException($"no flanneld command host at {Show(host)} ({Reason(e)})");
+                throw new CtlUnavailableException($"no flanneld command host at {Show(host)} ({Reason(host, e)})");
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -37,7 +38,15 @@ public static class CtlClient
         }
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         var payload = Encoding.UTF8.GetBytes(CtlWire.Request(request) + "\n");
-        await stream.WriteAsync(payload, ct);
+        try
+        {
+            await stream.WriteAsync(payload, ct);
+        }
+        catch (IOException)
+        {
+            // A host that refuses the connection (not root, too many connections) answers and closes before it reads:
+            // the request cannot be written, but the answer is waiting to be read below.
+        }
         using var reader = new StreamReader(stream, new UTF8Encoding(false));
         var streaming = CmdPalettes.IsStreaming(request);
         while (true)
@@ -84,8 +93,11 @@ public static class CtlClient
         _ => host.ToString() ?? "?",
     };
 
-    private static string Reason(SocketException e) => e.SocketErrorCode switch
+    private static string Reason(EndPoint host, SocketException e) => e.SocketErrorCode switch
     {
+        SocketError.AccessDenied => "permission denied: flanneld ctl must run as root",
+        // .NET reports a Unix socket path that does not exist (ENOENT) as AddressNotAvailable.
+        SocketError.AddressNotAvailable when host is UnixDomainSocketEndPoint => "no such socket; is flanneld running with this --cmd-socket?",
         SocketError.ConnectionRefused => "connection refused",
         SocketError.TimedOut => "timed out",
         SocketError.HostNotFound or SocketError.NoData => "host not found",

@@ -5,8 +5,8 @@ using Spectre.Console;
 namespace Flannel.Host.Ctl;
 
 /// <summary>
-/// `flanneld ctl [--host 127.0.0.1:9110] [--json] &lt;palette&gt; &lt;command&gt; [args]`: the operator's client for the
-/// agent's command host. Tables for people, --json for scripts, exit codes from <see cref="CmdExitCodes"/>.
+/// `flanneld ctl [--socket /run/flannel/flanneld.sock | --host 127.0.0.1:PORT] [--json] &lt;palette&gt; &lt;command&gt; [args]`:
+/// the operator's client for the agent's command host. Tables for people, --json for scripts, exit codes from <see cref="CmdExitCodes"/>.
 /// </summary>
 public static class CtlCommand
 {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flannel.Actors.Cmd;
+using Flannel.Host.Health;
 using Spectre.Console;
 
 namespace Flannel.Host.Ctl;
@@ -22,6 +23,7 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
         (CmdPalettes.Backend, _) => typeof(BackendView),
         (CmdPalettes.Actor, _) => typeof(ActorHierarchyView),
         (CmdPalettes.Log, _) => typeof(LogLevelView),
+        (CmdPalettes.Status, _) => typeof(StatusView),
         _ => typeof(CmdAck),
     };
 
@@ -41,6 +43,7 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
             case ConfigView v: Config(v); break;
             case BackendView v: Backend(v); break;
             case ActorHierarchyView v: Hierarchy(v); break;
+            case StatusView v: Status(v); break;
             case LogLevelView v:
                 if (v.Previous is null) console.MarkupLineInterpolated($"log level: [bold]{v.Level}[/]");
                 else console.MarkupLineInterpolated($"log level: [bold]{v.Level}[/] (was {v.Previous})");
@@ -130,6 +133,27 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
         table.AddRow("device", Markup.Escape(v.Device ?? "-"));
         table.AddRow("mtu", v.Mtu?.ToString() ?? "-");
         foreach (var (k, val) in v.Details.OrderBy(d => d.Key, StringComparer.Ordinal)) table.AddRow(Markup.Escape(k), Markup.Escape(val));
+        console.Write(table);
+    }
+
+    private void Status(StatusView v)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"flanneld on {v.Node}").AddColumns("Field", "Value");
+        var ready = v.Ready ? "[green]yes[/]" : "[yellow]no[/] " + Markup.Escape(string.Join("; ", v.NotReady));
+        table.AddRow("ready", ready);
+        if (v.Fatal is { } fatal) table.AddRow("failed", "[red]" + Markup.Escape(fatal) + "[/]");
+        table.AddRow("backend", Markup.Escape(v.Backend ?? "-"));
+        table.AddRow("public ip", Markup.Escape(v.PublicIp ?? "-"));
+        table.AddRow("lease", Markup.Escape(v.Lease is { } l ? $"{l.Subnet} (expires {l.Expiration:u})" : "-"));
+        table.AddRow("leases known", v.Leases.Count.ToString());
+        var members = v.Members.Select(m => $"{m.Address} {m.Status}{(m.Leader ? " (leader)" : "")}{(m.Reachable ? "" : " unreachable")}");
+        table.AddRow("members", Markup.Escape(string.Join(", ", members)));
+        var r = v.Reconcile;
+        table.AddRow("peers", $"{r.PeersProgrammed}/{r.PeersDesired} programmed{(r.InSync ? ", in sync" : "")}");
+        table.AddRow("reconcile", Markup.Escape($"{r.Runs} runs, {r.Repairs} repairs ({r.DriftRepairs} drift){(r.Last is { } last ? $", last {last:u}" : "")}"));
+        if (r.Errors.Count > 0) table.AddRow("last errors", Markup.Escape(string.Join("; ", r.Errors)));
+        if (v.TunnelDrops is { Count: > 0 } drops)
+            table.AddRow("tunnel drops", Markup.Escape(string.Join(", ", drops.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key}={d.Value}"))));
         console.Write(table);
     }
 

@@ -1,19 +1,27 @@
 using Flannel.Net.Namespaces;
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
+using Flannel.Actors.Cmd;
+using Flannel.Host.Ctl;
 using Flannel.Host.Health;
 
 namespace Flannel.Host.Demo;
 
-/// <summary>HTTP to an agent's health endpoints inside its host namespace (sockets made in that namespace).</summary>
+/// <summary>
+/// An agent seen from outside: HTTP to its health endpoints inside its host namespace (sockets made in that namespace),
+/// and its status through its command socket (a Unix socket with a file-system path is reachable from any namespace).
+/// </summary>
 public sealed class AgentClient : IDisposable
 {
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
     private readonly NamespaceThread _ns;
     private readonly HttpClient _http;
+    private readonly UnixDomainSocketEndPoint _cmdSocket;
 
-    public AgentClient(string ns, int port)
+    public AgentClient(string ns, int port, string cmdSocket)
     {
+        _cmdSocket = new UnixDomainSocketEndPoint(cmdSocket);
         _ns = new NamespaceThread(ns);
         var handler = new SocketsHttpHandler
         {
@@ -59,9 +67,22 @@ public sealed class AgentClient : IDisposable
         catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return false; }
     }
 
-    public async Task<StatusView> StatusAsync(CancellationToken ct = default) =>
-        await _http.GetFromJsonAsync<StatusView>("status", HealthServer.Json, ct).ConfigureAwait(false)
-        ?? throw new InvalidOperationException("empty /status");
+    /// <summary>
+    /// `flanneld ctl status` over the agent's command socket. Throws <see cref="CtlUnavailableException"/> when the
+    /// agent does not answer (not up yet, or gone) and <see cref="InvalidOperationException"/> when it refuses.
+    /// </summary>
+    public async Task<StatusView> StatusAsync(CancellationToken ct = default)
+    {
+        await foreach (var response in CtlClient.SendAsync(_cmdSocket, CmdRequest.Of(CmdPalettes.Status, "show"), StatusTimeout, ct)
+                           .ConfigureAwait(false))
+        {
+            if (response.Kind != CtlWire.Kinds.Result)
+                throw new InvalidOperationException($"status from {_cmdSocket}: {response.Error ?? response.Kind}");
+            return response.Data.Deserialize<StatusView>(CtlWire.Json)
+                   ?? throw new InvalidOperationException($"status from {_cmdSocket}: no data");
+        }
+        throw new CtlUnavailableException($"the command host at {_cmdSocket} closed the connection without an answer");
+    }
 
     public void Dispose()
     {

@@ -25,7 +25,8 @@ public static class BackendWait
                     view = $"ready={s.Ready} backend={s.Backend} leases=[{string.Join(",", leases.Select(l => l.Node + ":" + l.Backend))}] {string.Join("; ", s.NotReady)}";
                     done &= ok;
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+                catch (Exception e) when (e is Flannel.Host.Ctl.CtlUnavailableException or InvalidOperationException or TaskCanceledException
+                                           or System.Text.Json.JsonException)
                 {
                     view = "not answering";
                     done = false;

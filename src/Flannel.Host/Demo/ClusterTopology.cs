@@ -14,6 +14,8 @@ public sealed class TopologyHost(int index, string ns, IPAddress address, string
     public string StateDir { get; } = stateDir;
     public string SubnetFile => Path.Combine(StateDir, "subnet.env");
     public string LogFile => Path.Combine(StateDir, "flanneld.log");
+    /// <summary>The agent's command socket (--cmd-socket): per host, since every host shares this machine's file system.</summary>
+    public string CmdSocket => Path.Combine(StateDir, "flanneld.sock");
     public Process? Agent { get; internal set; }
     public AgentClient? Client { get; internal set; }
 
@@ -131,6 +133,7 @@ public sealed class ClusterTopology : IDisposable
         "--cluster-seeds", string.Join(',', Hosts.Select(x => $"{x.Address}:{Options.ClusterPort}")),
         "--healthz-ip", "127.0.0.1",
         "--healthz-port", Options.HealthPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--cmd-socket", h.CmdSocket,
         .. Options.ExtraAgentArgs,
     ];
 
@@ -140,7 +143,7 @@ public sealed class ClusterTopology : IDisposable
         if (h.Agent is { HasExited: false }) throw new InvalidOperationException($"{h.NodeName}: agent already running");
         var p = StartInNamespace(h.Namespace, Options.Flanneld, args ?? AgentArgs(h), h.LogFile);
         h.Agent = p;
-        h.Client ??= new AgentClient(h.Namespace, Options.HealthPort);
+        h.Client ??= new AgentClient(h.Namespace, Options.HealthPort, h.CmdSocket);
         return p;
     }
 

@@ -84,7 +84,8 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
             foreach (var command in new[] { new[] { "cluster", "show" }, new[] { "lease", "list" } })
             {
                 Line($"  $ flanneld ctl {string.Join(' ', command)}");
-                var ctl = Netns.Exec(topology.Hosts[0].Namespace, options.Flanneld, ["ctl", .. command], TimeSpan.FromSeconds(20));
+                var ctl = Netns.Exec(topology.Hosts[0].Namespace, options.Flanneld,
+                    ["ctl", "--socket", topology.Hosts[0].CmdSocket, .. command], TimeSpan.FromSeconds(20));
                 foreach (var l in (ctl.Ok ? ctl.Stdout : ctl.Stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries)) Line($"  {l}");
             }
 

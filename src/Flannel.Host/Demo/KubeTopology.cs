@@ -105,6 +105,7 @@ public sealed class KubeTopology : IDisposable
         "--cluster-port", Cluster.Options.ClusterPort.ToString(CultureInfo.InvariantCulture),
         "--healthz-ip", "127.0.0.1",
         "--healthz-port", Cluster.Options.HealthPort.ToString(CultureInfo.InvariantCulture),
+        "--cmd-socket", h.CmdSocket,
         .. Cluster.Options.ExtraAgentArgs,
     ];
 

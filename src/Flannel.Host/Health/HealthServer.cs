@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Flannel.Actors.Node;
 
 namespace Flannel.Host.Health;
@@ -8,16 +6,11 @@ namespace Flannel.Host.Health;
 /// <summary>
 /// flannel's health endpoint on --healthz-ip:--healthz-port: GET /healthz is 200 while the process runs, GET /readyz is
 /// 503 (with the reasons) until the lease is held, the backend is up, subnet.env is written and every known peer is
-/// programmed, then 200. GET /status returns <see cref="StatusView"/> as JSON; <c>mapMore</c> adds e.g. /metrics.
+/// programmed, then 200; <c>mapMore</c> adds e.g. /metrics. The agent's full status is not served here (the port may
+/// listen on any address): it is `flanneld ctl status`, behind the root-only command socket.
 /// </summary>
 public sealed class HealthServer : IAsyncDisposable
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
     private readonly WebApplication _app;
 
     private HealthServer(WebApplication app, IPEndPoint endpoint)
@@ -28,8 +21,8 @@ public sealed class HealthServer : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
-    public static async Task<HealthServer> StartAsync(IPEndPoint endpoint, AgentStatus status, Func<StatusView> view,
-        Action<WebApplication>? mapMore, CancellationToken ct)
+    public static async Task<HealthServer> StartAsync(IPEndPoint endpoint, AgentStatus status, Action<WebApplication>? mapMore,
+        CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -43,7 +36,6 @@ public sealed class HealthServer : IAsyncDisposable
                 ? Results.Text("ok\n")
                 : Results.Text("not ready: " + string.Join("; ", s.NotReadyReasons) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapGet("/status", () => Results.Json(view(), Json));
         mapMore?.Invoke(app);
         await app.StartAsync(ct).ConfigureAwait(false);
         return new HealthServer(app, endpoint);

@@ -2,7 +2,10 @@ using Flannel.Actors.Node;
 
 namespace Flannel.Host.Health;
 
-/// <summary>The agent's state as JSON for GET /status (the demo and the end-to-end tests read it). Strings only.</summary>
+/// <summary>
+/// The agent's state for `flanneld ctl status` (the demo and the end-to-end tests read it through the command socket).
+/// Strings only.
+/// </summary>
 public sealed record StatusView(
     string Node,
     bool Ready,

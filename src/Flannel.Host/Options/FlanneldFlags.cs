@@ -51,7 +51,12 @@ internal sealed class FlanneldFlags
     public readonly Option<string> HoconFile = Text("--hocon-file",
         "Extra HOCON file whose settings override the bundled hocon/ files.");
     public readonly Option<string> CmdPort = Text("--cmd-port",
-        "Port of the local command/observability endpoint used by `flanneld ctl` (0 disables it).", "9110");
+        "Loopback TCP port for `flanneld ctl` (0, the default, disables it; any local user can use it).", "0");
+    // Zero or one value and no default factory: System.CommandLine drops an empty token, and `--cmd-socket ""` must
+    // mean "off" rather than an error or the default (which FlanneldOptions.Parse applies when the flag is absent).
+    public readonly Option<string> CmdSocket = Text("--cmd-socket",
+        $"Root-only Unix socket for `flanneld ctl` (default {FlanneldOptions.DefaultCmdSocket}; \"\" disables it).",
+        null, ArgumentArity.ZeroOrOne);
     public readonly Option<string> LogFormatOption = Text("--log-format", "Log format: text or json.", "text");
     public readonly Option<string> LogLevelOption = Text("--log-level",
         "Log level: trace, debug, info, warn, error, critical, none.", "info");
@@ -75,7 +80,7 @@ internal sealed class FlanneldFlags
             Iface, IfaceRegex, IfaceCanReach, PublicIp, SubnetFile, NetConfigPath, IpMasq, IpMasqFullyRandomDisable,
             IptablesResync, IptablesForwardRules, SubnetLeaseRenewMargin, HealthzIp, HealthzPort, KubeSubnetMgr, KubeApiUrl,
             KubeconfigFile, KubeAnnotationPrefix, SetNodeNetworkUnavailable, ClusterSeeds, ClusterPort, ClusterHostname,
-            HoconFile, CmdPort, LogFormatOption, LogLevelOption, NodeName, UseNftables, Version,
+            HoconFile, CmdPort, CmdSocket, LogFormatOption, LogLevelOption, NodeName, UseNftables, Version,
         ];
         foreach (var o in EnvBacked) Root.Options.Add(o);
     }
@@ -91,9 +96,9 @@ internal sealed class FlanneldFlags
         DefaultValueFactory = _ => [],
     };
 
-    private static Option<string> Text(string name, string description, string? defaultValue = null)
+    private static Option<string> Text(string name, string description, string? defaultValue = null, ArgumentArity? arity = null)
     {
-        var o = new Option<string>(name) { Description = description, Arity = ArgumentArity.ExactlyOne };
+        var o = new Option<string>(name) { Description = description, Arity = arity ?? ArgumentArity.ExactlyOne };
         if (defaultValue != null) o.DefaultValueFactory = _ => defaultValue;
         return o;
     }

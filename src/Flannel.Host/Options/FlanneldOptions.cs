@@ -17,7 +17,9 @@ public sealed record FlanneldOptions
     public const string DefaultNetConfigPath = "/etc/kube-flannel/net-conf.json";
     public const string DefaultKubeAnnotationPrefix = "flannel.alpha.coreos.com";
     public const int DefaultClusterPort = 4053;
-    public const int DefaultCmdPort = 9110;
+    /// <summary>TCP for `flanneld ctl` is off unless asked for: it cannot tell which local user connects.</summary>
+    public const int DefaultCmdPort = 0;
+    public const string DefaultCmdSocket = Flannel.Host.Ctl.UnixCommandSocket.DefaultPath;
 
     /// <summary>--iface: interface names or IPs, tried in order.</summary>
     public IReadOnlyList<string> Iface { get; init; } = [];
@@ -47,8 +49,10 @@ public sealed record FlanneldOptions
     /// <summary>Address others reach our actor system at; null = use the public IP chosen at start.</summary>
     public string? ClusterHostname { get; init; }
     public string? HoconFile { get; init; }
-    /// <summary>Local command port for `flanneld ctl`; 0 = disabled.</summary>
+    /// <summary>Loopback TCP port for `flanneld ctl`; 0 = disabled (the default).</summary>
     public int CmdPort { get; init; } = DefaultCmdPort;
+    /// <summary>The root-only Unix socket of `flanneld ctl` (--cmd-socket); null = disabled (--cmd-socket "").</summary>
+    public string? CmdSocket { get; init; } = DefaultCmdSocket;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
     /// <summary>--node-name, else env NODE_NAME, else the host name.</summary>
@@ -140,6 +144,11 @@ public sealed record FlanneldOptions
             catch (FormatException e) { throw Bad(flags.ClusterSeeds, part, $"is not host:port ({e.Message})"); }
         }
 
+        // Absent: the default path; given empty (`--cmd-socket ""`): off; a path must be absolute and fit a sockaddr_un.
+        var cmdSocket = result.GetResult(flags.CmdSocket) is null ? DefaultCmdSocket : Str(flags.CmdSocket);
+        if (cmdSocket != null && Flannel.Host.Ctl.UnixCommandSocket.PathProblem(cmdSocket) is { } socketProblem)
+            throw Bad(flags.CmdSocket, cmdSocket, socketProblem);
+
         var formatText = Str(flags.LogFormatOption);
         var format = formatText?.Trim().ToLowerInvariant() switch
         {
@@ -180,6 +189,7 @@ public sealed record FlanneldOptions
             ClusterHostname = Str(flags.ClusterHostname),
             HoconFile = Str(flags.HoconFile),
             CmdPort = Int(flags.CmdPort, 0, 65535, "is not a port (0-65535, 0 disables)"),
+            CmdSocket = cmdSocket,
             LogFormat = format,
             LogLevel = level,
             NodeName = Str(flags.NodeName) ?? (Lookup(env, "NODE_NAME") is { Length: > 0 } n ? n : hostName ?? Environment.MachineName),

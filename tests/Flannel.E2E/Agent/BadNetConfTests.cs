@@ -27,7 +27,8 @@ public sealed class BadNetConfTests : IDisposable
         var conf = Path.Combine(_dir, "net-conf.json");
         File.WriteAllText(conf, json);
         var r = Netns.Exec(_ns, AgentCluster.Flanneld,
-            ["--iface", "lo", "--net-config-path", conf, "--subnet-file", Path.Combine(_dir, "subnet.env"), "--cmd-port", "0"],
+            ["--iface", "lo", "--net-config-path", conf, "--subnet-file", Path.Combine(_dir, "subnet.env"),
+                "--cmd-socket", Path.Combine(_dir, "flanneld.sock")],
             TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains(field, r.Stderr, StringComparison.Ordinal);

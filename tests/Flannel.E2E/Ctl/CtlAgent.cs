@@ -9,11 +9,12 @@ using Flannel.Host.Demo;
 
 namespace Flannel.E2E.Ctl;
 
-/// <summary>Runs `flanneld ctl` inside a host's namespace (against that host's loopback command host), as an operator would.</summary>
+/// <summary>Runs `flanneld ctl` inside a host's namespace (against that host's command socket), as an operator would.</summary>
 public static class CtlAgent
 {
     public static ProcessRunner.Result Run(TopologyHost host, params string[] args) =>
-        Netns.Exec(host.Namespace, AgentCluster.Flanneld, ["ctl", .. args], TimeSpan.FromSeconds(30));
+        Netns.Exec(host.Namespace, AgentCluster.Flanneld, ["ctl", .. args.Contains("--host") ? [] : new[] { "--socket", host.CmdSocket }, .. args],
+            TimeSpan.FromSeconds(30));
 
     /// <summary>`flanneld ctl --json args` parsed as <typeparamref name="T"/>; throws with the output when it failed.</summary>
     public static T Json<T>(TopologyHost host, params string[] args)

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Flannel.Actors.Cmd;
 using Flannel.E2E.Agent;
 using Flannel.Host.Demo;
+using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
 using Xunit;
 
@@ -123,18 +124,47 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
     }
 
     [Fact]
-    public async Task The_command_host_listens_on_loopback_only()
+    public async Task The_command_host_is_a_root_only_socket_and_no_tcp_port()
     {
         await cluster.EnsureReadyAsync();
 
-        var listening = Netns.Exec(Host1.Namespace, "ss", ["-Hltn", "sport = :9110"]).Stdout;
+        var mode = File.GetUnixFileMode(Host1.CmdSocket);
+        var listening = Netns.Exec(Host1.Namespace, "ss", ["-Hltn", "sport = :9110"]);
         var fromPeer = CtlAgent.Run(Topology.Hosts[1], "--host", $"{Host1.Address}:9110", "cluster", "show");
+        var local = CtlAgent.Run(Host1, "--host", "127.0.0.1:9110", "cluster", "show");
+        // A non-root process on the host: the socket's mode stops it at connect (its directory is traversable).
+        var nonRoot = ProcessRunner.Run("setpriv", ["--reuid=1000", "--regid=1000", "--clear-groups", "--",
+            "socat", "-t", "5", "-", $"UNIX-CONNECT:{Host1.CmdSocket}"], TimeSpan.FromSeconds(20),
+            """{"palette":"cluster","command":"down-unreachable"}""" + "\n");
 
-        Assert.Contains("127.0.0.1:9110", listening);
-        Assert.DoesNotContain($"{Host1.Address}:9110", listening);
-        Assert.DoesNotContain("0.0.0.0:9110", listening);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+        Assert.True(listening.Ok, listening.Stderr);
+        Assert.Equal("", listening.Stdout.Trim());
         Assert.Equal(CmdExitCodes.Unavailable, fromPeer.ExitCode);
         Assert.Equal($"ctl: no flanneld command host at {Host1.Address}:9110 (connection refused)", fromPeer.Stderr.Trim());
+        Assert.Equal("ctl: no flanneld command host at 127.0.0.1:9110 (connection refused)", local.Stderr.Trim());
+        Assert.NotEqual(0, nonRoot.ExitCode);
+        Assert.Contains("Permission denied", nonRoot.Stderr);
+        Assert.Equal("", nonRoot.Stdout);
+    }
+
+    [Fact]
+    public async Task Status_is_served_by_ctl_and_not_on_the_health_port()
+    {
+        await cluster.EnsureReadyAsync();
+
+        var view = CtlAgent.Json<StatusView>(Host1, "status");
+        var table = CtlAgent.Run(Host1, "status");
+        var http = await Assert.ThrowsAsync<HttpRequestException>(() => CtlAgent.HttpGetAsync(Host1, Topology.Options.HealthPort, "/status"));
+
+        Assert.Equal((Host1.NodeName, true, "udp"), (view.Node, view.Ready, view.Backend));
+        Assert.Equal(SubnetEnvFile.Read(Host1.SubnetFile).Lease.ToString(), view.Lease!.Subnet);
+        Assert.Equal(3, view.Leases.Count);
+        Assert.Equal(3, view.Members.Count(m => m.Status == "Up"));
+        Assert.True(table.Ok, table.Stderr);
+        Assert.Contains($"flanneld on {Host1.NodeName}", table.Stdout);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, http.StatusCode);
+        Assert.Equal("ok", (await CtlAgent.HttpGetAsync(Host1, Topology.Options.HealthPort, "/readyz")).Trim());
     }
 
     [Fact]

@@ -38,12 +38,14 @@ public sealed class CommandHostTests : IAsyncLifetime
     public async Task Serves_on_loopback_and_a_second_host_on_the_same_port_fails_clearly()
     {
         await using var host = CommandHost.Start(_system, new IPEndPoint(IPAddress.Loopback, 0), new CmdContext());
-        Assert.True(IPAddress.IsLoopback(host.Endpoint.Address));
-        Assert.NotEqual(0, host.Endpoint.Port);
+        var endpoint = host.TcpEndpoint!;
+        Assert.True(IPAddress.IsLoopback(endpoint.Address));
+        Assert.NotEqual(0, endpoint.Port);
+        Assert.Null(host.SocketPath);
 
         var e = Assert.Throws<CommandHostException>(() =>
-            CommandHost.Start(_system, new IPEndPoint(IPAddress.Loopback, host.Endpoint.Port), new CmdContext()));
-        Assert.Contains($"cannot listen on 127.0.0.1:{host.Endpoint.Port}", e.Message);
+            CommandHost.Start(_system, new IPEndPoint(IPAddress.Loopback, endpoint.Port), new CmdContext()));
+        Assert.Contains($"cannot listen on 127.0.0.1:{endpoint.Port}", e.Message);
     }
 
     [Fact]
@@ -65,7 +67,7 @@ public sealed class CommandHostTests : IAsyncLifetime
     public async Task Disposing_the_host_stops_the_palettes_and_frees_the_port()
     {
         var host = CommandHost.Start(_system, new IPEndPoint(IPAddress.Loopback, 0), new CmdContext());
-        var port = host.Endpoint.Port;
+        var port = host.TcpEndpoint!.Port;
         var root = host.Palettes.Root.Path;
 
         await host.DisposeAsync();

@@ -10,8 +10,8 @@ using Flannel.Host.Ctl;
 namespace Flannel.Host.Tests.Ctl;
 
 /// <summary>
-/// An in-process cluster of <c>size</c> nodes on 127.0.0.1 with a command host on node 0 (port 0), and helpers to
-/// run `flanneld ctl` against it exactly as the CLI does, capturing stdout/stderr.
+/// An in-process cluster of <c>size</c> nodes on 127.0.0.1 with a command host on node 0 (its Unix socket in a
+/// directory of its own), and helpers to run `flanneld ctl` against it exactly as the CLI does, capturing stdout/stderr.
 /// </summary>
 public sealed class CtlCluster : IAsyncDisposable
 {
@@ -33,17 +33,23 @@ public sealed class CtlCluster : IAsyncDisposable
         }
         """);
 
-    private CtlCluster(IReadOnlyList<ActorSystem> nodes, CommandHost host)
+    private readonly string _dir;
+
+    private CtlCluster(IReadOnlyList<ActorSystem> nodes, CommandHost host, string dir)
     {
         Nodes = nodes;
         Host = host;
+        _dir = dir;
     }
 
     public IReadOnlyList<ActorSystem> Nodes { get; }
 
     public CommandHost Host { get; }
 
-    public string HostArg => $"127.0.0.1:{Host.Endpoint.Port}";
+    public string SocketPath => Host.SocketPath!;
+
+    /// <summary>The ctl arguments that name this cluster's command host.</summary>
+    public string[] Target => ["--socket", SocketPath];
 
     public static async Task<CtlCluster> StartAsync(int size, Func<ActorSystem, CmdContext> context)
     {
@@ -56,21 +62,22 @@ public sealed class CtlCluster : IAsyncDisposable
         }
         await Eventually(() => nodes.All(n => Cluster.Get(n).State.Members.Count(m => m.Status == MemberStatus.Up) == size),
             TimeSpan.FromSeconds(20), $"{size} members up");
-        var host = CommandHost.Start(nodes[0], new IPEndPoint(IPAddress.Loopback, 0), context(nodes[0]));
-        return new CtlCluster(nodes, host);
+        var dir = TempDir.Create("ctl");
+        var host = CommandHost.Start(nodes[0], Path.Combine(dir, "run", "flanneld.sock"), null, context(nodes[0]));
+        return new CtlCluster(nodes, host, dir);
     }
 
     public static string HostPort(ActorSystem node) =>
         $"{Cluster.Get(node).SelfAddress.Host}:{Cluster.Get(node).SelfAddress.Port}";
 
-    /// <summary>Runs `flanneld ctl --host <this host> args...` in-process; stdin is <paramref name="input"/>.</summary>
+    /// <summary>Runs `flanneld ctl --socket <this host> args...` in-process; stdin is <paramref name="input"/>.</summary>
     public Task<CtlResult> Ctl(params string[] args) => CtlWithInput(null, args);
 
     public async Task<CtlResult> CtlWithInput(string? input, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await CtlCommand.RunAsync(["--host", HostArg, .. args], stdout, stderr, new StringReader(input ?? ""),
+        var code = await CtlCommand.RunAsync([.. Target, .. args], stdout, stderr, new StringReader(input ?? ""),
             interactive: false, CancellationToken.None);
         return new CtlResult(code, stdout.ToString(), stderr.ToString());
     }
@@ -85,6 +92,18 @@ public sealed class CtlCluster : IAsyncDisposable
     {
         await Host.DisposeAsync();
         await Task.WhenAll(Nodes.Select(n => n.Terminate()));
+        Directory.Delete(_dir, recursive: true);
+    }
+}
+
+/// <summary>A fresh directory under /tmp for one test's sockets (the caller deletes it).</summary>
+public static class TempDir
+{
+    public static string Create(string what)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"flannel-{what}-{Guid.NewGuid():N}"[..32]);
+        Directory.CreateDirectory(dir);
+        return dir;
     }
 }
 

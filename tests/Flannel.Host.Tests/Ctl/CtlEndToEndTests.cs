@@ -4,13 +4,16 @@ using System.Text;
 using System.Text.Json;
 using Akka.Cluster;
 using Flannel.Actors.Cmd;
+using Flannel.Actors.Leases;
+using Flannel.Actors.Node;
 using Flannel.Host.Ctl;
+using Flannel.Host.Health;
 using Flannel.Host.Logging;
 using Xunit;
 
 namespace Flannel.Host.Tests.Ctl;
 
-/// <summary>`flanneld ctl` through the real TCP command host on loopback, against a 2-node in-process cluster.</summary>
+/// <summary>`flanneld ctl` through the real command host on its Unix socket, against a 2-node in-process cluster.</summary>
 public sealed class CtlEndToEndTests : IAsyncLifetime
 {
     // node-0's and node-1's public IP is the members' host (127.0.0.1), so they count as live; node-9 is gone.
@@ -19,10 +22,16 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
         FakeLeaseTable.Lease("10.5.2.0/24", "node-1", "127.0.0.1"),
         FakeLeaseTable.Lease("10.5.9.0/24", "node-9", "192.0.2.9", TimeSpan.FromMinutes(-5)));
     private readonly LogLevelSwitch _level = new(Microsoft.Extensions.Logging.LogLevel.Information);
+    private readonly AgentStatus _status = new("node-0");
     private CtlCluster _cluster = null!;
 
     public async Task InitializeAsync() =>
-        _cluster = await CtlCluster.StartAsync(2, _ => new CmdContext { NodeName = "node-0", Leases = _leases, LogLevel = _level });
+        _cluster = await CtlCluster.StartAsync(2, _ => new CmdContext
+        {
+            NodeName = "node-0", Leases = _leases, LogLevel = _level,
+            Status = _ => Task.FromResult<object>(StatusView.From(_status.Current,
+                [new MemberView("akka.tcp://flannel@127.0.0.1:4053", "Up", true, true)], null)),
+        });
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
@@ -71,7 +80,7 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
         var stdout = new ConcurrentWriter();
         var stderr = new ConcurrentWriter();
         using var interrupt = new CancellationTokenSource();
-        var run = CtlCommand.RunAsync(["--host", _cluster.HostArg, "cluster", "tail"], stdout, stderr, TextReader.Null, false, interrupt.Token);
+        var run = CtlCommand.RunAsync([.. _cluster.Target, "cluster", "tail"], stdout, stderr, TextReader.Null, false, interrupt.Token);
 
         await CtlCluster.Eventually(() => stdout.ToString().Split("MemberUp").Length - 1 == 2, TimeSpan.FromSeconds(10), "two MemberUp lines");
         interrupt.Cancel();
@@ -89,7 +98,7 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
     {
         var stdout = new ConcurrentWriter();
         using var interrupt = new CancellationTokenSource();
-        var run = CtlCommand.RunAsync(["--host", _cluster.HostArg, "--json", "cluster", "tail"], stdout, TextWriter.Null,
+        var run = CtlCommand.RunAsync([.. _cluster.Target, "--json", "cluster", "tail"], stdout, TextWriter.Null,
             TextReader.Null, false, interrupt.Token);
         await CtlCluster.Eventually(() => stdout.ToString().Count(c => c == '\n') >= 2, TimeSpan.FromSeconds(10), "two event lines");
         interrupt.Cancel();
@@ -98,6 +107,33 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
         var events = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonSerializer.Deserialize<ClusterEventRow>(l, CtlWire.Json)!).ToList();
         Assert.Contains(events, e => e.Event == "MemberUp" && e.Address == Cluster.Get(_cluster.Nodes[1]).SelfAddress.ToString());
+    }
+
+    [Fact]
+    public async Task Status_json_is_the_agents_status_view_and_the_table_shows_it()
+    {
+        var lease = new Lease(IPNetwork.Parse("10.5.1.0/24"), "node-0", IPAddress.Parse("192.0.2.1"), "vxlan", null,
+            DateTimeOffset.UtcNow.AddHours(24), 1);
+        _status.Update(s => s with
+        {
+            Lease = lease, Leases = [lease], BackendType = "vxlan", BackendConfigured = true, SubnetEnvWritten = true,
+            MasqApplied = true, PeersInSync = true, PeersDesired = 2, PeersProgrammed = 2,
+        });
+
+        var json = await _cluster.Ctl("status", "--json");
+        var table = await _cluster.Ctl("status");
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var view = Json<StatusView>(json);
+        Assert.Equal(("node-0", true, "vxlan"), (view.Node, view.Ready, view.Backend));
+        Assert.Equal("10.5.1.0/24", view.Lease!.Subnet);
+        Assert.Equal(["10.5.1.0/24"], view.Leases.Select(l => l.Subnet));
+        Assert.Equal(2, view.Reconcile.PeersProgrammed);
+        Assert.Equal("akka.tcp://flannel@127.0.0.1:4053", Assert.Single(view.Members).Address);
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("flanneld on node-0", table.Stdout);
+        Assert.Contains("10.5.1.0/24", table.Stdout);
+        Assert.Contains("2/2 programmed, in sync", table.Stdout);
     }
 
     [Fact]
@@ -189,9 +225,9 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_malformed_request_line_gets_an_error_line()
     {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, _cluster.Host.Endpoint.Port);
-        var stream = client.GetStream();
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(_cluster.SocketPath));
+        await using var stream = new NetworkStream(client);
         await stream.WriteAsync("not json\n"u8.ToArray());
         using var reader = new StreamReader(stream, Encoding.UTF8);
 

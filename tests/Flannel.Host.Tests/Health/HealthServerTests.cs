@@ -21,8 +21,7 @@ public sealed class HealthServerTests
     {
         var status = new AgentStatus("node-a");
         var endpoint = new IPEndPoint(IPAddress.Loopback, FreePort());
-        await using var server = await HealthServer.StartAsync(endpoint, status,
-            () => StatusView.From(status.Current, [], null), null, CancellationToken.None);
+        await using var server = await HealthServer.StartAsync(endpoint, status, null, CancellationToken.None);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{endpoint}/") };
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
@@ -41,11 +40,19 @@ public sealed class HealthServerTests
 
         status.Update(s => s with { PeersInSync = true, PeersDesired = 2, PeersProgrammed = 2, Leases = [lease] });
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz")).StatusCode);
+    }
 
-        var view = System.Text.Json.JsonSerializer.Deserialize<StatusView>(await http.GetStringAsync("status"), HealthServer.Json)!;
-        Assert.True(view.Ready);
-        Assert.Equal("10.244.3.0/24", view.Lease!.Subnet);
-        Assert.Equal(2, view.Reconcile.PeersProgrammed);
+    [Fact]
+    public async Task Status_is_not_served_on_the_health_port()
+    {
+        // The health port may listen on any address; the agent's full state is `flanneld ctl status`, root only.
+        var status = new AgentStatus("node-a");
+        var endpoint = new IPEndPoint(IPAddress.Loopback, FreePort());
+        await using var server = await HealthServer.StartAsync(endpoint, status, null, CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{endpoint}/") };
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("status")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
     }
 
     [Fact]
@@ -59,8 +66,7 @@ public sealed class HealthServerTests
         });
         status.Fail("lease 10.244.3.0/24 lost: released by an operator");
         var endpoint = new IPEndPoint(IPAddress.Loopback, FreePort());
-        await using var server = await HealthServer.StartAsync(endpoint, status,
-            () => StatusView.From(status.Current, [], null), null, CancellationToken.None);
+        await using var server = await HealthServer.StartAsync(endpoint, status, null, CancellationToken.None);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{endpoint}/") };
         var r = await http.GetAsync("readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);

@@ -37,7 +37,9 @@ public class FlanneldOptionsTests
         Assert.Equal(4053, o.ClusterPort);
         Assert.Null(o.ClusterHostname);
         Assert.Null(o.HoconFile);
-        Assert.Equal(9110, o.CmdPort);
+        // The operator channel is the root-only Unix socket; TCP (which cannot tell who connects) is off.
+        Assert.Equal(0, o.CmdPort);
+        Assert.Equal("/run/flannel/flanneld.sock", o.CmdSocket);
         Assert.Equal(LogFormat.Text, o.LogFormat);
         Assert.Equal(LogLevel.Information, o.LogLevel);
         Assert.Equal("host-a", o.NodeName);
@@ -57,7 +59,8 @@ public class FlanneldOptionsTests
             "--kube-api-url", "https://10.96.0.1:443", "--kubeconfig-file", "/root/.kube/config", "--kube-annotation-prefix",
             "example.com", "--set-node-network-unavailable=false", "--cluster-seeds", "10.1.0.1:4053, node-b:5000,node-c",
             "--cluster-port", "4100", "--cluster-hostname", "node-a.local", "--hocon-file", "/etc/flannel/extra.hocon",
-            "--cmd-port", "0", "--log-format", "json", "--log-level", "debug", "--node-name", "n1", "--use-nftables",
+            "--cmd-port", "9111", "--cmd-socket", "/tmp/f.sock", "--log-format", "json", "--log-level", "debug",
+            "--node-name", "n1", "--use-nftables",
         ]);
         Assert.Equal(["eth1", "10.0.0.5"], o.Iface);
         Assert.Equal("^eth[0-9]+$", Assert.Single(o.IfaceRegex).ToString());
@@ -81,11 +84,24 @@ public class FlanneldOptionsTests
         Assert.Equal(4100, o.ClusterPort);
         Assert.Equal("node-a.local", o.ClusterHostname);
         Assert.Equal("/etc/flannel/extra.hocon", o.HoconFile);
-        Assert.Equal(0, o.CmdPort);
+        Assert.Equal(9111, o.CmdPort);
+        Assert.Equal("/tmp/f.sock", o.CmdSocket);
         Assert.Equal(LogFormat.Json, o.LogFormat);
         Assert.Equal(LogLevel.Debug, o.LogLevel);
         Assert.Equal("n1", o.NodeName);
         Assert.True(o.UseNftables);
+    }
+
+    [Fact]
+    public void An_empty_cmd_socket_disables_it_and_the_env_names_another()
+    {
+        Assert.Null(Parse(["--cmd-socket", ""]).CmdSocket);
+        Assert.Null(Parse(["--cmd-socket="]).CmdSocket);
+        Assert.Equal("/var/run/f.sock", Parse([], new() { ["FLANNELD_CMD_SOCKET"] = "/var/run/f.sock" }).CmdSocket);
+        Assert.Equal(9110, Parse([], new() { ["FLANNELD_CMD_PORT"] = "9110" }).CmdPort);
+        var tooLong = "/" + new string('s', 107);
+        var e = Assert.Throws<FlanneldOptionsException>(() => Parse(["--cmd-socket", tooLong]));
+        Assert.Contains("is longer than 107 bytes (the limit of a Unix socket path)", e.Message);
     }
 
     [Fact]
@@ -160,6 +176,8 @@ public class FlanneldOptionsTests
     [InlineData("--subnet-lease-renew-margin", "1440", "--subnet-lease-renew-margin: \"1440\" is out of range")]
     [InlineData("--healthz-port", "70000", "--healthz-port: \"70000\" is not a port")]
     [InlineData("--cmd-port", "x", "--cmd-port: \"x\" is not a port")]
+    [InlineData("--cmd-socket", "run/f.sock", "--cmd-socket: \"run/f.sock\" is not an absolute path")]
+    [InlineData("--cmd-socket", "/run/flannel/", "--cmd-socket: \"/run/flannel/\" names a directory, not a socket file")]
     [InlineData("--cluster-port", "0", "--cluster-port: \"0\" is not a port")]
     [InlineData("--public-ip", "1.2.3", "--public-ip: \"1.2.3\" is not an IPv4 address")]
     [InlineData("--healthz-ip", "::1", "--healthz-ip: \"::1\" is not an IPv4 address")]
