@@ -36,6 +36,15 @@ public sealed class CmdPalettes
     /// <summary>Commands that stream (sent as <see cref="CmdSubscribe"/> instead of asked).</summary>
     public static bool IsStreaming(CmdRequest request) => request is { Palette: Cluster, Command: "tail" };
 
+    /// <summary>Commands that change the node or the cluster (logged at Information; reads only at Debug).</summary>
+    public static bool ChangesState(CmdRequest request) => request switch
+    {
+        { Palette: Cluster, Command: "leave" or "down" or "down-unreachable" or "join" } => true,
+        { Palette: Lease, Command: "release" } => true,
+        { Palette: Log, Args.Count: > 0 } => true,
+        _ => false,
+    };
+
     public static CmdPalettes Start(ActorSystem system, CmdContext ctx, string name = "cmd")
     {
         var root = system.ActorOf(Props.Create(() => new CmdRootActor()), name);

@@ -77,9 +77,10 @@ public static partial class FlannelLog
         Message = "command host listening on {Endpoint}")]
     public static partial void CmdHostStarted(this ILogger logger, string endpoint);
 
-    [LoggerMessage(EventId = 5002, EventName = "CmdExecuted", Level = LogLevel.Information,
-        Message = "ctl {Palette} {Command} from {Client}: ok")]
-    public static partial void CmdExecuted(this ILogger logger, string palette, string command, string client);
+    /// <summary><paramref name="level"/>: Information for commands that change something, Debug for reads (the demo and
+    /// the tests poll `ctl status` several times a second).</summary>
+    [LoggerMessage(EventId = 5002, EventName = "CmdExecuted", Message = "ctl {Palette} {Command} from {Client}: ok")]
+    public static partial void CmdExecuted(this ILogger logger, LogLevel level, string palette, string command, string client);
 
     [LoggerMessage(EventId = 5003, EventName = "CmdFailed", Level = LogLevel.Warning,
         Message = "ctl {Palette} {Command} from {Client} failed: {Error}")]

@@ -342,7 +342,7 @@ public sealed class CommandHost : IAsyncDisposable
         switch (reply)
         {
             case CmdOk ok:
-                _logger.CmdExecuted(request.Palette, request.Command, client);
+                _logger.CmdExecuted(CmdPalettes.ChangesState(request) ? LogLevel.Information : LogLevel.Debug, request.Palette, request.Command, client);
                 await Write(writer, CtlWire.Result(ok.Data));
                 break;
             case CmdFailed failed:
@@ -367,7 +367,7 @@ public sealed class CommandHost : IAsyncDisposable
         });
         try
         {
-            _logger.CmdExecuted(request.Palette, request.Command, client);
+            _logger.CmdExecuted(CmdPalettes.ChangesState(request) ? LogLevel.Information : LogLevel.Debug, request.Palette, request.Command, client);
             palette.Tell(new CmdSubscribe(request, sink));
             await foreach (var reply in channel.Reader.ReadAllAsync(done.Token))
             {

@@ -7,7 +7,7 @@ namespace Flannel.Host.Ctl;
 
 /// <summary>
 /// The command host's Unix socket file (`--cmd-socket`, default /run/flannel/flanneld.sock): created mode 0600 with no
-/// moment at which it is more open, in a parent directory created 0700 when missing; a stale socket of an earlier run is
+/// moment at which it is more open, in a parent directory created 0755 when missing; a stale socket of an earlier run is
 /// replaced, a live one (another flanneld) or any other kind of file is refused; removed again on dispose.
 /// </summary>
 public sealed class UnixCommandSocket : IDisposable
@@ -15,7 +15,11 @@ public sealed class UnixCommandSocket : IDisposable
     public const string DefaultPath = "/run/flannel/flanneld.sock";
 
     private const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    // 0755 as flannel makes /run/flannel (it also holds subnet.env, world-readable upstream); the socket's own 0600
+    // is what guards the command host.
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                                               | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
+                                               | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     private readonly ulong _inode;
     private bool _disposed;
@@ -39,8 +43,7 @@ public sealed class UnixCommandSocket : IDisposable
         var directory = System.IO.Path.GetDirectoryName(path)!;
         try
         {
-            // Created 0700 (all missing levels); an existing directory (e.g. /run/flannel, which also holds
-            // subnet.env for the CNI plugin) keeps its mode: the socket's own 0600 is what guards it.
+            // Created 0755 (all missing levels); an existing directory keeps its mode.
             if (!Directory.Exists(directory)) Directory.CreateDirectory(directory, DirectoryMode);
             RemoveStale(path, logger);
         }

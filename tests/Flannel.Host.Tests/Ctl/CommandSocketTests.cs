@@ -45,13 +45,14 @@ public sealed class CommandSocketTests : IAsyncLifetime
         CommandHost.Start(_system, SocketPath, null, new CmdContext { NodeName = "node-0", LogLevel = _level }, _log);
 
     [Fact]
-    public async Task The_socket_is_0600_in_a_0700_directory_made_for_it_and_removed_on_dispose()
+    public async Task The_socket_is_0600_in_a_0755_directory_made_for_it_and_removed_on_dispose()
     {
         var host = Start();
 
         Assert.Equal(UnixSocketFile.Kind.Socket, UnixSocketFile.Inspect(SocketPath).Kind);
         Assert.Equal(Mode0600, File.GetUnixFileMode(SocketPath));
-        Assert.Equal(Mode0700, File.GetUnixFileMode(RunDir));
+        Assert.Equal(Mode0700 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            File.GetUnixFileMode(RunDir));
         Assert.Equal(SocketPath, host.SocketPath);
         Assert.Null(host.TcpEndpoint);
         Assert.Single(_log.MessagesOf(EventIds.CmdHostStarted), $"command host listening on unix:{SocketPath}");
