@@ -1,12 +1,15 @@
 using Flannel.Testing;
 using System.Net;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Remote;
 using Akka.Remote.Transport;
 using Flannel.Actors.Leases;
+using Flannel.Actors.Observability;
 using Flannel.Net.Config;
+using Microsoft.Extensions.Logging;
 
 namespace Flannel.Actors.Tests.Leases;
 
@@ -77,14 +80,28 @@ public sealed class LeaseCluster : IAsyncDisposable
     private readonly NetConf _conf;
     private readonly TimeSpan _ttl;
     private readonly TimeSpan _renewMargin;
+    private readonly INodeCidrAuthority? _nodeCidrs;
+    private readonly ILoggerFactory? _loggers;
     private readonly List<LeaseNode> _all = [];
 
-    public LeaseCluster(NetConf? conf = null, TimeSpan? ttl = null, TimeSpan? renewMargin = null, TimeSpan? stableAfter = null)
+    /// <param name="nodeCidrs">Kubernetes mode: every node's allocator consults it (null: outside Kubernetes).</param>
+    /// <param name="loggers">Receives every node's flannel events (FlannelLoggingSetup).</param>
+    public LeaseCluster(NetConf? conf = null, TimeSpan? ttl = null, TimeSpan? renewMargin = null, TimeSpan? stableAfter = null,
+        INodeCidrAuthority? nodeCidrs = null, ILoggerFactory? loggers = null, string? extraConfig = null)
     {
         _conf = conf ?? DefaultConf;
         _ttl = ttl ?? LeaseOptions.DefaultTtl;
         _renewMargin = renewMargin ?? LeaseOptions.DefaultRenewMargin;
-        _config = NodeConfig(stableAfter);
+        _config = extraConfig is null ? NodeConfig(stableAfter) : ConfigurationFactory.ParseString(extraConfig).WithFallback(NodeConfig(stableAfter));
+        _nodeCidrs = nodeCidrs;
+        _loggers = loggers;
+    }
+
+    /// <summary>The ActorSystemSetup every node starts with (the allocator's accepted net-conf and authority).</summary>
+    public ActorSystemSetup Setup()
+    {
+        var setup = BootstrapSetup.Create().WithConfig(_config).And(new LeaseAllocatorSetup(_conf, _nodeCidrs));
+        return _loggers is null ? setup : setup.And(new FlannelLoggingSetup(_loggers));
     }
 
     /// <summary>Live nodes by index (a restarted node replaces the earlier one with the same index).</summary>
@@ -96,23 +113,24 @@ public sealed class LeaseCluster : IAsyncDisposable
 
     public static IPAddress PublicIp(int index) => IPAddress.Parse($"192.0.2.{index + 1}");
 
-    /// <summary>Starts <paramref name="count"/> nodes; node 0 (the oldest, so the allocator's host) seeds the rest.</summary>
-    public async Task StartAsync(int count)
+    /// <summary>Starts <paramref name="count"/> nodes; node 0 (the oldest, so the allocator's host) seeds the rest.
+    /// <paramref name="podCidr"/> gives each node's RequiredSubnet (Kubernetes mode).</summary>
+    public async Task StartAsync(int count, Func<int, IPNetwork?>? podCidr = null)
     {
-        var first = Start(0, seed: null);
-        var rest = Enumerable.Range(1, count - 1).Select(i => Start(i, first.Address)).ToList();
+        var first = Start(0, seed: null, requiredSubnet: podCidr?.Invoke(0));
+        for (var i = 1; i < count; i++) Start(i, first.Address, requiredSubnet: podCidr?.Invoke(i));
         await WaitUpAsync(count, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>Starts (or restarts, after its old system terminated) node <paramref name="index"/> and joins it to
     /// <paramref name="seed"/> (itself when null).</summary>
-    public LeaseNode Start(int index, Address? seed, IPNetwork? previousSubnet = null)
+    public LeaseNode Start(int index, Address? seed, IPNetwork? previousSubnet = null, IPNetwork? requiredSubnet = null)
     {
-        var system = ActorSystem.Create(SystemName, _config);
+        var system = ActorSystem.Create(SystemName, Setup());
         var cluster = Cluster.Get(system);
         cluster.Join(seed ?? cluster.SelfAddress);
         var options = new LeaseOptions(NodeName(index), PublicIp(index), _conf, "vxlan", $$"""{"VNI":1,"VtepMAC":"02:00:00:00:00:{{index:x2}}"}""",
-            previousSubnet, null, _ttl, _renewMargin)
+            previousSubnet, requiredSubnet, _ttl, _renewMargin)
         {
             RetryInterval = TimeSpan.FromMilliseconds(300),
             RequestTimeout = TimeSpan.FromSeconds(3),
