@@ -124,9 +124,14 @@ public sealed class LeaseCluster : IAsyncDisposable
 
     /// <summary>Starts (or restarts, after its old system terminated) node <paramref name="index"/> and joins it to
     /// <paramref name="seed"/> (itself when null).</summary>
-    public LeaseNode Start(int index, Address? seed, IPNetwork? previousSubnet = null, IPNetwork? requiredSubnet = null)
+    /// <param name="port">A fixed remoting port (to restart a node at the same address); default: any free one.</param>
+    public LeaseNode Start(int index, Address? seed, IPNetwork? previousSubnet = null, IPNetwork? requiredSubnet = null, int? port = null)
     {
-        var system = ActorSystem.Create(SystemName, Setup());
+        var setup = Setup();
+        if (port is { } p)
+            setup = setup.And(BootstrapSetup.Create().WithConfig(
+                ConfigurationFactory.ParseString($"akka.remote.dot-netty.tcp.port = {p}").WithFallback(_config)));
+        var system = ActorSystem.Create(SystemName, setup);
         var cluster = Cluster.Get(system);
         cluster.Join(seed ?? cluster.SelfAddress);
         var options = new LeaseOptions(NodeName(index), PublicIp(index), _conf, "vxlan", $$"""{"VNI":1,"VtepMAC":"02:00:00:00:00:{{index:x2}}"}""",
@@ -176,6 +181,35 @@ public sealed class LeaseCluster : IAsyncDisposable
 
     public static async Task<IReadOnlyDictionary<IPNetwork, Lease>> TableAsync(LeaseNode node) =>
         ((LeaseSnapshot)await Ask(node, GetLeases.Instance)).Leases.ToDictionary();
+
+    /// <summary>The lease table as a majority has it (what the allocator's next round would read).</summary>
+    public static async Task<IReadOnlyDictionary<IPNetwork, Lease>> MajorityTableAsync(LeaseNode node)
+    {
+        var ext = LeaseAllocatorExtension.Get(node.System);
+        var reply = await ext.Replicator.Ask<object>(Akka.DistributedData.Dsl.Get(ext.Key,
+            new Akka.DistributedData.ReadMajority(TimeSpan.FromSeconds(3))), TimeSpan.FromSeconds(10));
+        return reply switch
+        {
+            Akka.DistributedData.GetSuccess g => g.Get(ext.Key).Entries.Values.ToDictionary(l => l.Subnet),
+            Akka.DistributedData.NotFound => new Dictionary<IPNetwork, Lease>(),
+            _ => throw new InvalidOperationException($"{node.Name}: majority read failed: {reply}"),
+        };
+    }
+
+    /// <summary>Sends a raw allocator request from <paramref name="node"/>'s system, as a member could without its
+    /// SubnetLeaseActor (the sender is a temporary actor on that node, so the allocator sees that node's address).</summary>
+    public static async Task<object> AllocatorAsk(LeaseNode node, object request) =>
+        await LeaseAllocatorExtension.Get(node.System).Proxy.Ask<object>(request, TimeSpan.FromSeconds(15));
+
+    /// <summary>A TCP port that was free a moment ago (to restart a node at a fixed address).</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (then fails with <paramref name="what"/>).</summary>
     public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
