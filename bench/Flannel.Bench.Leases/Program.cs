@@ -79,7 +79,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose)
     // Node 0 seeds; the others are created concurrently, as when a DaemonSet starts everywhere at once.
     IActorRef StartNode(int i, Address? seedAddress, out ActorSystem system)
     {
-        system = ActorSystem.Create("flannel", config);
+        system = ActorSystem.Create("flannel", BootstrapSetup.Create().WithConfig(config).And(new LeaseAllocatorSetup(conf)));
         var cluster = Cluster.Get(system);
         cluster.Join(seedAddress ?? cluster.SelfAddress);
         var options = new LeaseOptions($"node-{i}", IPAddress.Parse($"192.0.2.{i + 1}"), conf, "vxlan", null, null, null,

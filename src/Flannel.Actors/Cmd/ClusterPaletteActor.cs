@@ -1,18 +1,26 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Flannel.Actors.Observability;
 
 namespace Flannel.Actors.Cmd;
 
-/// <summary>The `cluster` palette: show, leave, down, down-unreachable, join, tail (streaming).</summary>
+/// <summary>
+/// The `cluster` palette: show, leave, down, down-unreachable, join, tail (streaming). Removing another member
+/// (leave of another address, down, down-unreachable) is logged as a security event with its origin.
+/// </summary>
 public sealed class ClusterPaletteActor : PaletteActor
 {
     private readonly Cluster? _clusterOrNull = ClusterViews.IsClustered(Context.System) ? Cluster.Get(Context.System) : null;
+    private readonly Microsoft.Extensions.Logging.ILogger _events = Context.System.FlannelLogger("Flannel.Cluster");
+    private readonly string _origin;
 
-    public ClusterPaletteActor() : base("cluster") { }
+    /// <param name="nodeName">This agent's node name, logged as the origin of operator actions.</param>
+    public ClusterPaletteActor(string nodeName) : base("cluster") =>
+        _origin = $"ctl on node {nodeName} ({(_clusterOrNull?.SelfAddress.ToString() ?? "not clustered")})";
 
     private Cluster ClusterExt => _clusterOrNull!;
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new ClusterPaletteActor());
+    public static Props Props(string nodeName) => Akka.Actor.Props.Create(() => new ClusterPaletteActor(nodeName));
 
     protected override IReadOnlyList<string> Commands { get; } =
         ["show", "leave [address]", "down <address>", "down-unreachable", "join <address>", "tail"];
@@ -53,6 +61,7 @@ public sealed class ClusterPaletteActor : PaletteActor
     {
         var address = request.Arg(0) is { } text ? ClusterViews.ParseAddress(text, ClusterExt.SelfAddress) : ClusterExt.SelfAddress;
         if (!IsMember(address)) return new CmdFailed($"no cluster member at {address}");
+        if (!address.Equals(ClusterExt.SelfAddress)) _events.ClusterMemberRemovedByOperator("leave", address.ToString(), _origin);
         ClusterExt.Leave(address);
         return Ok(new CmdAck($"{address} is leaving the cluster"));
     }
@@ -62,6 +71,7 @@ public sealed class ClusterPaletteActor : PaletteActor
         if (request.Arg(0) is not { } text) return Usage("cluster down needs an address: cluster down <host:port|akka address>");
         var address = ClusterViews.ParseAddress(text, ClusterExt.SelfAddress);
         if (!IsMember(address)) return new CmdFailed($"no cluster member at {address}");
+        _events.ClusterMemberRemovedByOperator("down", address.ToString(), _origin);
         ClusterExt.Down(address);
         return Ok(new CmdAck($"{address} marked down"));
     }
@@ -69,7 +79,11 @@ public sealed class ClusterPaletteActor : PaletteActor
     private CmdReply DownUnreachable()
     {
         var unreachable = ClusterExt.State.Unreachable.Select(m => m.Address).ToList();
-        foreach (var address in unreachable) ClusterExt.Down(address);
+        foreach (var address in unreachable)
+        {
+            _events.ClusterMemberRemovedByOperator("down", address.ToString(), _origin);
+            ClusterExt.Down(address);
+        }
         return Ok(new CmdAck(unreachable.Count == 0
             ? "no unreachable members"
             : $"marked down: {string.Join(", ", unreachable)}"));

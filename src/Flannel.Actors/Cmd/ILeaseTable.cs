@@ -7,8 +7,9 @@ public interface ILeaseTable
 {
     Task<IReadOnlyList<LeaseEntry>> ListAsync(CancellationToken ct);
 
-    /// <summary>Releases the lease on <paramref name="subnet"/>; returns null on success, else the reason it failed.</summary>
-    Task<string?> ReleaseAsync(IPNetwork subnet, CancellationToken ct);
+    /// <summary>Releases the lease on <paramref name="subnet"/> as an operator (the allocator frees a live member's lease
+    /// only with <paramref name="force"/>); returns null on success, else the reason it failed.</summary>
+    Task<string?> ReleaseAsync(IPNetwork subnet, bool force, CancellationToken ct);
 }
 
 /// <summary>A lease as the palettes need it (mirrors the SubnetLeaseActor's Lease, without depending on its shape).</summary>

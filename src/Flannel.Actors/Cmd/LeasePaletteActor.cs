@@ -7,7 +7,8 @@ namespace Flannel.Actors.Cmd;
 /// <summary>
 /// The `lease` palette: list, show &lt;subnet|node&gt;, release &lt;subnet&gt; [--force]. Releasing the lease of a node
 /// that is alive in the cluster is refused without --force: that node would keep routing a subnet someone else may
-/// take. (The confirmation prompt is the client's job; the guard lives here so every transport gets it.)
+/// take. (The confirmation prompt is the client's job; this guard lives here so every transport gets it; the lease
+/// allocator applies the same rule by the lease's owner address, and logs every release of another node's lease.)
 /// </summary>
 public sealed class LeasePaletteActor : PaletteActor
 {
@@ -57,7 +58,7 @@ public sealed class LeasePaletteActor : PaletteActor
                 "releasing it would let another node take a subnet still in use. Use --force to release anyway.",
                 CmdExitCodes.NotConfirmed);
         using var cts = new CancellationTokenSource(_ctx.SourceTimeout);
-        var failure = await _ctx.Leases!.ReleaseAsync(subnet, cts.Token);
+        var failure = await _ctx.Leases!.ReleaseAsync(subnet, request.Has("force"), cts.Token);
         return failure is null
             ? Ok(new CmdAck($"released {subnet} (was held by {lease.Node})"))
             : new CmdFailed($"releasing {subnet} failed: {failure}");

@@ -15,10 +15,10 @@ public sealed class SubnetLeaseTable(IActorRef subnetLeaseActor, TimeSpan? timeo
         return snapshot.Leases.Values.Select(ToEntry).ToList();
     }
 
-    public async Task<string?> ReleaseAsync(IPNetwork subnet, CancellationToken ct)
+    public async Task<string?> ReleaseAsync(IPNetwork subnet, bool force, CancellationToken ct)
     {
         // The release goes through the replicated table with write-majority, which may take longer than a read.
-        var reply = await subnetLeaseActor.Ask<object>(new ReleaseLease(subnet), _timeout * 2, ct);
+        var reply = await subnetLeaseActor.Ask<object>(new ReleaseLease(subnet, ReleaseKind.Operator, force), _timeout * 2, ct);
         return reply switch
         {
             LeaseReleased => null,

@@ -99,7 +99,7 @@ public sealed class NodeLeaseReleaserActor : ReceiveActor, IWithTimers
         {
             _releasing.Add(lease.Subnet);
             _events.LeaseReleased(lease.Subnet.ToString(), lease.Node, "node deleted from Kubernetes");
-            _leases.Tell(new ReleaseLease(lease.Subnet));
+            _leases.Tell(new ReleaseLease(lease.Subnet, ReleaseKind.NodeDeleted));
             // Whatever the answer, look again later: the node may write the lease again before its agent stops.
             Timers.StartSingleTimer("retry-" + lease.Subnet, new RetryRelease(lease.Subnet), TimeSpan.FromSeconds(3));
         }

@@ -14,6 +14,9 @@ namespace Flannel.Actors.Leases;
 /// <param name="BackendData">The backend's JSON, e.g. {"VNI":1,"VtepMAC":"..."}; null when the backend has none.</param>
 /// <param name="Expiration">When the lease is free again unless renewed.</param>
 /// <param name="Version">Write counter of this entry.</param>
+/// <param name="Owner">The cluster member that registered <paramref name="Node"/>: its Akka address without uid (e.g.
+/// "akka.tcp://flannel@198.18.0.1:4053"), set by the allocator from the claim's sender. A claim for this node from
+/// another address is refused while this member is alive. Null only in entries written by an older flanneld.</param>
 public sealed record Lease(
     IPNetwork Subnet,
     string Node,
@@ -21,7 +24,8 @@ public sealed record Lease(
     string BackendType,
     string? BackendData,
     DateTimeOffset Expiration,
-    long Version)
+    long Version,
+    string? Owner = null)
 {
     public bool IsExpired(DateTimeOffset now) => Expiration <= now;
 
@@ -29,5 +33,5 @@ public sealed record Lease(
     public PeerLease ToPeerLease() => new(Subnet, PublicIp, BackendType, BackendData);
 
     public override string ToString() =>
-        $"{Subnet} node={Node} publicIp={PublicIp} backend={BackendType} expires={Expiration:O} v{Version}";
+        $"{Subnet} node={Node} publicIp={PublicIp} backend={BackendType} expires={Expiration:O} v{Version} owner={Owner ?? "(none)"}";
 }

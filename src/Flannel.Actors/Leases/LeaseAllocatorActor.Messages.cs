@@ -16,7 +16,13 @@ internal sealed record ClaimGranted(long RequestId, Lease Lease, string How) : I
 /// <summary><paramref name="Permanent"/>: retrying will not help (out of subnets); otherwise e.g. no majority.</summary>
 internal sealed record ClaimRefused(long RequestId, string Reason, bool Permanent) : ILeaseWireMessage;
 
-internal sealed record ReleaseRequest(long RequestId, IPNetwork Subnet) : ILeaseWireMessage;
+/// <summary>
+/// Free <paramref name="Subnet"/>. The allocator judges it by <paramref name="Kind"/> (see ReleaseAuthorizer) and takes
+/// the requester's address from the sender; <paramref name="OriginNode"/> (the requesting agent's node name) and
+/// <paramref name="Via"/> ("ctl", "kube", "agent") are what it logs as the origin.
+/// </summary>
+internal sealed record ReleaseRequest(long RequestId, IPNetwork Subnet, ReleaseKind Kind, bool Force, string OriginNode, string Via)
+    : ILeaseWireMessage;
 
 internal sealed record ReleaseDone(long RequestId, IPNetwork Subnet, bool Existed) : ILeaseWireMessage;
 

@@ -4,23 +4,27 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Akka.Event;
+using Flannel.Actors.Observability;
 
 namespace Flannel.Actors.Leases;
 
 /// <summary>
 /// The single writer of the lease table (runs as a cluster singleton). Requests that arrive while a round is busy
-/// are batched into the next round: one ReadMajority, the claims applied one after the other with
-/// <see cref="SubnetAllocator"/> (so a batch never hands out a subnet twice), one WriteMajority, then the replies.
+/// are batched into the next round: one ReadMajority, the requests judged one after the other against the working
+/// table (<see cref="ClaimAuthorizer"/> / <see cref="ReleaseAuthorizer"/>, so a batch never hands out a subnet twice),
+/// one WriteMajority, then the replies.
 /// Why this is partition-safe: a claim is granted only after a majority confirmed both the read and the write, and
 /// a minority cannot form a majority, so it refuses (the node retries). Because every write goes through here,
 /// LWW merges never have to arbitrate between concurrent claims; SubnetLeaseActor still watches for losing a subnet
 /// as a safety net.
+/// Who asks is the sender's member address (a local sender: this node's), never what the request says; requests
+/// without a sender are dropped. Queued requests are capped per sender and in total, so one member cannot flood it.
 /// </summary>
 internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
 {
     private abstract record Op;
-    private sealed record ClaimOp(ClaimRequest Request, IActorRef ReplyTo) : Op;
-    private sealed record ReleaseOp(ReleaseRequest Request, IActorRef ReplyTo) : Op;
+    private sealed record ClaimOp(ClaimRequest Request, IActorRef ReplyTo, string From) : Op;
+    private sealed record ReleaseOp(ReleaseRequest Request, IActorRef ReplyTo, string From) : Op;
     private sealed record GcOp : Op;
     private sealed record GcTick
     {
@@ -28,32 +32,43 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
     }
 
     private readonly LeaseAllocatorSettings _settings;
+    private readonly LeaseAllocatorSetup _setup;
     private readonly IActorRef _replicator;
     private readonly LWWDictionaryKey<string, Lease> _key;
-    private readonly SubnetAllocator _allocator;
+    private readonly ClaimAuthorizer _authorizer;
+    private readonly Cluster _cluster;
     private readonly UniqueAddress _self;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Microsoft.Extensions.Logging.ILogger _events = Context.System.FlannelLogger("Flannel.Leases");
     private readonly List<Op> _queue = [];
+    private readonly Dictionary<string, int> _pendingBySender = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _throttled = new(StringComparer.Ordinal);
+    private int _pending;
     private List<Op>? _round;
     private List<Action>? _replies;
     private List<Action>? _failures;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(LeaseAllocatorSettings settings, IActorRef replicator, LWWDictionaryKey<string, Lease> key) =>
-        Akka.Actor.Props.Create(() => new LeaseAllocatorActor(settings, replicator, key, new SubnetAllocator()));
+    public static Props Props(LeaseAllocatorSettings settings, LeaseAllocatorSetup setup, IActorRef replicator,
+        LWWDictionaryKey<string, Lease> key) =>
+        Akka.Actor.Props.Create(() => new LeaseAllocatorActor(settings, setup, replicator, key, new ClaimAuthorizer()));
 
-    public LeaseAllocatorActor(LeaseAllocatorSettings settings, IActorRef replicator, LWWDictionaryKey<string, Lease> key,
-        SubnetAllocator allocator)
+    public LeaseAllocatorActor(LeaseAllocatorSettings settings, LeaseAllocatorSetup setup, IActorRef replicator,
+        LWWDictionaryKey<string, Lease> key, ClaimAuthorizer authorizer)
     {
         _settings = settings;
+        _setup = setup;
         _replicator = replicator;
         _key = key;
-        _allocator = allocator;
-        _self = Cluster.Get(Context.System).SelfUniqueAddress;
+        _authorizer = authorizer;
+        _cluster = Cluster.Get(Context.System);
+        _self = _cluster.SelfUniqueAddress;
 
-        Receive<ClaimRequest>(m => Enqueue(new ClaimOp(m, Sender)));
-        Receive<ReleaseRequest>(m => Enqueue(new ReleaseOp(m, Sender)));
+        Receive<ClaimRequest>(m => Admit(m, from => new ClaimOp(m, Sender, from),
+            reason => new ClaimRefused(m.RequestId, reason, Permanent: false)));
+        Receive<ReleaseRequest>(m => Admit(m, from => new ReleaseOp(m, Sender, from),
+            reason => new ReleaseRefused(m.RequestId, reason)));
         Receive<GcTick>(_ =>
         {
             if (!_queue.OfType<GcOp>().Any()) Enqueue(new GcOp());
@@ -69,9 +84,49 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _log.Info("Lease allocator started on {Address}", _self.Address);
+        _log.Info("Lease allocator started on {0} (Network {1}, {2})", _self.Address, _setup.AcceptedConf.Network,
+            _setup.NodeCidrs is null ? "podCIDRs not honoured" : "podCIDRs from the Kubernetes API");
         Timers.StartPeriodicTimer("gc", GcTick.Instance, _settings.GcInterval);
     }
+
+    /// <summary>The requester's member address as a lease owner string (Akka address without uid).</summary>
+    private string? SenderAddress()
+    {
+        if (Sender.IsNobody()) return null;
+        var address = Sender.Path.Address;
+        return (address.HasLocalScope ? _self.Address : address).ToString();
+    }
+
+    private void Admit(object request, Func<string, Op> op, Func<string, object> refusal)
+    {
+        if (SenderAddress() is not { } from)
+        {
+            _events.LeaseRequestAnonymous(request.GetType().Name);
+            return;
+        }
+        var mine = _pendingBySender.GetValueOrDefault(from);
+        string? refused = null, tag = null;
+        if (mine >= _settings.MaxQueuedPerSender)
+            (refused, tag) = ($"too many requests queued from {from} ({mine}, cap flannel.leases.max-queued-per-sender = {_settings.MaxQueuedPerSender})",
+                "sender-queue-full");
+        else if (_pending >= _settings.MaxQueued)
+            (refused, tag) = ($"the lease allocator has {_pending} requests queued (cap flannel.leases.max-queued = {_settings.MaxQueued})",
+                "queue-full");
+        if (refused is not null)
+        {
+            Refused(tag!);
+            // Logged once per episode: a flooding sender must not flood the log too.
+            if (_throttled.Add(from)) _events.LeaseRequestsThrottled(from, refused);
+            Sender.Tell(refusal(refused));
+            return;
+        }
+        _pendingBySender[from] = mine + 1;
+        _pending++;
+        Enqueue(op(from));
+    }
+
+    private static void Refused(string reason) =>
+        FlannelInstruments.LeaseRequestsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     private void Enqueue(Op op)
     {
@@ -89,9 +144,13 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
     private void Apply(IImmutableDictionary<string, Lease> entries)
     {
         var now = DateTimeOffset.UtcNow;
-        var work = entries.Values.ToDictionary(l => l.Subnet);
+        var work = new Dictionary<IPNetwork, Lease>();
+        // Two entries for one subnet (keys differ only in spelling) must not crash the allocator: the newest wins.
+        foreach (var l in entries.Values)
+            if (!work.TryGetValue(l.Subnet, out var seen) || seen.Version < l.Version) work[l.Subnet] = l;
         var puts = new Dictionary<IPNetwork, Lease>();
         var removes = new HashSet<IPNetwork>();
+        var live = AllocatorView.LiveMembersOf(_cluster.State.Members);
         _replies = [];
         _failures = [];
 
@@ -109,39 +168,64 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
             removes.Add(s);
         }
 
+        AllocatorView View() => new(work, live, _setup.NodeCidrs, _setup.AcceptedConf, _settings.MaxLeases, now);
+
         foreach (var op in _round!)
         {
             switch (op)
             {
                 case ClaimOp c:
-                    var result = _allocator.Allocate(work, c.Request.Claim, now);
-                    if (result is AllocationGranted g)
+                    var claim = c.Request.Claim;
+                    switch (_authorizer.Decide(View(), claim, c.From))
                     {
-                        foreach (var r in g.Removed) Remove(r);
-                        Put(g.Lease);
-                        _log.Info("Lease {Subnet} granted to {Node} ({How}, v{Version}, expires {Expiration:O})",
-                            g.Lease.Subnet, g.Lease.Node, g.How, g.Lease.Version, g.Lease.Expiration);
-                        _replies.Add(() => c.ReplyTo.Tell(new ClaimGranted(c.Request.RequestId, g.Lease, g.How)));
-                    }
-                    else
-                    {
-                        var reason = ((AllocationRefused)result).Reason;
-                        _log.Warning("Lease claim of {Node} refused: {Reason}", c.Request.Claim.Node, reason);
-                        _replies.Add(() => c.ReplyTo.Tell(new ClaimRefused(c.Request.RequestId, reason, Permanent: true)));
+                        case ClaimGrant g:
+                            foreach (var stale in g.Evicted)
+                                _events.LeaseStaleEvicted(stale.Lease.Subnet.ToString(), stale.Lease.Node, claim.Node, stale.Why);
+                            if (g.ReboundFrom is { } old) _events.LeaseOwnerRebound(claim.Node, old, c.From);
+                            foreach (var r in g.Removed) Remove(r);
+                            Put(g.Lease);
+                            _log.Info("Lease {0} granted to {1} at {2} ({3}, v{4}, expires {5:O})",
+                                g.Lease.Subnet, g.Lease.Node, c.From, g.How, g.Lease.Version, g.Lease.Expiration);
+                            _replies.Add(() => c.ReplyTo.Tell(new ClaimGranted(c.Request.RequestId, g.Lease, g.How)));
+                            break;
+                        case ClaimDenial d:
+                            LogDenial(claim.Node, c.From, d);
+                            _replies.Add(() => c.ReplyTo.Tell(new ClaimRefused(c.Request.RequestId, d.Reason, d.Permanent)));
+                            break;
                     }
                     _failures.Add(() => c.ReplyTo.Tell(new ClaimRefused(c.Request.RequestId, _failureReason!, Permanent: false)));
                     break;
                 case ReleaseOp rel:
-                    var existed = work.TryGetValue(rel.Request.Subnet, out var old);
-                    Remove(rel.Request.Subnet);
-                    if (existed) _log.Info("Lease {Subnet} of {Node} released", old!.Subnet, old.Node);
-                    _replies.Add(() => rel.ReplyTo.Tell(new ReleaseDone(rel.Request.RequestId, rel.Request.Subnet, existed)));
-                    _failures.Add(() => rel.ReplyTo.Tell(new ReleaseRefused(rel.Request.RequestId, _failureReason!)));
+                    var q = rel.Request;
+                    var ask = new ReleaseAsk(q.Subnet, q.Kind, q.Force, q.OriginNode, q.Via, rel.From);
+                    switch (ReleaseAuthorizer.Decide(View(), ask))
+                    {
+                        case ReleaseAllowed { Lease: var lease } allowed:
+                            if (lease is not null)
+                            {
+                                Remove(lease.Subnet);
+                                if (allowed.OtherNodes)
+                                    _events.LeaseReleasedByOperator(lease.Subnet.ToString(), lease.Node, lease.Owner ?? "unknown", ask.Origin, q.Force);
+                                _log.Info("Lease {0} of {1} released ({2} from {3})", lease.Subnet, lease.Node, q.Kind, ask.Origin);
+                            }
+                            _replies.Add(() => rel.ReplyTo.Tell(new ReleaseDone(q.RequestId, q.Subnet, lease is not null)));
+                            break;
+                        case ReleaseDenied denied:
+                            if (denied.Permanent)
+                            {
+                                Refused("denied");
+                                _events.LeaseReleaseDenied(q.Kind.ToString(), q.Subnet.ToString(), ask.Origin, denied.Reason);
+                            }
+                            else _log.Warning("Release of {0} from {1} deferred: {2}", q.Subnet, ask.Origin, denied.Reason);
+                            _replies.Add(() => rel.ReplyTo.Tell(new ReleaseRefused(q.RequestId, denied.Reason)));
+                            break;
+                    }
+                    _failures.Add(() => rel.ReplyTo.Tell(new ReleaseRefused(q.RequestId, _failureReason!)));
                     break;
                 case GcOp:
                     foreach (var s in SubnetAllocator.Expired(work, now))
                     {
-                        _log.Info("Lease {Subnet} of {Node} expired at {Expiration:O}; removing it", s, work[s].Node, work[s].Expiration);
+                        _log.Info("Lease {0} of {1} expired at {2:O}; removing it", s, work[s].Node, work[s].Expiration);
                         Remove(s);
                     }
                     break;
@@ -161,10 +245,32 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
         }));
     }
 
+    private void LogDenial(string node, string from, ClaimDenial d)
+    {
+        switch (d.Kind)
+        {
+            case ClaimDenialKind.Unauthorized:
+                Refused("denied");
+                _events.LeaseClaimDenied(node, from, d.Reason);
+                break;
+            case ClaimDenialKind.NodeBound:
+                Refused("denied");
+                _events.LeaseNodeBound(node, from, d.Owner ?? "unknown");
+                break;
+            case ClaimDenialKind.TableFull:
+                Refused("table-full");
+                _events.LeaseTableFull(node, from, d.Reason);
+                break;
+            default:
+                _log.Warning("Lease claim of {0} from {1} refused: {2}", node, from, d.Reason);
+                break;
+        }
+    }
+
     private string? _failureReason;
 
     private static void Updated(string result) =>
-        Flannel.Actors.Observability.FlannelInstruments.DDataUpdates.Add(1, new KeyValuePair<string, object?>("result", result));
+        FlannelInstruments.DDataUpdates.Add(1, new KeyValuePair<string, object?>("result", result));
 
     private void Succeed()
     {
@@ -174,7 +280,7 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
 
     private void Fail(string reason)
     {
-        _log.Warning("Lease round of {Count} request(s) failed: {Reason}", _round?.Count ?? 0, reason);
+        _log.Warning("Lease round of {0} request(s) failed: {1}", _round?.Count ?? 0, reason);
         _failureReason = reason;
         if (_failures is null)
         {
@@ -197,6 +303,18 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
 
     private void EndRound()
     {
+        foreach (var op in _round ?? [])
+        {
+            var from = op switch { ClaimOp c => c.From, ReleaseOp r => r.From, _ => null };
+            if (from is null) continue;
+            _pending--;
+            var left = _pendingBySender[from] - 1;
+            if (left == 0) _pendingBySender.Remove(from);
+            else _pendingBySender[from] = left;
+        }
+        // A sender below its cap again (and the queue below the total cap) is logged afresh next time it floods.
+        if (_throttled.Count > 0)
+            _throttled.RemoveWhere(a => _pending < _settings.MaxQueued && _pendingBySender.GetValueOrDefault(a) < _settings.MaxQueuedPerSender);
         _round = null;
         _replies = null;
         _failures = null;

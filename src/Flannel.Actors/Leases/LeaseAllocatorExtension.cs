@@ -13,6 +13,7 @@ namespace Flannel.Actors.Leases;
 public sealed class LeaseAllocatorExtension : IExtension
 {
     public LeaseAllocatorSettings Settings { get; }
+    public LeaseAllocatorSetup Setup { get; }
     public IActorRef Replicator { get; }
     public LWWDictionaryKey<string, Lease> Key { get; }
 
@@ -25,6 +26,13 @@ public sealed class LeaseAllocatorExtension : IExtension
             throw new InvalidOperationException(
                 "Lease is not bound to LeaseSerializer: create the ActorSystem with LeaseConfig.Default (hocon/leases.hocon) in its config");
 
+        var setup = system.Settings.Setup.Get<LeaseAllocatorSetup>();
+        if (!setup.HasValue)
+            throw new InvalidOperationException(
+                "no LeaseAllocatorSetup in the ActorSystemSetup: the lease allocator must know the cluster's accepted net-conf " +
+                "(and in Kubernetes mode the node podCIDR authority) from its host, never from claims; create the ActorSystem " +
+                "with BootstrapSetup.Create().WithConfig(config).And(new LeaseAllocatorSetup(conf, nodeCidrs))");
+        Setup = setup.Value;
         Settings = LeaseAllocatorSettings.Create(system);
         Replicator = DistributedData.Get(system).Replicator;
         Key = new LWWDictionaryKey<string, Lease>(Settings.ReplicatorKey);
@@ -37,7 +45,7 @@ public sealed class LeaseAllocatorExtension : IExtension
             proxySettings = proxySettings.WithRole(role);
         }
         system.ActorOf(ClusterSingletonManager.Props(
-                LeaseAllocatorActor.Props(Settings, Replicator, Key), PoisonPill.Instance, managerSettings),
+                LeaseAllocatorActor.Props(Settings, Setup, Replicator, Key), PoisonPill.Instance, managerSettings),
             Settings.AllocatorName);
         Proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/" + Settings.AllocatorName, proxySettings),
             Settings.AllocatorName + "-proxy");

@@ -9,7 +9,10 @@ public sealed record LeaseAllocatorSettings(
     string? Role,
     string ReplicatorKey,
     TimeSpan MajorityTimeout,
-    TimeSpan GcInterval)
+    TimeSpan GcInterval,
+    int MaxLeases,
+    int MaxQueuedPerSender,
+    int MaxQueued)
 {
     public static LeaseAllocatorSettings Create(ActorSystem system) =>
         Create(system.Settings.Config.GetConfig("flannel.leases")?.WithFallback(LeaseConfig.Default.GetConfig("flannel.leases"))
@@ -23,6 +26,17 @@ public sealed record LeaseAllocatorSettings(
             string.IsNullOrEmpty(role) ? null : role,
             c.GetString("replicator-key"),
             c.GetTimeSpan("majority-timeout"),
-            c.GetTimeSpan("gc-interval"));
+            c.GetTimeSpan("gc-interval"),
+            Positive(c, "max-leases"),
+            Positive(c, "max-queued-per-sender"),
+            Positive(c, "max-queued"));
+    }
+
+    private static int Positive(Config c, string key)
+    {
+        var value = c.GetInt(key);
+        return value > 0
+            ? value
+            : throw new Akka.Configuration.ConfigurationException($"flannel.leases.{key} must be at least 1 (got {value})");
     }
 }

@@ -21,6 +21,13 @@ public static class LeaseConfig
           majority-timeout = 3s
           # How often the allocator removes expired leases.
           gc-interval = 60s
+          # Most entries the lease table may hold (one per node): a claim that would add one more is refused.
+          max-leases = 5000
+          # Requests (claims, releases) the allocator keeps queued or in its current round per sender address; a node has
+          # at most one claim in flight plus the odd release, so more is refused (transient) and counted.
+          max-queued-per-sender = 4
+          # Requests queued or in the current round from all senders together; beyond it every request is refused (transient).
+          max-queued = 1024
         }
         # Nodes that join during a partition must not count towards the allocator's majorities: a minority side that
         # admitted WeaklyUp joiners could otherwise reach a "majority" and hand out subnets the other side also hands out.

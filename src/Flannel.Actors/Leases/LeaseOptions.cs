@@ -6,7 +6,8 @@ namespace Flannel.Actors.Leases;
 /// <summary>
 /// How one node acquires and keeps its lease. <paramref name="PreviousSubnet"/> is the lease from the old subnet.env
 /// (FLANNEL_SUBNET with host bits cleared), preferred when free. <paramref name="RequiredSubnet"/> is the node's
-/// Kubernetes podCIDR: when set, exactly that subnet is leased (it only has to lie inside Network).
+/// Kubernetes podCIDR: when set, exactly that subnet is leased (it only has to lie inside Network); the allocator
+/// grants it only in Kubernetes mode and only when the API agrees it is this node's podCIDR (ClaimAuthorizer).
 /// </summary>
 public sealed record LeaseOptions(
     string NodeName,

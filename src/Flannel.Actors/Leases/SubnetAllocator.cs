@@ -12,8 +12,9 @@ public sealed record AllocationGranted(Lease Lease, IReadOnlyList<IPNetwork> Rem
 public sealed record AllocationRefused(string Reason) : AllocationResult;
 
 /// <summary>
-/// flannel's lease choice as a pure function of the lease table. Acquire order: (1) the Kubernetes podCIDR when
-/// given; (2) a lease this node already owns that fits the config (renewal; flannel matches by public IP, we match
+/// flannel's lease choice as a pure function of the lease table. It trusts the claim: <see cref="ClaimAuthorizer"/>
+/// decides first whether the claimant may make it (and replaces its net-conf with the cluster's). Acquire order:
+/// (1) the Kubernetes podCIDR when given (never over another node's unexpired lease); (2) a lease this node already owns that fits the config (renewal; flannel matches by public IP, we match
 /// by node name because public IPs need not be unique behind NAT, preferring the one with our public IP);
 /// (3) the previous subnet.env subnet when free and fitting; (4) a random one among the first
 /// <see cref="RandomPoolSize"/> free subnets. A subnet is free when no unexpired lease of another node overlaps it.
@@ -25,7 +26,9 @@ public sealed class SubnetAllocator(Random random)
 
     public SubnetAllocator() : this(Random.Shared) { }
 
-    public AllocationResult Allocate(IReadOnlyDictionary<IPNetwork, Lease> table, LeaseClaim claim, DateTimeOffset now)
+    /// <param name="owner">The claimant's member address, recorded in the granted lease.</param>
+    public AllocationResult Allocate(IReadOnlyDictionary<IPNetwork, Lease> table, LeaseClaim claim, DateTimeOffset now,
+        string? owner = null)
     {
         var conf = claim.Conf;
         var mine = table.Values.Where(l => l.Node == claim.Node).ToList();
@@ -35,8 +38,12 @@ public sealed class SubnetAllocator(Random random)
             if (!conf.FitsNetwork(required))
                 return new AllocationRefused(
                     $"podCIDR {required} of node {claim.Node} is not inside Network {conf.Network?.ToString() ?? "(IPv4 disabled)"}");
-            // Kubernetes assigned it: it is authoritative even over another node's stale lease.
-            return Grant(table, claim, required, now, mine, "podCIDR");
+            // Another node's live lease is never taken: the authorizer removes it first if Kubernetes says it is stale.
+            var holder = table.Values.FirstOrDefault(l => l.Node != claim.Node && !l.IsExpired(now) && Overlap(l.Subnet, required));
+            if (holder is not null)
+                return new AllocationRefused(
+                    $"podCIDR {required} of node {claim.Node} overlaps the unexpired lease {holder.Subnet} of node {holder.Node}");
+            return Grant(table, claim, required, now, mine, "podCIDR", owner);
         }
 
         var own = mine.Where(l => conf.Fits(l.Subnet) && IsFree(table, l.Subnet, claim.Node, now))
@@ -44,10 +51,10 @@ public sealed class SubnetAllocator(Random random)
             .ThenByDescending(l => l.Expiration)
             .FirstOrDefault();
         if (own is not null)
-            return Grant(table, claim, own.Subnet, now, mine, "own lease");
+            return Grant(table, claim, own.Subnet, now, mine, "own lease", owner);
 
         if (claim.PreviousSubnet is { } prev && conf.Fits(prev) && IsFree(table, prev, claim.Node, now))
-            return Grant(table, claim, prev, now, mine, "previous subnet");
+            return Grant(table, claim, prev, now, mine, "previous subnet", owner);
 
         var pool = new List<IPNetwork>(RandomPoolSize);
         var busy = Busy(table, claim.Node, now);
@@ -64,7 +71,7 @@ public sealed class SubnetAllocator(Random random)
                 $"out of subnets: Network {conf.Network}, SubnetLen {conf.SubnetLen}: {inUse} of {conf.SubnetCount} subnets " +
                 $"({conf.SubnetMin}..{conf.SubnetMax}) in use");
         }
-        return Grant(table, claim, pool[random.Next(pool.Count)], now, mine, "free subnet");
+        return Grant(table, claim, pool[random.Next(pool.Count)], now, mine, "free subnet", owner);
     }
 
     /// <summary>Leases to garbage-collect: every lease expired at <paramref name="now"/>.</summary>
@@ -76,18 +83,24 @@ public sealed class SubnetAllocator(Random random)
         !Busy(table, node, now).Overlaps(subnet);
 
     private static AllocationGranted Grant(IReadOnlyDictionary<IPNetwork, Lease> table, LeaseClaim claim, IPNetwork subnet,
-        DateTimeOffset now, List<Lease> mine, string how)
+        DateTimeOffset now, List<Lease> mine, string how, string? owner)
     {
-        var version = table.TryGetValue(subnet, out var existing) ? existing.Version + 1 : 1;
+        var version = table.TryGetValue(subnet, out var existing) ? NextVersion(existing.Version) : 1;
         // Whole milliseconds: the wire format's precision, so a lease compares equal after a round trip.
         var expiration = DateTimeOffset.FromUnixTimeMilliseconds((now + claim.Ttl).ToUnixTimeMilliseconds());
-        var lease = new Lease(subnet, claim.Node, claim.PublicIp, claim.BackendType, claim.BackendData, expiration, version);
+        var lease = new Lease(subnet, claim.Node, claim.PublicIp, claim.BackendType, claim.BackendData, expiration, version, owner);
         // Overlapping entries (another prefix length, e.g. after a podCIDR change) and this node's other leases go.
         var removed = mine.Where(l => !l.Subnet.Equals(subnet)).Select(l => l.Subnet)
             .Concat(table.Keys.Where(k => !k.Equals(subnet) && Overlap(k, subnet)))
             .Distinct().ToList();
         return new AllocationGranted(lease, removed, how);
     }
+
+    /// <summary>
+    /// One more than <paramref name="version"/>, saturating at long.MaxValue: a wrap to long.MinValue would make every
+    /// reader take the new entry for an older one (readers treat an equal version as current).
+    /// </summary>
+    public static long NextVersion(long version) => version == long.MaxValue ? long.MaxValue : Math.Max(version, 0) + 1;
 
     private static BusySet Busy(IReadOnlyDictionary<IPNetwork, Lease> table, string node, DateTimeOffset now) =>
         new(table.Values.Where(l => l.Node != node && !l.IsExpired(now)).Select(l => l.Subnet));

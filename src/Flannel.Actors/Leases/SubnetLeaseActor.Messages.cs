@@ -51,9 +51,20 @@ public sealed record BackendUpdated(Lease Lease);
 
 public sealed record BackendUpdateFailed(string Reason);
 
+/// <summary>Why a lease is released; the allocator applies a different rule to each.</summary>
+public enum ReleaseKind
+{
+    /// <summary>The node gives up its own lease: only its registered owner (member address) may.</summary>
+    Own,
+    /// <summary>`flanneld ctl lease release`: a lease of a live member only with <see cref="ReleaseLease.Force"/>.</summary>
+    Operator,
+    /// <summary>The node was deleted from Kubernetes: only when the allocator's node list agrees.</summary>
+    NodeDeleted,
+}
+
 /// <summary>Free a subnet at once on every node (operator command, Kubernetes node deleted). Reply:
-/// <see cref="LeaseReleased"/> or <see cref="LeaseReleaseFailed"/> (e.g. no majority reachable).</summary>
-public sealed record ReleaseLease(IPNetwork Subnet);
+/// <see cref="LeaseReleased"/> or <see cref="LeaseReleaseFailed"/> (refused, or e.g. no majority reachable).</summary>
+public sealed record ReleaseLease(IPNetwork Subnet, ReleaseKind Kind, bool Force = false);
 
 public sealed record LeaseReleased(IPNetwork Subnet);
 

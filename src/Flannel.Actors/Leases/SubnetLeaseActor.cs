@@ -236,7 +236,10 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
     {
         var id = ++_nextId;
         _releases[id] = (Sender, m.Subnet);
-        _ext.Proxy.Tell(new ReleaseRequest(id, m.Subnet));
+        // The allocator binds the request to this actor's member address (the sender); the node name and the channel
+        // only name the origin in its log.
+        var via = m.Kind switch { ReleaseKind.Operator => "ctl", ReleaseKind.NodeDeleted => "kube", _ => "agent" };
+        _ext.Proxy.Tell(new ReleaseRequest(id, m.Subnet, m.Kind, m.Force, _options.NodeName, via));
         Timers.StartSingleTimer("release-" + id, new ReleaseTimeout(id), _options.RequestTimeout);
     }
 

@@ -29,6 +29,17 @@ public static class EventIds
     public static readonly EventId CmdTcpUnauthenticated = new(4022, nameof(CmdTcpUnauthenticated));
     public static readonly EventId CmdRequestRefused = new(4023, nameof(CmdRequestRefused));
     public static readonly EventId CmdSocketReplaced = new(4024, nameof(CmdSocketReplaced));
+    // Security (4xxx "security", authorization of lease requests and operator actions: 4040-4069).
+    public static readonly EventId LeaseClaimDenied = new(4040, nameof(LeaseClaimDenied));
+    public static readonly EventId LeaseNodeBound = new(4041, nameof(LeaseNodeBound));
+    public static readonly EventId LeaseOwnerRebound = new(4042, nameof(LeaseOwnerRebound));
+    public static readonly EventId LeaseStaleEvicted = new(4043, nameof(LeaseStaleEvicted));
+    public static readonly EventId LeaseReleaseDenied = new(4044, nameof(LeaseReleaseDenied));
+    public static readonly EventId LeaseReleasedByOperator = new(4045, nameof(LeaseReleasedByOperator));
+    public static readonly EventId LeaseRequestsThrottled = new(4046, nameof(LeaseRequestsThrottled));
+    public static readonly EventId LeaseTableFull = new(4047, nameof(LeaseTableFull));
+    public static readonly EventId LeaseRequestAnonymous = new(4048, nameof(LeaseRequestAnonymous));
+    public static readonly EventId ClusterMemberRemovedByOperator = new(4049, nameof(ClusterMemberRemovedByOperator));
 
     public static readonly EventId CmdHostStarted = new(5001, nameof(CmdHostStarted));
     public static readonly EventId CmdExecuted = new(5002, nameof(CmdExecuted));

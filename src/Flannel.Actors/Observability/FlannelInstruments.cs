@@ -35,6 +35,10 @@ public static class FlannelInstruments
     /// <summary>DistributedData updates of the lease map (tag: result = ok|timeout|failed).</summary>
     public static readonly Counter<long> DDataUpdates = Meter.CreateCounter<long>("flannel.ddata.updates");
 
+    /// <summary>Lease requests the allocator refused before or without judging them on their merits (tag: reason =
+    /// sender-queue-full | queue-full | table-full | denied).</summary>
+    public static readonly Counter<long> LeaseRequestsRefused = Meter.CreateCounter<long>("flannel.lease.requests.refused");
+
     /// <summary>DistributedData change notifications received for the lease map.</summary>
     public static readonly Counter<long> DDataChanges = Meter.CreateCounter<long>("flannel.ddata.changes");
 }

@@ -72,6 +72,45 @@ public static partial class FlannelLog
     [LoggerMessage(EventId = 4024, EventName = "CmdSocketReplaced", Level = LogLevel.Information,
         Message = "command host: removed the stale socket {Socket} left by an earlier run")]
     public static partial void CmdSocketReplaced(this ILogger logger, string socket);
+    [LoggerMessage(EventId = 4040, EventName = "LeaseClaimDenied", Level = LogLevel.Warning,
+        Message = "security: lease claim of node {Node} from {From} denied: {Reason}")]
+    public static partial void LeaseClaimDenied(this ILogger logger, string node, string from, string reason);
+
+    [LoggerMessage(EventId = 4041, EventName = "LeaseNodeBound", Level = LogLevel.Warning,
+        Message = "security: lease claim for node {Node} from {From} refused: the node is registered by the live member {Owner}")]
+    public static partial void LeaseNodeBound(this ILogger logger, string node, string from, string owner);
+
+    [LoggerMessage(EventId = 4042, EventName = "LeaseOwnerRebound", Level = LogLevel.Warning,
+        Message = "security: node {Node} moved from member {OldOwner} (gone) to {NewOwner}")]
+    public static partial void LeaseOwnerRebound(this ILogger logger, string node, string oldOwner, string newOwner);
+
+    [LoggerMessage(EventId = 4043, EventName = "LeaseStaleEvicted", Level = LogLevel.Warning,
+        Message = "security: stale lease {Subnet} of node {Holder} removed for the podCIDR of node {Node}: {Reason}")]
+    public static partial void LeaseStaleEvicted(this ILogger logger, string subnet, string holder, string node, string reason);
+
+    [LoggerMessage(EventId = 4044, EventName = "LeaseReleaseDenied", Level = LogLevel.Warning,
+        Message = "security: {Kind} release of {Subnet} from {Origin} denied: {Reason}")]
+    public static partial void LeaseReleaseDenied(this ILogger logger, string kind, string subnet, string origin, string reason);
+
+    [LoggerMessage(EventId = 4045, EventName = "LeaseReleasedByOperator", Level = LogLevel.Warning,
+        Message = "security: lease {Subnet} of node {Holder} (owner {Owner}) released by operator from {Origin}, force={Force}")]
+    public static partial void LeaseReleasedByOperator(this ILogger logger, string subnet, string holder, string owner, string origin, bool force);
+
+    [LoggerMessage(EventId = 4046, EventName = "LeaseRequestsThrottled", Level = LogLevel.Warning,
+        Message = "security: lease requests from {From} refused: {Reason}")]
+    public static partial void LeaseRequestsThrottled(this ILogger logger, string from, string reason);
+
+    [LoggerMessage(EventId = 4047, EventName = "LeaseTableFull", Level = LogLevel.Error,
+        Message = "security: lease claim of node {Node} from {From} refused: {Reason}")]
+    public static partial void LeaseTableFull(this ILogger logger, string node, string from, string reason);
+
+    [LoggerMessage(EventId = 4048, EventName = "LeaseRequestAnonymous", Level = LogLevel.Warning,
+        Message = "security: {Request} without a sender dropped (nobody to bind it to or answer)")]
+    public static partial void LeaseRequestAnonymous(this ILogger logger, string request);
+
+    [LoggerMessage(EventId = 4049, EventName = "ClusterMemberRemovedByOperator", Level = LogLevel.Warning,
+        Message = "security: cluster {Action} {Address} by operator from {Origin}")]
+    public static partial void ClusterMemberRemovedByOperator(this ILogger logger, string action, string address, string origin);
 
     [LoggerMessage(EventId = 5001, EventName = "CmdHostStarted", Level = LogLevel.Information,
         Message = "command host listening on {Endpoint}")]

@@ -48,7 +48,7 @@ public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWith
         ClaimRequest m => Json(new ClaimRequestDto(m.RequestId, ClaimDto.From(m.Claim))),
         ClaimGranted m => Json(new ClaimGrantedDto(m.RequestId, LeaseDto.From(m.Lease), m.How)),
         ClaimRefused m => Json(new ClaimRefusedDto(m.RequestId, m.Reason, m.Permanent)),
-        ReleaseRequest m => Json(new ReleaseRequestDto(m.RequestId, m.Subnet.ToString())),
+        ReleaseRequest m => Json(new ReleaseRequestDto(m.RequestId, m.Subnet.ToString(), m.Kind.ToString(), m.Force, m.OriginNode, m.Via)),
         ReleaseDone m => Json(new ReleaseDoneDto(m.RequestId, m.Subnet.ToString(), m.Existed)),
         ReleaseRefused m => Json(new ReleaseRefusedDto(m.RequestId, m.Reason)),
         _ => throw new ArgumentException($"LeaseSerializer cannot serialize {obj.GetType()}"),
@@ -60,7 +60,7 @@ public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWith
         ClaimRequestManifest => Read<ClaimRequestDto>(bytes) is var d ? new ClaimRequest(d.RequestId, d.Claim.ToClaim()) : null!,
         ClaimGrantedManifest => Read<ClaimGrantedDto>(bytes) is var g ? new ClaimGranted(g.RequestId, g.Lease.ToLease(), g.How) : null!,
         ClaimRefusedManifest => Read<ClaimRefusedDto>(bytes) is var r ? new ClaimRefused(r.RequestId, r.Reason, r.Permanent) : null!,
-        ReleaseRequestManifest => Read<ReleaseRequestDto>(bytes) is var q ? new ReleaseRequest(q.RequestId, IPNetwork.Parse(q.Subnet)) : null!,
+        ReleaseRequestManifest => Read<ReleaseRequestDto>(bytes).ToRequest(),
         ReleaseDoneManifest => Read<ReleaseDoneDto>(bytes) is var o ? new ReleaseDone(o.RequestId, IPNetwork.Parse(o.Subnet), o.Existed) : null!,
         ReleaseRefusedManifest => Read<ReleaseRefusedDto>(bytes) is var f ? new ReleaseRefused(f.RequestId, f.Reason) : null!,
         _ => throw new SerializationException($"LeaseSerializer: unknown manifest \"{manifest}\""),
@@ -72,14 +72,15 @@ public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWith
         JsonSerializer.Deserialize<T>(bytes, Options)
         ?? throw new SerializationException($"LeaseSerializer: null {typeof(T).Name} in {Encoding.UTF8.GetString(bytes)}");
 
+    /// <summary><see cref="Owner"/> is absent in entries written before owners were recorded: it reads as null.</summary>
     private sealed record LeaseDto(string Subnet, string Node, string PublicIp, string BackendType, string? BackendData,
-        long ExpirationUnixMs, long Version)
+        long ExpirationUnixMs, long Version, string? Owner = null)
     {
         public static LeaseDto From(Lease l) => new(l.Subnet.ToString(), l.Node, l.PublicIp.ToString(), l.BackendType,
-            l.BackendData, l.Expiration.ToUnixTimeMilliseconds(), l.Version);
+            l.BackendData, l.Expiration.ToUnixTimeMilliseconds(), l.Version, l.Owner);
 
         public Lease ToLease() => new(IPNetwork.Parse(Subnet), Node, IPAddress.Parse(PublicIp), BackendType, BackendData,
-            DateTimeOffset.FromUnixTimeMilliseconds(ExpirationUnixMs), Version);
+            DateTimeOffset.FromUnixTimeMilliseconds(ExpirationUnixMs), Version, Owner);
     }
 
     /// <summary>Only the IPv4 allocation range of the NetConf travels: it is all the allocator uses.</summary>
@@ -110,7 +111,19 @@ public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWith
     private sealed record ClaimRequestDto(long RequestId, ClaimDto Claim);
     private sealed record ClaimGrantedDto(long RequestId, LeaseDto Lease, string How);
     private sealed record ClaimRefusedDto(long RequestId, string Reason, bool Permanent);
-    private sealed record ReleaseRequestDto(long RequestId, string Subnet);
+    /// <summary>
+    /// A request from an older flanneld has no Kind: it counts as an operator release without force (the strictest
+    /// rule that still lets a dead node's lease go).
+    /// </summary>
+    private sealed record ReleaseRequestDto(long RequestId, string Subnet, string? Kind = null, bool Force = false,
+        string? OriginNode = null, string? Via = null)
+    {
+        public ReleaseRequest ToRequest() => new(RequestId, IPNetwork.Parse(Subnet),
+            Kind is null ? ReleaseKind.Operator
+            : Enum.TryParse<ReleaseKind>(Kind, ignoreCase: false, out var kind) && Enum.IsDefined(kind) ? kind
+            : throw new SerializationException($"LeaseSerializer: unknown release kind \"{Kind}\""),
+            Force, OriginNode ?? "(unknown)", Via ?? "(unknown)");
+    }
     private sealed record ReleaseDoneDto(long RequestId, string Subnet, bool Existed);
     private sealed record ReleaseRefusedDto(long RequestId, string Reason);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
+using Flannel.Actors.Kubernetes;
 using Flannel.Actors.Leases;
 using Flannel.Actors.NetConfig;
 using Flannel.Actors.Node;
@@ -96,8 +97,12 @@ public static class AgentRunner
         var akkaConfig = Step("--hocon-file", () =>
             AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile));
         if (discoverSeeds) akkaConfig = KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(akkaConfig);
+        // The lease allocator (on whichever node hosts it) judges claims against this node's accepted net-conf and, in
+        // Kubernetes mode, the podCIDRs the node watcher reads from the API.
+        var nodeCidrs = kube is null ? null : new KubeNodeCidrAuthority();
         var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(options.LogLevel).WithFallback(akkaConfig))
-            .And(new FlannelLoggingSetup(loggerFactory));
+            .And(new FlannelLoggingSetup(loggerFactory))
+            .And(new LeaseAllocatorSetup(conf, nodeCidrs));
         var system = ActorSystem.Create(AkkaConfigBuilder.SystemName, setup);
         var status = new AgentStatus(options.NodeName);
         status.Update(s => s with { PublicIp = iface.PublicIp.ToString(), BackendType = backend.Type, BackendPrepared = true });
@@ -122,6 +127,7 @@ public static class AgentRunner
                 log.LogInformation("joining the cluster through {Seeds}", string.Join(",", cluster.Settings.SeedNodes));
             }
 
+            var nodeWatcher = kube is null ? null : KubeAgentServices.StartNodeWatcher(system, kube, options, nodeCidrs!);
             var leaseOptions = new LeaseOptions(options.NodeName, iface.PublicIp, conf, backend.Type, backend.LeaseData,
                 previous, kube?.PodCidr, LeaseOptions.DefaultTtl, options.SubnetLeaseRenewMargin);
             var leases = system.ActorOf(SubnetLeaseActor.Props(leaseOptions), "leases");
@@ -144,7 +150,7 @@ public static class AgentRunner
                 settings.Effects), "backend-switch");
             var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(conf, switcher, netConf), "cluster-config");
             if (kube is not null)
-                kubeServices = KubeAgentServices.Start(system, kube, options, discoverSeeds, leases, clusterNetConf, status, reason =>
+                kubeServices = KubeAgentServices.Start(system, kube, options, discoverSeeds, nodeWatcher!, leases, clusterNetConf, status, reason =>
                 {
                     // Stop renewing first, so the other nodes' release of our lease is final.
                     leases.Tell(PoisonPill.Instance);

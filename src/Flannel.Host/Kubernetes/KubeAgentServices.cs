@@ -7,9 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Host.Kubernetes;
 
 /// <summary>
-/// The --kube-subnet-mgr parts of a running agent: seed discovery (when no --cluster-seeds), the Node watcher feeding
-/// deletions into the cluster (<see cref="NodeLeaseReleaserActor"/>), the kube-flannel-cfg watcher offering net-conf.json
-/// changes to the cluster config, refusals as Kubernetes Events, and the node annotations/condition.
+/// The --kube-subnet-mgr parts of a running agent: the Node watcher feeding the lease allocator's podCIDR authority
+/// (<see cref="StartNodeWatcher"/>, before the lease actor) and deletions into the cluster
+/// (<see cref="NodeLeaseReleaserActor"/>), seed discovery (when no --cluster-seeds), the kube-flannel-cfg watcher
+/// offering net-conf.json changes to the cluster config, refusals as Kubernetes Events, and the node annotations/condition.
 /// </summary>
 public sealed class KubeAgentServices : IAsyncDisposable
 {
@@ -17,10 +18,24 @@ public sealed class KubeAgentServices : IAsyncDisposable
 
     private KubeAgentServices(KubeNodeStatusLoop statusLoop) => _statusLoop = statusLoop;
 
+    /// <summary>
+    /// Starts the Node watcher and keeps <paramref name="nodeCidrs"/> (the lease allocator's podCIDR authority, in the
+    /// ActorSystemSetup) current from it. Call before the lease actor starts, so claims find the node list soon.
+    /// </summary>
+    public static IActorRef StartNodeWatcher(ActorSystem system, KubeNodeContext kube, FlanneldOptions options,
+        KubeNodeCidrAuthority nodeCidrs)
+    {
+        var watcher = system.ActorOf(NodeWatcherActor.Props(kube.Client, options.KubeAnnotationPrefix), "kube-nodes");
+        system.ActorOf(NodeCidrFeederActor.Props(watcher, nodeCidrs), "kube-node-cidrs");
+        return watcher;
+    }
+
+    /// <param name="watcher">The Node watcher from <see cref="StartNodeWatcher"/>.</param>
     /// <param name="clusterNetConf">The ClusterNetConfActor (receives the ConfigMap's net-conf.json).</param>
     /// <param name="onOwnNodeDeleted">Called when this agent's Node is deleted.</param>
     public static KubeAgentServices Start(ActorSystem system, KubeNodeContext kube, FlanneldOptions options, bool discoverSeeds,
-        IActorRef leases, IActorRef clusterNetConf, AgentStatus status, Action<string> onOwnNodeDeleted, ILoggerFactory loggers)
+        IActorRef watcher, IActorRef leases, IActorRef clusterNetConf, AgentStatus status, Action<string> onOwnNodeDeleted,
+        ILoggerFactory loggers)
     {
         var log = loggers.CreateLogger("Flannel.Kube");
         var ns = options.PodNamespace ?? ConfigMapWatcherActor.DefaultNamespace;
@@ -29,7 +44,6 @@ public sealed class KubeAgentServices : IAsyncDisposable
             KubernetesSeedDiscovery.Start(system, kube.Client, SeedOptions(options));
             log.LogInformation("seed discovery: flannel pods labelled {Selector} in namespace {Namespace}", SeedOptions(options).PodLabelSelector, ns);
         }
-        var watcher = system.ActorOf(NodeWatcherActor.Props(kube.Client, options.KubeAnnotationPrefix), "kube-nodes");
         system.ActorOf(NodeLeaseReleaserActor.Props(leases, watcher, kube.NodeName, onOwnNodeDeleted), "kube-node-leases");
         system.ActorOf(ConfigMapWatcherActor.Props(kube.Client, ns, subscriber: clusterNetConf), "kube-config");
         var recorder = new KubeEventRecorder(kube.Client, log, host: kube.NodeName);

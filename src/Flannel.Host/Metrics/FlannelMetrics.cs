@@ -57,6 +57,9 @@ public sealed class FlannelMetrics
         DDataUpdates = f.CreateCounter("flannel_ddata_updates_total", "Writes of the replicated lease table.",
             new CounterConfiguration { LabelNames = ["result"] });
         DDataChanges = f.CreateCounter("flannel_ddata_changes_total", "Change notifications of the replicated lease table.");
+        LeaseRequestsRefused = f.CreateCounter("flannel_lease_requests_refused_total",
+            "Lease requests the allocator on this node refused: queue caps, table cap, or denied by authorization.",
+            new CounterConfiguration { LabelNames = ["reason"] });
 
         ClusterMembers = f.CreateGauge("flannel_cluster_members", "Cluster members by status.",
             new GaugeConfiguration { LabelNames = ["status"] });
@@ -98,6 +101,7 @@ public sealed class FlannelMetrics
     public Gauge DDataReplicas { get; }
     public Counter DDataUpdates { get; }
     public Counter DDataChanges { get; }
+    public Counter LeaseRequestsRefused { get; }
     public Gauge ClusterMembers { get; }
     public Gauge ClusterUnreachable { get; }
     public Gauge ClusterIsLeader { get; }

@@ -9,8 +9,14 @@ namespace Flannel.Actors.Tests.Cmd;
 /// <summary>The cluster palette against a real 3-node in-process cluster; palettes run on node 0.</summary>
 public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
-    private readonly LeaseCluster _cluster = new();
+    private readonly CapturedEvents _events = new();
+    private readonly LeaseCluster _cluster;
     private CmdPalettes _cmd = null!;
+
+    public ClusterPaletteTests() => _cluster = new LeaseCluster(loggers: _events);
+
+    /// <summary>The security events (4049) the palette logged for removing other members.</summary>
+    private IReadOnlyList<CapturedEvent> Removals => _events.WithId(4049);
 
     public async Task InitializeAsync()
     {
@@ -56,6 +62,9 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         var leaver = _cluster[2];
         var ack = Assert.IsType<CmdOk>(await Ask("leave", HostPort(leaver)));
         Assert.Contains(leaver.Address.ToString(), ((CmdAck)ack.Data).Message);
+        var logged = Assert.Single(Removals);
+        Assert.Equal(("leave", leaver.Address.ToString()), (logged.Field("Action"), logged.Field("Address")));
+        Assert.Equal($"ctl on node node-0 ({_cluster[0].Address})", logged.Field("Origin"));
 
         probe.FishForMessage<CmdStreamItem>(item =>
             item.Data is ClusterEventRow { Event: "MemberRemoved" } e && e.Address == leaver.Address.ToString(),
@@ -91,6 +100,9 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         var ack = (CmdAck)Assert.IsType<CmdOk>(await Ask("down-unreachable")).Data;
 
         Assert.Contains(lost.Address.ToString(), ack.Message);
+        var logged = Assert.Single(Removals);
+        Assert.Equal(("down", lost.Address.ToString()), (logged.Field("Action"), logged.Field("Address")));
+        Assert.Equal($"ctl on node node-0 ({_cluster[0].Address})", logged.Field("Origin"));
         await LeaseCluster.Eventually(async () => (await Show()).Members.All(m => m.Address != lost.Address.ToString()),
             TimeSpan.FromSeconds(20), "node 2 removed after down");
     }
@@ -131,6 +143,7 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         Assert.StartsWith("no cluster member at akka.", stranger.Error);
         Assert.EndsWith("flannel@127.0.0.1:1", stranger.Error);
         Assert.Equal(3, (await Show()).Members.Count);
+        Assert.Empty(Removals);
     }
 
     [Fact]

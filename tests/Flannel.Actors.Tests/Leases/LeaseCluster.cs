@@ -1,12 +1,15 @@
 using Flannel.Testing;
 using System.Net;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Remote;
 using Akka.Remote.Transport;
 using Flannel.Actors.Leases;
+using Flannel.Actors.Observability;
 using Flannel.Net.Config;
+using Microsoft.Extensions.Logging;
 
 namespace Flannel.Actors.Tests.Leases;
 
@@ -77,14 +80,28 @@ public sealed class LeaseCluster : IAsyncDisposable
     private readonly NetConf _conf;
     private readonly TimeSpan _ttl;
     private readonly TimeSpan _renewMargin;
+    private readonly INodeCidrAuthority? _nodeCidrs;
+    private readonly ILoggerFactory? _loggers;
     private readonly List<LeaseNode> _all = [];
 
-    public LeaseCluster(NetConf? conf = null, TimeSpan? ttl = null, TimeSpan? renewMargin = null, TimeSpan? stableAfter = null)
+    /// <param name="nodeCidrs">Kubernetes mode: every node's allocator consults it (null: outside Kubernetes).</param>
+    /// <param name="loggers">Receives every node's flannel events (FlannelLoggingSetup).</param>
+    public LeaseCluster(NetConf? conf = null, TimeSpan? ttl = null, TimeSpan? renewMargin = null, TimeSpan? stableAfter = null,
+        INodeCidrAuthority? nodeCidrs = null, ILoggerFactory? loggers = null, string? extraConfig = null)
     {
         _conf = conf ?? DefaultConf;
         _ttl = ttl ?? LeaseOptions.DefaultTtl;
         _renewMargin = renewMargin ?? LeaseOptions.DefaultRenewMargin;
-        _config = NodeConfig(stableAfter);
+        _config = extraConfig is null ? NodeConfig(stableAfter) : ConfigurationFactory.ParseString(extraConfig).WithFallback(NodeConfig(stableAfter));
+        _nodeCidrs = nodeCidrs;
+        _loggers = loggers;
+    }
+
+    /// <summary>The ActorSystemSetup every node starts with (the allocator's accepted net-conf and authority).</summary>
+    public ActorSystemSetup Setup()
+    {
+        var setup = BootstrapSetup.Create().WithConfig(_config).And(new LeaseAllocatorSetup(_conf, _nodeCidrs));
+        return _loggers is null ? setup : setup.And(new FlannelLoggingSetup(_loggers));
     }
 
     /// <summary>Live nodes by index (a restarted node replaces the earlier one with the same index).</summary>
@@ -96,23 +113,29 @@ public sealed class LeaseCluster : IAsyncDisposable
 
     public static IPAddress PublicIp(int index) => IPAddress.Parse($"192.0.2.{index + 1}");
 
-    /// <summary>Starts <paramref name="count"/> nodes; node 0 (the oldest, so the allocator's host) seeds the rest.</summary>
-    public async Task StartAsync(int count)
+    /// <summary>Starts <paramref name="count"/> nodes; node 0 (the oldest, so the allocator's host) seeds the rest.
+    /// <paramref name="podCidr"/> gives each node's RequiredSubnet (Kubernetes mode).</summary>
+    public async Task StartAsync(int count, Func<int, IPNetwork?>? podCidr = null)
     {
-        var first = Start(0, seed: null);
-        var rest = Enumerable.Range(1, count - 1).Select(i => Start(i, first.Address)).ToList();
+        var first = Start(0, seed: null, requiredSubnet: podCidr?.Invoke(0));
+        for (var i = 1; i < count; i++) Start(i, first.Address, requiredSubnet: podCidr?.Invoke(i));
         await WaitUpAsync(count, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>Starts (or restarts, after its old system terminated) node <paramref name="index"/> and joins it to
     /// <paramref name="seed"/> (itself when null).</summary>
-    public LeaseNode Start(int index, Address? seed, IPNetwork? previousSubnet = null)
+    /// <param name="port">A fixed remoting port (to restart a node at the same address); default: any free one.</param>
+    public LeaseNode Start(int index, Address? seed, IPNetwork? previousSubnet = null, IPNetwork? requiredSubnet = null, int? port = null)
     {
-        var system = ActorSystem.Create(SystemName, _config);
+        var setup = Setup();
+        if (port is { } p)
+            setup = setup.And(BootstrapSetup.Create().WithConfig(
+                ConfigurationFactory.ParseString($"akka.remote.dot-netty.tcp.port = {p}").WithFallback(_config)));
+        var system = ActorSystem.Create(SystemName, setup);
         var cluster = Cluster.Get(system);
         cluster.Join(seed ?? cluster.SelfAddress);
         var options = new LeaseOptions(NodeName(index), PublicIp(index), _conf, "vxlan", $$"""{"VNI":1,"VtepMAC":"02:00:00:00:00:{{index:x2}}"}""",
-            previousSubnet, null, _ttl, _renewMargin)
+            previousSubnet, requiredSubnet, _ttl, _renewMargin)
         {
             RetryInterval = TimeSpan.FromMilliseconds(300),
             RequestTimeout = TimeSpan.FromSeconds(3),
@@ -158,6 +181,35 @@ public sealed class LeaseCluster : IAsyncDisposable
 
     public static async Task<IReadOnlyDictionary<IPNetwork, Lease>> TableAsync(LeaseNode node) =>
         ((LeaseSnapshot)await Ask(node, GetLeases.Instance)).Leases.ToDictionary();
+
+    /// <summary>The lease table as a majority has it (what the allocator's next round would read).</summary>
+    public static async Task<IReadOnlyDictionary<IPNetwork, Lease>> MajorityTableAsync(LeaseNode node)
+    {
+        var ext = LeaseAllocatorExtension.Get(node.System);
+        var reply = await ext.Replicator.Ask<object>(Akka.DistributedData.Dsl.Get(ext.Key,
+            new Akka.DistributedData.ReadMajority(TimeSpan.FromSeconds(3))), TimeSpan.FromSeconds(10));
+        return reply switch
+        {
+            Akka.DistributedData.GetSuccess g => g.Get(ext.Key).Entries.Values.ToDictionary(l => l.Subnet),
+            Akka.DistributedData.NotFound => new Dictionary<IPNetwork, Lease>(),
+            _ => throw new InvalidOperationException($"{node.Name}: majority read failed: {reply}"),
+        };
+    }
+
+    /// <summary>Sends a raw allocator request from <paramref name="node"/>'s system, as a member could without its
+    /// SubnetLeaseActor (the sender is a temporary actor on that node, so the allocator sees that node's address).</summary>
+    public static async Task<object> AllocatorAsk(LeaseNode node, object request) =>
+        await LeaseAllocatorExtension.Get(node.System).Proxy.Ask<object>(request, TimeSpan.FromSeconds(15));
+
+    /// <summary>A TCP port that was free a moment ago (to restart a node at a fixed address).</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (then fails with <paramref name="what"/>).</summary>
     public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>

@@ -70,7 +70,7 @@ public sealed class LeaseClusterTests : TestKit
         var gone = cluster[2];
         await StopAsync(gone);
 
-        var reply = await Ask(cluster[1], new ReleaseLease(leases[2].Subnet));
+        var reply = await Ask(cluster[1], new ReleaseLease(leases[2].Subnet, ReleaseKind.Operator));
 
         Assert.Equal(new LeaseReleased(leases[2].Subnet), reply);
         await AllSee(cluster, leases.Take(2).ToList());

@@ -55,7 +55,7 @@ public sealed class LeasePartitionTests : TestKit
         await Partition(minority, majority);
 
         // The allocator is still on the minority side, but cannot read from a majority: it refuses to change anything.
-        var refused = Assert.IsType<LeaseReleaseFailed>(await Ask(cluster[1], new ReleaseLease(early[2].Subnet)));
+        var refused = Assert.IsType<LeaseReleaseFailed>(await Ask(cluster[1], new ReleaseLease(early[2].Subnet, ReleaseKind.Operator)));
         Assert.StartsWith("no majority", refused.Reason);
 
         // The majority side downs the minority (keep-majority), the allocator moves to node 2, and allocation goes on.

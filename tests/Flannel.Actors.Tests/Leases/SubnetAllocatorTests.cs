@@ -123,14 +123,25 @@ public class SubnetAllocatorTests
     }
 
     [Fact]
-    public void A_required_podCIDR_is_leased_exactly_even_over_another_nodes_stale_lease()
+    public void A_required_podCIDR_is_leased_exactly_over_another_nodes_expired_lease()
     {
-        var table = Table(L("10.244.5.0/24", "b", version: 2), L("10.244.9.0/24", "a"));
+        var table = Table(L("10.244.5.0/24", "b", expiration: Now - TimeSpan.FromSeconds(1), version: 2), L("10.244.9.0/24", "a"));
         var g = Granted(new SubnetAllocator().Allocate(table, Claim("a", required: Net("10.244.5.0/24")), Now));
         Assert.Equal(Net("10.244.5.0/24"), g.Lease.Subnet);
         Assert.Equal(3, g.Lease.Version);
         Assert.Equal("podCIDR", g.How);
         Assert.Equal([Net("10.244.9.0/24")], g.Removed);
+    }
+
+    [Fact]
+    public void A_required_podCIDR_never_takes_another_nodes_unexpired_lease()
+    {
+        // The attack: a claim "requiring" host 2's subnet used to win over host 2's live lease.
+        var table = Table(L("10.244.5.0/24", "b", version: 2));
+        var r = Assert.IsType<AllocationRefused>(new SubnetAllocator().Allocate(table, Claim("a", required: Net("10.244.5.0/24")), Now));
+        Assert.Equal("podCIDR 10.244.5.0/24 of node a overlaps the unexpired lease 10.244.5.0/24 of node b", r.Reason);
+        var wider = Assert.IsType<AllocationRefused>(new SubnetAllocator().Allocate(table, Claim("a", required: Net("10.244.4.0/23")), Now));
+        Assert.Contains("overlaps the unexpired lease 10.244.5.0/24 of node b", wider.Reason);
     }
 
     [Fact]
@@ -143,9 +154,10 @@ public class SubnetAllocatorTests
     }
 
     [Fact]
-    public void A_podCIDR_removes_overlapping_leases_of_other_prefix_lengths()
+    public void A_podCIDR_removes_overlapping_expired_leases_of_other_prefix_lengths()
     {
-        var table = Table(L("10.244.4.0/25", "b"), L("10.244.4.128/25", "c"), L("10.244.5.0/24", "d"));
+        var expired = Now - TimeSpan.FromMinutes(1);
+        var table = Table(L("10.244.4.0/25", "b", expiration: expired), L("10.244.4.128/25", "c", expiration: expired), L("10.244.5.0/24", "d"));
         var g = Granted(new SubnetAllocator().Allocate(table, Claim("a", required: Net("10.244.4.0/24")), Now));
         Assert.Equal([Net("10.244.4.0/25"), Net("10.244.4.128/25")], g.Removed.OrderBy(n => n.ToString()));
     }
@@ -158,6 +170,24 @@ public class SubnetAllocatorTests
         var table = Table(L("10.10.0.128/25", "b"));
         var g = Granted(new SubnetAllocator(new Random(9)).Allocate(table, Claim("a", conf: small), Now));
         Assert.Equal(Net("10.10.0.64/26"), g.Lease.Subnet);
+    }
+
+    [Fact]
+    public void A_version_at_long_MaxValue_saturates_instead_of_wrapping()
+    {
+        var table = Table(L("10.244.7.0/24", "a", version: long.MaxValue));
+        var g = Granted(new SubnetAllocator().Allocate(table, Claim("a"), Now));
+        Assert.Equal(Net("10.244.7.0/24"), g.Lease.Subnet);
+        Assert.Equal(long.MaxValue, g.Lease.Version);
+        Assert.Equal(long.MaxValue, SubnetAllocator.NextVersion(long.MaxValue - 1));
+        Assert.Equal(1, SubnetAllocator.NextVersion(-5)); // bad data restarts at 1, never below
+    }
+
+    [Fact]
+    public void The_grant_records_the_claimants_member_address_as_owner()
+    {
+        var g = Granted(new SubnetAllocator().Allocate(Table(), Claim("a"), Now, owner: "akka.tcp://flannel@198.18.0.1:4053"));
+        Assert.Equal("akka.tcp://flannel@198.18.0.1:4053", g.Lease.Owner);
     }
 
     [Fact]

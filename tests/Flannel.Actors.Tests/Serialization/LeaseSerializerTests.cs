@@ -67,9 +67,35 @@ public sealed class LeaseSerializerTests() : TestKit(LeaseConfig.Default)
 
         Assert.Equal(new ClaimGranted(7, Sample, "own lease"), RoundTrip(new ClaimGranted(7, Sample, "own lease")));
         Assert.Equal(new ClaimRefused(7, "out of subnets", true), RoundTrip(new ClaimRefused(7, "out of subnets", true)));
-        Assert.Equal(new ReleaseRequest(9, Sample.Subnet), RoundTrip(new ReleaseRequest(9, Sample.Subnet)));
+        var release = new ReleaseRequest(9, Sample.Subnet, ReleaseKind.NodeDeleted, Force: true, "node-b", "kube");
+        Assert.Equal(release, RoundTrip(release));
         Assert.Equal(new ReleaseDone(9, Sample.Subnet, true), RoundTrip(new ReleaseDone(9, Sample.Subnet, true)));
         Assert.Equal(new ReleaseRefused(9, "no majority"), RoundTrip(new ReleaseRefused(9, "no majority")));
+    }
+
+    [Fact]
+    public void The_owner_round_trips_and_a_lease_written_before_owners_reads_as_unowned()
+    {
+        var owned = Sample with { Owner = "akka.tcp://flannel@198.18.0.1:4053" };
+        Assert.Equal(owned, RoundTrip(owned));
+
+        // Literally what the previous build stored in the replicated table.
+        var old = """{"Subnet":"10.244.3.0/24","Node":"node-a","PublicIp":"192.0.2.7","BackendType":"vxlan","BackendData":"{\"VNI\":1,\"VtepMAC\":\"02:00:00:00:00:01\"}","ExpirationUnixMs":1800000000123,"Version":42}""";
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(Sample);
+        Assert.Equal(Sample, serializer.FromBinary(Encoding.UTF8.GetBytes(old), "L"));
+    }
+
+    [Fact]
+    public void A_release_request_from_an_older_build_counts_as_an_operator_release_without_force()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(Sample);
+
+        var old = serializer.FromBinary(Encoding.UTF8.GetBytes("""{"RequestId":9,"Subnet":"10.244.3.0/24"}"""), "RQ");
+
+        Assert.Equal(new ReleaseRequest(9, Sample.Subnet, ReleaseKind.Operator, Force: false, "(unknown)", "(unknown)"), old);
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() =>
+            serializer.FromBinary(Encoding.UTF8.GetBytes("""{"RequestId":9,"Subnet":"10.244.3.0/24","Kind":"Everything"}"""), "RQ"));
+        Assert.Equal("LeaseSerializer: unknown release kind \"Everything\"", e.Message);
     }
 
     [Fact]

@@ -124,6 +124,9 @@ public sealed class FakeLeaseTable : ILeaseTable
 
     public List<IPNetwork> Released { get; } = [];
 
+    /// <summary>The force flag of each release, in the order of <see cref="Released"/>.</summary>
+    public List<bool> ReleasedForce { get; } = [];
+
     public IReadOnlyCollection<IPNetwork> Subnets
     {
         get { lock (_leases) return _leases.Keys.ToList(); }
@@ -134,11 +137,12 @@ public sealed class FakeLeaseTable : ILeaseTable
         lock (_leases) return Task.FromResult<IReadOnlyList<LeaseEntry>>(_leases.Values.ToList());
     }
 
-    public Task<string?> ReleaseAsync(IPNetwork subnet, CancellationToken ct)
+    public Task<string?> ReleaseAsync(IPNetwork subnet, bool force, CancellationToken ct)
     {
         lock (_leases)
         {
             Released.Add(subnet);
+            ReleasedForce.Add(force);
             return Task.FromResult(_leases.Remove(subnet) ? null : "not leased");
         }
     }

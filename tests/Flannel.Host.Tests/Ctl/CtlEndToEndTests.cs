@@ -175,6 +175,7 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
         Assert.True(confirmed.ExitCode == 0, confirmed.ToString());
         Assert.Contains("released 10.5.9.0/24 (was held by node-9)", confirmed.Stdout);
         Assert.DoesNotContain(IPNetwork.Parse("10.5.9.0/24"), _leases.Subnets);
+        Assert.Equal([false], _leases.ReleasedForce);
     }
 
     [Fact]
@@ -189,6 +190,8 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
         var forced = await _cluster.Ctl("lease", "release", "10.5.2.0/24", "--yes", "--force");
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.Equal([IPNetwork.Parse("10.5.2.0/24")], _leases.Released);
+        // The allocator judges the release again; it must see the operator's --force.
+        Assert.Equal([true], _leases.ReleasedForce);
     }
 
     [Fact]

@@ -52,5 +52,19 @@ public sealed class AkkaConfigBuilderTests : IDisposable
         Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", config.GetString("akka.cluster.downing-provider-class"));
     }
 
+    [Fact]
+    public void The_bundled_leases_hocon_is_the_same_as_LeaseConfig()
+    {
+        // Two copies of one text (hocon/leases.hocon ships next to flanneld; LeaseConfig is the built-in fallback).
+        var bundled = Akka.Configuration.ConfigurationFactory.ParseString(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "leases.hocon")));
+        var builtIn = Flannel.Actors.Leases.LeaseConfig.Default;
+        var keys = builtIn.GetConfig("flannel.leases").AsEnumerable().Select(kv => kv.Key).ToList();
+        Assert.Contains("max-leases", keys);
+        foreach (var key in keys)
+            Assert.Equal(builtIn.GetString("flannel.leases." + key), bundled.GetString("flannel.leases." + key));
+        Assert.Equal(keys.Order(), bundled.GetConfig("flannel.leases").AsEnumerable().Select(kv => kv.Key).Order());
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
