@@ -103,10 +103,12 @@ public static class AgentRunner
         if (discoverSeeds) akkaConfig = KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(akkaConfig);
         var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(options.LogLevel).WithFallback(akkaConfig))
             .And(new FlannelLoggingSetup(loggerFactory));
-        var refusals = new RefusalThrottle(TimeSpan.FromMinutes(1));
-        if (tls is not null) setup = setup.And(tls.SslSetup(loggerFactory.CreateLogger("Flannel.Security"), refusals));
+        // Refused certificates (4002) and refused connections (4003) are throttled apart: a stranger with a certificate
+        // shows up in both, once per minute each.
+        if (tls is not null) setup = setup.And(tls.SslSetup(loggerFactory.CreateLogger("Flannel.Security")));
         var system = ActorSystem.Create(AkkaConfigBuilder.SystemName, setup);
-        if (tls is not null) system.ActorOf(HandshakeRefusalWatcher.Props(refusals), HandshakeRefusalWatcher.Name);
+        if (tls is not null)
+            system.ActorOf(HandshakeRefusalWatcher.Props(new RefusalThrottle(TimeSpan.FromMinutes(1))), HandshakeRefusalWatcher.Name);
         var status = new AgentStatus(options.NodeName);
         status.Update(s => s with { PublicIp = iface.PublicIp.ToString(), BackendType = backend.Type, BackendPrepared = true });
         HealthServer? health = null;

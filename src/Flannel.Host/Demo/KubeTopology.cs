@@ -93,7 +93,8 @@ public sealed class KubeTopology : IDisposable
         return sb.ToString();
     }
 
-    /// <summary>The flags of a DaemonSet agent: --kube-subnet-mgr, the kubeconfig, no seeds (found by listing the pods).</summary>
+    /// <summary>The flags of a DaemonSet agent: --kube-subnet-mgr, the kubeconfig, no seeds (found by listing the pods), the
+    /// cluster TLS files as the Secret kube-flannel-cluster-tls would mount them.</summary>
     public IReadOnlyList<string> AgentArgs(TopologyHost h) =>
     [
         "--iface", "eth0",
@@ -105,6 +106,7 @@ public sealed class KubeTopology : IDisposable
         "--cluster-port", Cluster.Options.ClusterPort.ToString(CultureInfo.InvariantCulture),
         "--healthz-ip", "127.0.0.1",
         "--healthz-port", Cluster.Options.HealthPort.ToString(CultureInfo.InvariantCulture),
+        .. Cluster.TlsArgs(h),
         .. Cluster.Options.ExtraAgentArgs,
     ];
 
