@@ -35,6 +35,8 @@ public static class ClusterCertificates
         if (!ca.HasPrivateKey) throw new ArgumentException("the CA certificate has no private key", nameof(ca));
         var from = (now ?? DateTimeOffset.UtcNow) - ClockSkew;
         var until = from + validity + ClockSkew;
+        // A certificate may not outlive (nor predate) its issuer.
+        if (from < ca.NotBefore) from = ca.NotBefore;
         if (until > ca.NotAfter) until = ca.NotAfter;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(Name(commonName), key, HashAlgorithmName.SHA256);
