@@ -15,7 +15,7 @@ public sealed class SecuredCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Topology = ClusterTopology.Create(new TopologyOptions($"fs{Environment.ProcessId % 10000}", AgentCluster.Flanneld)
+        Topology = ClusterTopology.Create(new TopologyOptions($"fy{Environment.ProcessId % 10000}", AgentCluster.Flanneld)
         {
             Backend = "host-gw",
             StateRoot = "/run/flannel-e2e",
