@@ -2,46 +2,79 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
 using Flannel.Actors.Leases;
+using Flannel.Bench.Leases;
 using Flannel.Net.Config;
 
 // Lease convergence benchmark: starts N in-process cluster nodes at once (127.0.0.1, port 0), each asks for a lease,
 // and measures the time until every node holds a lease, all leases are distinct, and every node's replicated table
-// shows all N of them. Runs each N LEASES_BENCH_RUNS times (default 3) and prints one JSON line per N with the
-// median converge_s (duplicates summed over the runs, leases the smallest count); start_s is the part of converge_s spent creating the N ActorSystems. Usage: Flannel.Bench.Leases [N ...] (default 5 10 20).
+// shows all N of them. Runs each N LEASES_BENCH_RUNS times (default 3) in plain text and with the agent's mutual TLS,
+// interleaved, and prints one JSON line per N with both modes side by side: the median converge_s (duplicates summed
+// over the runs, leases the smallest count); start_s is the part of converge_s spent creating the N ActorSystems;
+// join_up_s the median time from Cluster.Join to the node's own MemberUp (tls_join_extra_s: what TLS adds to it).
+// A first line gives the bare cost of one mutual-TLS handshake with the agent's validator. Usage: Flannel.Bench.Leases [N ...]
+// (default 5 10 20).
 
 var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [5, 10, 20];
 var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
+var tls = new BenchTls();
+static double Median(IEnumerable<double> xs)
+{
+    var s = xs.Order().ToArray();
+    return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+}
+var handshakes = await HandshakeBench.MeasureAsync(tls.Node(0), tls.Node(1), 60);
+Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+{
+    ["tls_handshake_ms"] = Math.Round(Median(handshakes.Skip(10)), 3),
+    ["samples"] = handshakes.Length - 10,
+    ["min_ms"] = Math.Round(handshakes.Skip(10).Min(), 3),
+}));
 // Warm-up (not reported): the first ActorSystems of a process pay for JIT compilation of Akka's startup path.
-await Run(2, verbose: false);
+await Run(2, verbose: false, tls: null);
+await Run(2, verbose: false, tls: tls);
 var runs = int.TryParse(Environment.GetEnvironmentVariable("LEASES_BENCH_RUNS"), out var r) && r > 0 ? r : 3;
 foreach (var n in sizes)
 {
-    var results = new List<Dictionary<string, object>>();
-    for (var i = 0; i < runs; i++) results.Add(await Run(n, verbose));
-    static double Median(IEnumerable<double> xs)
+    var plain = new List<Dictionary<string, object>>();
+    var secured = new List<Dictionary<string, object>>();
+    for (var i = 0; i < runs; i++)
     {
-        var s = xs.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+        plain.Add(await Run(n, verbose, tls: null));
+        secured.Add(await Run(n, verbose, tls));
     }
-    var converge = results.Select(x => (double)x["converge_s"]).ToList();
+    static Dictionary<string, object> Summary(List<Dictionary<string, object>> results)
+    {
+        var converge = results.Select(x => (double)x["converge_s"]).ToList();
+        return new Dictionary<string, object>
+        {
+            ["converge_s"] = Math.Round(Median(converge), 3),
+            ["duplicates"] = results.Sum(x => (int)x["duplicates"]),
+            ["leases"] = results.Min(x => (int)x["leases"]),
+            ["start_s"] = Math.Round(Median(results.Select(x => (double)x["start_s"])), 3),
+            ["join_up_s"] = Math.Round(Median(results.SelectMany(x => (double[])x["join_up_all"])), 3),
+            ["runs"] = results.Count,
+            ["converge_s_all"] = converge,
+            ["min_table"] = results.Min(x => (int)x["min_table"]),
+        };
+    }
+    var p = Summary(plain);
+    var t = Summary(secured);
     Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["nodes"] = n,
-        ["converge_s"] = Math.Round(Median(converge), 3),
-        ["duplicates"] = results.Sum(x => (int)x["duplicates"]),
-        ["leases"] = results.Min(x => (int)x["leases"]),
-        ["start_s"] = Math.Round(Median(results.Select(x => (double)x["start_s"])), 3),
-        ["runs"] = runs,
-        ["converge_s_all"] = converge,
-        ["min_table"] = results.Min(x => (int)x["min_table"]),
+        ["plain"] = p,
+        ["tls"] = t,
+        ["tls_join_extra_s"] = Math.Round((double)t["join_up_s"] - (double)p["join_up_s"], 3),
     }));
 }
+tls.Delete();
 return 0;
 
-static async Task<Dictionary<string, object>> Run(int n, bool verbose)
+static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls? tls)
 {
     var config = ConfigurationFactory.ParseString("""
         akka {
@@ -69,6 +102,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose)
         }
         flannel.leases.majority-timeout = 2s
         """).WithFallback(LeaseConfig.Default);
+    if (tls is not null) config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = on").WithFallback(config);
     var conf = NetConf.Parse("""{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}""");
     var sw = Stopwatch.StartNew();
     void Log(string what)
@@ -77,10 +111,14 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose)
     }
 
     // Node 0 seeds; the others are created concurrently, as when a DaemonSet starts everywhere at once.
+    var joinUp = new double[n];
     IActorRef StartNode(int i, Address? seedAddress, out ActorSystem system)
     {
-        system = ActorSystem.Create("flannel", BootstrapSetup.Create().WithConfig(config).And(new LeaseAllocatorSetup(conf)));
+        var setup = BootstrapSetup.Create().WithConfig(config).And(new LeaseAllocatorSetup(conf));
+        system = ActorSystem.Create("flannel", tls is null ? setup : setup.And(tls.For(i)));
         var cluster = Cluster.Get(system);
+        var joined = sw.Elapsed;
+        cluster.RegisterOnMemberUp(() => joinUp[i] = (sw.Elapsed - joined).TotalSeconds);
         cluster.Join(seedAddress ?? cluster.SelfAddress);
         var options = new LeaseOptions($"node-{i}", IPAddress.Parse($"192.0.2.{i + 1}"), conf, "vxlan", null, null, null,
             LeaseOptions.DefaultTtl, LeaseOptions.DefaultRenewMargin) { RetryInterval = TimeSpan.FromMilliseconds(200) };
@@ -127,5 +165,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose)
         ["duplicates"] = duplicates,
         ["leases"] = leases.Count,
         ["min_table"] = finalTables.Min(t => t.Leases.Count),
+        // The joiners only: the seed joins itself.
+        ["join_up_all"] = joinUp.Skip(1).ToArray(),
     };
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Flannel.Host.Agent;
+using Flannel.Host.Certs;
 using Flannel.Host.Cni;
 using Flannel.Host.Ctl;
 using Flannel.Host.Demo;
@@ -10,7 +11,7 @@ namespace Flannel.Host;
 public static class Program
 {
     /// <summary>
-    /// One binary, four roles. The CNI role is decided first and touches nothing but the CNI code: the runtime calls it for
+    /// One binary, five roles. The CNI role is decided first and touches nothing but the CNI code: the runtime calls it for
     /// every pod, so it must not pay for Akka, ASP.NET or option parsing.
     /// </summary>
     public static int Main(string[] args)
@@ -20,6 +21,7 @@ public static class Program
 
         if (args.Length > 0 && args[0] == "ctl") return CtlCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "demo") return DemoCommand.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "certs") return CertsCommand.Run(args[1..]);
         return RunAgent(args);
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
+using Flannel.Actors.Leases;
 using Akka.Discovery;
 using Flannel.Actors.Kubernetes;
 using Flannel.Kube.TestServer;
@@ -98,7 +99,9 @@ public sealed class ClusterBootstrapTests : IAsyncLifetime
               pod-label-selector = "app={0}"
               api-url = "{{_server.BaseUri}}"
             }
-            """).WithFallback(KubernetesPodsServiceDiscovery.DefaultConfig);
+            """).WithFallback(KubernetesPodsServiceDiscovery.DefaultConfig)
+            // The agents' wire lock: the bootstrap probe must work with its own serializer, without the JSON fallback.
+            .WithFallback(LeaseConfig.Default);
         var system = ActorSystem.Create("flannel", config);
         _systems.Add(system);
         return system;

@@ -74,7 +74,7 @@ public sealed class ManifestTests : TestKit
 
         // The files the flags point at are where the volumes are mounted.
         var mounts = Agent.VolumeMounts.ToDictionary(m => m.Name, m => m.MountPath.TrimEnd('/'));
-        Assert.Equal(Path.GetDirectoryName(options.NetConfigPath), mounts["flannel-cfg"]);
+        Assert.Equal(Path.GetDirectoryName(options.NetConfigPath), mounts["flannel-cfg-tls"]);
         Assert.Equal("/run/flannel", mounts["run"]);
         Assert.Equal("/run/xtables.lock", mounts["xtables-lock"]);
     }
@@ -104,6 +104,27 @@ public sealed class ManifestTests : TestKit
         Assert.Equal("/opt/cni/bin", hostPaths["cni-plugin"]);
         Assert.Equal("/etc/cni/net.d", hostPaths["cni"]);
         Assert.Equal("kube-flannel-cfg", pod.Volumes.Single(v => v.Name == "flannel-cfg").ConfigMap.Name);
+    }
+
+    [Fact]
+    public void The_agent_runs_with_cluster_TLS_from_the_Secret_projected_next_to_the_ConfigMap()
+    {
+        var args = (Agent.Command ?? []).Skip(1).Concat(Agent.Args ?? []).ToArray();
+        var options = FlanneldOptions.Parse(args, new Hashtable(), "node-a");
+        Assert.True(options.HasClusterTls);
+        Assert.False(options.ClusterInsecure);
+
+        var volume = DaemonSet.Spec.Template.Spec.Volumes.Single(v => v.Name == "flannel-cfg-tls").Projected;
+        Assert.Equal("kube-flannel-cfg", volume.Sources.Single(s => s.ConfigMap is not null).ConfigMap.Name);
+        var secret = volume.Sources.Single(s => s.Secret is not null).Secret;
+        Assert.Equal("kube-flannel-cluster-tls", secret.Name);
+        Assert.NotEqual(true, secret.Optional);
+        var mount = Agent.VolumeMounts.Single(m => m.Name == "flannel-cfg-tls").MountPath.TrimEnd('/');
+        var files = secret.Items.ToDictionary(i => i.Key, i => $"{mount}/{i.Path}");
+        Assert.Equal(files["tls.crt"], options.ClusterTlsCert);
+        Assert.Equal(files["tls.key"], options.ClusterTlsKey);
+        Assert.Equal(files["ca.crt"], options.ClusterTlsCa);
+        Assert.Equal(0x100, secret.Items.Single(i => i.Key == "tls.key").Mode); // 0400
     }
 
     [Fact]

@@ -42,22 +42,28 @@ public static class ClusterViews
         new(now, name, m.Address.ToString(), m.Status.ToString(), m.Roles.OrderBy(r => r, StringComparer.Ordinal).ToList());
 
     /// <summary>
-    /// Parses an address given by the operator: a full Akka address (akka.tcp://flannel@10.0.0.2:4053) or just
-    /// host:port, which is completed with this cluster's protocol and system name.
+    /// Parses an address given by the operator: a full Akka address (akka.ssl.tcp://flannel@10.0.0.2:4053) or just
+    /// host:port, which is completed with this cluster's protocol and system name. A full address with another
+    /// protocol than this cluster's is refused: Akka would silently ignore a join or down for it.
     /// </summary>
     public static Address ParseAddress(string text, Address self)
     {
         if (text.Contains("://", StringComparison.Ordinal))
         {
-            try { return Address.Parse(text); }
+            Address parsed;
+            try { parsed = Address.Parse(text); }
             catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
             {
-                throw new FormatException($"address '{text}' is not an Akka address (akka.tcp://system@host:port): {e.Message}");
+                throw new FormatException($"address '{text}' is not an Akka address ({self.Protocol}://system@host:port): {e.Message}");
             }
+            if (parsed.Protocol != self.Protocol)
+                throw new FormatException(
+                    $"address '{text}' uses protocol {parsed.Protocol} but this cluster uses {self.Protocol} (give host:port to use the cluster's)");
+            return parsed;
         }
         var colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
-            throw new FormatException($"address '{text}' must be host:port or akka.tcp://system@host:port");
+            throw new FormatException($"address '{text}' must be host:port or {self.Protocol}://system@host:port");
         var host = text[..colon].Trim('[', ']');
         return new Address(self.Protocol, self.System, host, port);
     }

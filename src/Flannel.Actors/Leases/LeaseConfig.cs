@@ -52,5 +52,6 @@ public static class LeaseConfig
         }
         """;
 
-    public static Config Default { get; } = ConfigurationFactory.ParseString(Hocon);
+    /// <summary><see cref="Hocon"/> plus the wire lock (<see cref="Serialization.WireConfig"/>): only bound types cross the wire.</summary>
+    public static Config Default { get; } = ConfigurationFactory.ParseString(Hocon).WithFallback(Serialization.WireConfig.Default);
 }

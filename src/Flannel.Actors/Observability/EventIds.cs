@@ -40,6 +40,13 @@ public static class EventIds
     public static readonly EventId LeaseTableFull = new(4047, nameof(LeaseTableFull));
     public static readonly EventId LeaseRequestAnonymous = new(4048, nameof(LeaseRequestAnonymous));
     public static readonly EventId ClusterMemberRemovedByOperator = new(4049, nameof(ClusterMemberRemovedByOperator));
+    // Security (4xxx): cluster transport TLS and the wire lock (4002-4019; 4001 was already taken above).
+    public static readonly EventId ClusterCertificateRefused = new(4002, nameof(ClusterCertificateRefused));
+    public static readonly EventId ClusterConnectionRefused = new(4003, nameof(ClusterConnectionRefused));
+    public static readonly EventId WireMessageRefused = new(4004, nameof(WireMessageRefused));
+    public static readonly EventId ClusterTlsEnabled = new(4005, nameof(ClusterTlsEnabled));
+    public static readonly EventId ClusterInsecure = new(4006, nameof(ClusterInsecure));
+    public static readonly EventId ClusterLocalOnly = new(4007, nameof(ClusterLocalOnly));
 
     public static readonly EventId CmdHostStarted = new(5001, nameof(CmdHostStarted));
     public static readonly EventId CmdExecuted = new(5002, nameof(CmdExecuted));

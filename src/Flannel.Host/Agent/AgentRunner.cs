@@ -17,6 +17,7 @@ using Flannel.Host.Hosting;
 using Flannel.Host.Logging;
 using Flannel.Host.Metrics;
 using Flannel.Host.Options;
+using Flannel.Host.Security;
 using Flannel.Net.Backends;
 using Flannel.Net.Config;
 using Flannel.Net.Interfaces;
@@ -66,6 +67,19 @@ public static class AgentRunner
         if (kube?.PublicIpOverwrite is { } overwrite) iface = iface with { PublicIp = overwrite };
         log.LogInformation("using interface {Interface}", iface.ToString());
 
+        var clusterHost = options.ClusterHostname ?? iface.Address.ToString();
+        // A node that is its own only seed forms the cluster at once instead of waiting out seed-node-timeout.
+        // With several seeds the list is passed unchanged, self included: Akka's first-seed process then asks the
+        // other seeds before forming a cluster, so a restarted first seed rejoins instead of starting a second cluster.
+        bool IsSelf(ClusterSeed s) =>
+            s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString());
+        var seeds = options.ClusterSeeds.All(IsSelf) ? new List<ClusterSeed>() : options.ClusterSeeds.ToList();
+        // In Kubernetes without --cluster-seeds the agents find each other by listing the flannel pods.
+        var discoverSeeds = kube is not null && options.ClusterSeeds.Count == 0;
+        // The cluster transport is settled before the backend touches the kernel: a refused start changes nothing.
+        var (tls, host) = ClusterTransport(options, clusterHost, joinsOthers: seeds.Count > 0 || discoverSeeds, discoverSeeds, log);
+        clusterHost = host;
+
         var (conf, confJson) = kube?.ConfigMapNetConf is { } fromConfigMap
             ? ParseNetConf(fromConfigMap, "configmap kube-flannel-cfg")
             : ReadNetConf(options.NetConfigPath);
@@ -85,17 +99,8 @@ public static class AgentRunner
         });
         log.LogInformation("backend {Backend} prepared (mtu {Mtu})", backend.Type, backend.Mtu);
 
-        var clusterHost = options.ClusterHostname ?? iface.Address.ToString();
-        // A node that is its own only seed forms the cluster at once instead of waiting out seed-node-timeout.
-        // With several seeds the list is passed unchanged, self included: Akka's first-seed process then asks the
-        // other seeds before forming a cluster, so a restarted first seed rejoins instead of starting a second cluster.
-        bool IsSelf(ClusterSeed s) =>
-            s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString());
-        var seeds = options.ClusterSeeds.All(IsSelf) ? new List<ClusterSeed>() : options.ClusterSeeds.ToList();
-        // In Kubernetes without --cluster-seeds the agents find each other by listing the flannel pods.
-        var discoverSeeds = kube is not null && options.ClusterSeeds.Count == 0;
         var akkaConfig = Step("--hocon-file", () =>
-            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile));
+            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile, tls: tls is not null));
         if (discoverSeeds) akkaConfig = KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(akkaConfig);
         // The lease allocator (on whichever node hosts it) judges claims against this node's accepted net-conf and, in
         // Kubernetes mode, the podCIDRs the node watcher reads from the API.
@@ -103,7 +108,12 @@ public static class AgentRunner
         var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(options.LogLevel).WithFallback(akkaConfig))
             .And(new FlannelLoggingSetup(loggerFactory))
             .And(new LeaseAllocatorSetup(conf, nodeCidrs));
+        // Refused certificates (4002) and refused connections (4003) are throttled apart: a stranger with a certificate
+        // shows up in both, once per minute each.
+        if (tls is not null) setup = setup.And(tls.SslSetup(loggerFactory.CreateLogger("Flannel.Security")));
         var system = ActorSystem.Create(AkkaConfigBuilder.SystemName, setup);
+        if (tls is not null)
+            system.ActorOf(HandshakeRefusalWatcher.Props(new RefusalThrottle(TimeSpan.FromMinutes(1))), HandshakeRefusalWatcher.Name);
         var status = new AgentStatus(options.NodeName);
         status.Update(s => s with { PublicIp = iface.PublicIp.ToString(), BackendType = backend.Type, BackendPrepared = true });
         HealthServer? health = null;
@@ -200,6 +210,35 @@ public static class AgentRunner
             // Leave the cluster gracefully: the lease stays until it expires, so a restart gets the same subnet.
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
             await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Loads the cluster credential and applies <see cref="ClusterTransportPolicy"/>: TLS, loopback only, insecure
+    /// (warned) or a refused start. Returns the credential (null without TLS) and the host remoting binds to.
+    /// </summary>
+    private static (ClusterTls? Tls, string Host) ClusterTransport(FlanneldOptions options, string clusterHost, bool joinsOthers,
+        bool discoverSeeds, ILogger log)
+    {
+        ClusterTls? tls = null;
+        if (options.HasClusterTls)
+        {
+            try { tls = ClusterTls.Load(options.ClusterTlsCert!, options.ClusterTlsKey!, options.ClusterTlsCa!); }
+            catch (ClusterTlsException e) { throw new StartupException(e.Message); }
+        }
+        switch (ClusterTransportPolicy.Decide(tls is not null, options.ClusterInsecure, joinsOthers))
+        {
+            case ClusterTransportMode.Tls:
+                log.ClusterTlsEnabled(tls!.Certificate.Subject, tls.Certificate.NotAfter.ToUniversalTime(), tls.Ca.Count, tls.CaFile);
+                return (tls, clusterHost);
+            case ClusterTransportMode.Insecure:
+                log.ClusterInsecure($"{clusterHost}:{options.ClusterPort}");
+                return (null, clusterHost);
+            case ClusterTransportMode.LocalOnly:
+                log.ClusterLocalOnly($"{ClusterTransportPolicy.LoopbackHost}:{options.ClusterPort}");
+                return (null, ClusterTransportPolicy.LoopbackHost);
+            default:
+                throw new StartupException(ClusterTransportPolicy.RefusalMessage(options.ClusterPort, discoverSeeds));
         }
     }
 

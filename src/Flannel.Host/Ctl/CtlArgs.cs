@@ -37,7 +37,7 @@ public sealed record CtlArgs(EndPoint Host, string HostText, bool Json, TimeSpan
           cluster leave [address]         this node (or address) leaves the cluster gracefully
           cluster down <address>          mark a member down
           cluster down-unreachable        mark every unreachable member down
-          cluster join <address>          join the cluster through a seed (host:port or akka.tcp://flannel@host:port)
+          cluster join <address>          join the cluster through a seed (host:port or akka.ssl.tcp://flannel@host:port)
           cluster tail                    stream membership events until interrupted
           lease list                      subnet, node, public IP, backend, expiry
           lease show <subnet|node>        one node's lease

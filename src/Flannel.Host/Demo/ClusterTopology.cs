@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Flannel.Host.Security;
 
 namespace Flannel.Host.Demo;
 
@@ -16,6 +17,8 @@ public sealed class TopologyHost(int index, string ns, IPAddress address, string
     public string LogFile => Path.Combine(StateDir, "flanneld.log");
     /// <summary>The agent's command socket (--cmd-socket): per host, since every host shares this machine's file system.</summary>
     public string CmdSocket => Path.Combine(StateDir, "flanneld.sock");
+    /// <summary>tls.crt, tls.key and ca.crt of this host (IP SAN = its underlay address), made at Build.</summary>
+    public string TlsDir => Path.Combine(StateDir, "tls");
     public Process? Agent { get; internal set; }
     public AgentClient? Client { get; internal set; }
 
@@ -30,7 +33,7 @@ public sealed record Pod(string Name, string Namespace, IPAddress Address, Topol
 
 /// <summary>
 /// A local flannel cluster: an underlay bridge in its own namespace, N host namespaces attached by veth, a flanneld agent
-/// per host (started inside it with `ip netns exec`, seeds = host 1) and pods created through the CNI plugin exactly as
+/// per host (started inside it with `ip netns exec`, seeds = host 1; mutual TLS with a CA made for the run) and pods created through the CNI plugin exactly as
 /// a container runtime calls it. Used by `flanneld demo` and the end-to-end tests. Dispose removes everything, also
 /// after a failure; every process it started is killed by PID.
 /// </summary>
@@ -52,6 +55,8 @@ public sealed class ClusterTopology : IDisposable
     public string StateDir { get; }
     public string NetConfPath => Path.Combine(StateDir, "net-conf.json");
     public string CniBinDir => Path.Combine(StateDir, "cni-bin");
+    /// <summary>The cluster CA (ca.crt, ca.key) the hosts' certificates are signed by, made at Build when Options.Tls.</summary>
+    public string CaDir => Path.Combine(StateDir, "ca");
 
     private ClusterTopology(TopologyOptions options)
     {
@@ -99,6 +104,7 @@ public sealed class ClusterTopology : IDisposable
         // The runtime finds the plugin by its type name on CNI_PATH: `flannel` is the flanneld binary itself.
         File.CreateSymbolicLink(Path.Combine(CniBinDir, "flannel"), Options.Flanneld);
         File.WriteAllText(NetConfPath, Options.NetConfJson ?? Options.DefaultNetConf());
+        if (Options.Tls) CreateCredentials();
 
         AddNamespace(UnderlayNamespace);
         Netns.Sh(UnderlayNamespace, "ip link add br0 type bridge && ip link set br0 up");
@@ -112,6 +118,46 @@ public sealed class ClusterTopology : IDisposable
                 "sysctl -qw net.ipv4.ip_forward=1");
             Netns.Sh(UnderlayNamespace, $"ip link set h{h.Index} master br0 && ip link set h{h.Index} up");
         }
+    }
+
+    /// <summary>A cluster CA and one certificate per host, in-process (as `flanneld certs` makes them).</summary>
+    private void CreateCredentials()
+    {
+        using var ca = ClusterCertificates.CreateCa($"{Options.Prefix} cluster CA", TimeSpan.FromDays(2));
+        CredentialFiles.WriteCa(CaDir, ca, force: false);
+        foreach (var h in Hosts)
+        {
+            using var cert = ClusterCertificates.CreateNode(ca, h.NodeName, [h.Address], [], TimeSpan.FromDays(1));
+            CredentialFiles.WriteNode(h.TlsDir, cert, ca.ExportCertificatePem(), force: false);
+        }
+    }
+
+    /// <summary>
+    /// The cluster transport flags of host <paramref name="h"/>: its certificate, key and the CA; or, in a topology
+    /// built without TLS, --cluster-insecure (agents refuse a plain-text cluster of several nodes otherwise).
+    /// </summary>
+    public IReadOnlyList<string> TlsArgs(TopologyHost h) => Options.Tls
+        ?
+        [
+            "--cluster-tls-cert", Path.Combine(h.TlsDir, CredentialFiles.NodeCert),
+            "--cluster-tls-key", Path.Combine(h.TlsDir, CredentialFiles.NodeKey),
+            "--cluster-tls-ca", Path.Combine(h.TlsDir, CredentialFiles.CaCert),
+        ]
+        : ["--cluster-insecure"];
+
+    /// <summary>
+    /// Another machine on the underlay (not a flannel host): namespace <c>{Prefix}-x{suffix}</c> with eth0 at
+    /// <paramref name="address"/> on the bridge. Removed on Dispose like the hosts.
+    /// </summary>
+    public string AttachNamespace(string suffix, IPAddress address)
+    {
+        var ns = $"{Options.Prefix}-x{suffix}";
+        AddNamespace(ns);
+        var peer = $"x{suffix}";
+        Netns.Sh(ns, $"ip link add eth0 type veth peer name {peer} netns {UnderlayNamespace} && " +
+                     $"ip addr add {address}/{Options.Underlay.PrefixLength} dev eth0 && ip link set eth0 up");
+        Netns.Sh(UnderlayNamespace, $"ip link set {peer} master br0 && ip link set {peer} up");
+        return ns;
     }
 
     private void AddNamespace(string name)
@@ -134,6 +180,7 @@ public sealed class ClusterTopology : IDisposable
         "--healthz-ip", "127.0.0.1",
         "--healthz-port", Options.HealthPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--cmd-socket", h.CmdSocket,
+        .. TlsArgs(h),
         .. Options.ExtraAgentArgs,
     ];
 

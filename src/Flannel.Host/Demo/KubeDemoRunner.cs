@@ -33,7 +33,8 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
             foreach (var line in kube.Kubectl("get", "nodes", "-o", "custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR").Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 Line("  " + line);
 
-            Step("starting flanneld --kube-subnet-mgr on every host (no seeds: the agents list the flannel pods to find each other)");
+            Step("starting flanneld --kube-subnet-mgr on every host (no seeds: the agents list the flannel pods to find each other; " +
+                 (options.Tls ? "mutual TLS as the Secret kube-flannel-cluster-tls would provide it)" : "no TLS)"));
             kube.StartAgents();
             kube.Cluster.WaitReadyAsync(TimeSpan.FromSeconds(90), ct: cts.Token).GetAwaiter().GetResult();
             var status = kube.Cluster.Hosts[0].Client!.StatusAsync(cts.Token).GetAwaiter().GetResult();

@@ -93,7 +93,8 @@ public sealed class KubeTopology : IDisposable
         return sb.ToString();
     }
 
-    /// <summary>The flags of a DaemonSet agent: --kube-subnet-mgr, the kubeconfig, no seeds (found by listing the pods).</summary>
+    /// <summary>The flags of a DaemonSet agent: --kube-subnet-mgr, the kubeconfig, no seeds (found by listing the pods), the
+    /// cluster TLS files as the Secret kube-flannel-cluster-tls would mount them.</summary>
     public IReadOnlyList<string> AgentArgs(TopologyHost h) =>
     [
         "--iface", "eth0",
@@ -106,6 +107,7 @@ public sealed class KubeTopology : IDisposable
         "--healthz-ip", "127.0.0.1",
         "--healthz-port", Cluster.Options.HealthPort.ToString(CultureInfo.InvariantCulture),
         "--cmd-socket", h.CmdSocket,
+        .. Cluster.TlsArgs(h),
         .. Cluster.Options.ExtraAgentArgs,
     ];
 

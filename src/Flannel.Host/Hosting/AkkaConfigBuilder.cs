@@ -1,12 +1,15 @@
 using Akka.Configuration;
 using Flannel.Actors.Leases;
+using Flannel.Actors.Remoting;
+using Flannel.Actors.Serialization;
 using Flannel.Host.Options;
 
 namespace Flannel.Host.Hosting;
 
 /// <summary>
 /// Builds the actor system's configuration. Precedence, highest first: --hocon-file, the flags (remoting address,
-/// seeds), the bundled hocon/*.hocon files (in name order), the lease layer's defaults.
+/// seeds), the bundled hocon/*.hocon files (in name order), the lease layer's defaults; above all of them the wire
+/// lock (WireConfig) and, with TLS, enable-ssl = on.
 /// </summary>
 public static class AkkaConfigBuilder
 {
@@ -15,27 +18,31 @@ public static class AkkaConfigBuilder
 
     public static string DefaultHoconDirectory => Path.Combine(AppContext.BaseDirectory, "hocon");
 
-    /// <summary>The HOCON the flags stand for: where this node listens and whom it joins.</summary>
-    public static string FromFlags(string clusterHost, int clusterPort, IReadOnlyList<ClusterSeed> seeds)
+    /// <summary>
+    /// The HOCON the flags stand for: where this node listens, whether remoting runs over TLS (the certificate itself
+    /// comes in the ActorSystemSetup, see Security/ClusterTls) and whom it joins, with the protocol that matches.
+    /// </summary>
+    public static string FromFlags(string clusterHost, int clusterPort, IReadOnlyList<ClusterSeed> seeds, bool tls = false)
     {
-        var seedList = string.Join(", ", seeds.Select(s => Quote(SeedAddress(s))));
+        var seedList = string.Join(", ", seeds.Select(s => Quote(SeedAddress(s, tls))));
         var text = $$"""
             akka.remote.dot-netty.tcp {
               hostname = {{Quote(clusterHost)}}
               port = {{clusterPort}}
+              enable-ssl = {{(tls ? "on" : "off")}}
             }
             """;
         if (seeds.Count > 0) text += $"\nakka.cluster.seed-nodes = [{seedList}]\n";
         return text;
     }
 
-    /// <summary>akka.tcp://flannel@host:port</summary>
-    public static string SeedAddress(ClusterSeed seed) => $"akka.tcp://{SystemName}@{seed}";
+    /// <summary>akka.tcp://flannel@host:port, or akka.ssl.tcp://... with TLS.</summary>
+    public static string SeedAddress(ClusterSeed seed, bool tls = false) => $"{ClusterProtocol.For(tls)}://{SystemName}@{seed}";
 
     public static Config Build(string clusterHost, int clusterPort, IReadOnlyList<ClusterSeed> seeds, string? hoconFile,
-        string? hoconDirectory = null)
+        string? hoconDirectory = null, bool tls = false)
     {
-        var config = ConfigurationFactory.ParseString(FromFlags(clusterHost, clusterPort, seeds));
+        var config = ConfigurationFactory.ParseString(FromFlags(clusterHost, clusterPort, seeds, tls));
         if (hoconFile is not null)
         {
             if (!File.Exists(hoconFile)) throw new FileNotFoundException($"--hocon-file: {hoconFile} not found", hoconFile);
@@ -45,7 +52,11 @@ public static class AkkaConfigBuilder
         if (Directory.Exists(dir))
             foreach (var file in Directory.GetFiles(dir, "*.hocon").Order(StringComparer.Ordinal))
                 config = config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(file)));
-        return config.WithFallback(LeaseConfig.Default);
+        // The wire lock (only bound message types cross the wire) wins over every file, and so do the TLS flags: an
+        // --hocon-file must not turn TLS off behind them (seeds would then name the wrong protocol, and the node would
+        // listen in plain text while its operator believes otherwise).
+        config = WireConfig.Default.WithFallback(config.WithFallback(LeaseConfig.Default));
+        return tls ? ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = on").WithFallback(config) : config;
     }
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

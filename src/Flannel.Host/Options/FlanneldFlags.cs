@@ -48,6 +48,13 @@ internal sealed class FlanneldFlags
     public readonly Option<string> ClusterPort = Text("--cluster-port", "Akka remoting port.", "4053");
     public readonly Option<string> ClusterHostname = Text("--cluster-hostname",
         "Address other nodes reach this node's actor system at (defaults to the public IP).");
+    public readonly Option<string> ClusterTlsCert = Text("--cluster-tls-cert",
+        "PEM certificate of this node for the cluster transport (mutual TLS; with --cluster-tls-key and --cluster-tls-ca).");
+    public readonly Option<string> ClusterTlsKey = Text("--cluster-tls-key", "PEM private key of --cluster-tls-cert.");
+    public readonly Option<string> ClusterTlsCa = Text("--cluster-tls-ca",
+        "PEM file of the cluster CA certificate(s): peers must present a certificate issued by one of them.");
+    public readonly Option<bool> ClusterInsecure = Flag("--cluster-insecure",
+        "Allow a cluster of several nodes without TLS: anyone who reaches the cluster port can join it.");
     public readonly Option<string> HoconFile = Text("--hocon-file",
         "Extra HOCON file whose settings override the bundled hocon/ files.");
     public readonly Option<string> CmdPort = Text("--cmd-port",
@@ -80,7 +87,8 @@ internal sealed class FlanneldFlags
             Iface, IfaceRegex, IfaceCanReach, PublicIp, SubnetFile, NetConfigPath, IpMasq, IpMasqFullyRandomDisable,
             IptablesResync, IptablesForwardRules, SubnetLeaseRenewMargin, HealthzIp, HealthzPort, KubeSubnetMgr, KubeApiUrl,
             KubeconfigFile, KubeAnnotationPrefix, SetNodeNetworkUnavailable, ClusterSeeds, ClusterPort, ClusterHostname,
-            HoconFile, CmdPort, CmdSocket, LogFormatOption, LogLevelOption, NodeName, UseNftables, Version,
+            ClusterTlsCert, ClusterTlsKey, ClusterTlsCa, ClusterInsecure, HoconFile, CmdPort, CmdSocket, LogFormatOption, LogLevelOption,
+            NodeName, UseNftables, Version,
         ];
         foreach (var o in EnvBacked) Root.Options.Add(o);
     }

@@ -48,6 +48,14 @@ public sealed record FlanneldOptions
     public int ClusterPort { get; init; } = DefaultClusterPort;
     /// <summary>Address others reach our actor system at; null = use the public IP chosen at start.</summary>
     public string? ClusterHostname { get; init; }
+    /// <summary>--cluster-tls-cert/-key/-ca: PEM paths of the cluster credential; all three or none.</summary>
+    public string? ClusterTlsCert { get; init; }
+    public string? ClusterTlsKey { get; init; }
+    public string? ClusterTlsCa { get; init; }
+    /// <summary>--cluster-insecure: allow a plain-text cluster of several nodes.</summary>
+    public bool ClusterInsecure { get; init; }
+    /// <summary>The three --cluster-tls-* files are given (Parse guarantees all or none).</summary>
+    public bool HasClusterTls => ClusterTlsCert is not null && ClusterTlsKey is not null && ClusterTlsCa is not null;
     public string? HoconFile { get; init; }
     /// <summary>Loopback TCP port for `flanneld ctl`; 0 = disabled (the default).</summary>
     public int CmdPort { get; init; } = DefaultCmdPort;
@@ -148,6 +156,17 @@ public sealed record FlanneldOptions
         var cmdSocket = result.GetResult(flags.CmdSocket) is null ? DefaultCmdSocket : Str(flags.CmdSocket);
         if (cmdSocket != null && Flannel.Host.Ctl.UnixCommandSocket.PathProblem(cmdSocket) is { } socketProblem)
             throw Bad(flags.CmdSocket, cmdSocket, socketProblem);
+        // The credential comes as a set: a certificate without its key (or without the CA to check peers against) is
+        // a mistake to report at once, naming what is missing.
+        Option<string>[] tlsFlags = [flags.ClusterTlsCert, flags.ClusterTlsKey, flags.ClusterTlsCa];
+        var tlsGiven = tlsFlags.Where(o => Str(o) is not null).ToList();
+        if (tlsGiven.Count is > 0 and < 3)
+            throw new FlanneldOptionsException(
+                $"{string.Join(" and ", tlsFlags.Except(tlsGiven).Select(o => o.Name))} missing: {string.Join(", ", tlsGiven.Select(Where))} " +
+                "needs --cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca together");
+        var insecure = result.GetValue(flags.ClusterInsecure);
+        if (insecure && tlsGiven.Count == 3)
+            throw new FlanneldOptionsException($"{Where(flags.ClusterInsecure)} contradicts --cluster-tls-*: give one or the other");
 
         var formatText = Str(flags.LogFormatOption);
         var format = formatText?.Trim().ToLowerInvariant() switch
@@ -187,6 +206,10 @@ public sealed record FlanneldOptions
             ClusterSeeds = seeds,
             ClusterPort = clusterPort,
             ClusterHostname = Str(flags.ClusterHostname),
+            ClusterTlsCert = Str(flags.ClusterTlsCert),
+            ClusterTlsKey = Str(flags.ClusterTlsKey),
+            ClusterTlsCa = Str(flags.ClusterTlsCa),
+            ClusterInsecure = insecure,
             HoconFile = Str(flags.HoconFile),
             CmdPort = Int(flags.CmdPort, 0, 65535, "is not a port (0-65535, 0 disables)"),
             CmdSocket = cmdSocket,

@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
 using Flannel.Actors.Cmd;
+using Flannel.Actors.Remoting;
 using Flannel.Net.Backends;
 using Flannel.Net.Tunnel;
 using Xunit;
@@ -96,6 +97,17 @@ public sealed class CmdPaletteUnitTests() : Akka.TestKit.Xunit2.TestKit(Configur
     {
         var self = new Address("akka.tcp", "flannel", "10.0.0.1", 4053);
         Assert.Equal(expected, ClusterViews.ParseAddress(text, self).ToString());
+    }
+
+    [Fact]
+    public void Host_port_takes_the_tls_protocol_of_a_tls_cluster_and_a_full_address_of_the_other_protocol_is_refused()
+    {
+        var self = new Address(ClusterProtocol.Tls, "flannel", "10.0.0.1", 4053);
+        Assert.Equal("akka.ssl.tcp://flannel@10.0.0.2:4053", ClusterViews.ParseAddress("10.0.0.2:4053", self).ToString());
+        Assert.Equal("akka.ssl.tcp://flannel@10.0.0.2:4053", ClusterViews.ParseAddress("akka.ssl.tcp://flannel@10.0.0.2:4053", self).ToString());
+        var e = Assert.Throws<FormatException>(() => ClusterViews.ParseAddress("akka.tcp://flannel@10.0.0.2:4053", self));
+        Assert.Contains("akka.tcp", e.Message);
+        Assert.Contains("this cluster uses akka.ssl.tcp", e.Message);
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Flannel.Actors.Cmd;
 using Flannel.E2E.Agent;
+using Flannel.Actors.Remoting;
 using Flannel.Host.Demo;
 using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
@@ -20,7 +21,8 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
     private ClusterTopology Topology => cluster.Topology;
     private TopologyHost Host1 => Topology.Hosts[0];
 
-    private static string Member(TopologyHost h, ClusterTopology t) => $"akka.tcp://flannel@{h.Address}:{t.Options.ClusterPort}";
+    private static string Member(TopologyHost h, ClusterTopology t) =>
+        $"{ClusterProtocol.For(t.Options.Tls)}://flannel@{h.Address}:{t.Options.ClusterPort}";
 
     [Fact]
     public async Task Cluster_show_lists_the_three_agents_up_with_one_leader()
