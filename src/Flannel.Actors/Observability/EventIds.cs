@@ -23,6 +23,9 @@ public static class EventIds
 
     public static readonly EventId ClusterMemberChanged = new(4001, nameof(ClusterMemberChanged));
 
+    // 4070-4099 security, replicated data (issue #11 T4).
+    public static readonly EventId LeaseEntryRejected = new(4070, nameof(LeaseEntryRejected));
+
     public static readonly EventId CmdHostStarted = new(5001, nameof(CmdHostStarted));
     public static readonly EventId CmdExecuted = new(5002, nameof(CmdExecuted));
     public static readonly EventId CmdFailed = new(5003, nameof(CmdFailed));

@@ -35,6 +35,12 @@ public static class FlannelInstruments
     /// <summary>DistributedData updates of the lease map (tag: result = ok|timeout|failed).</summary>
     public static readonly Counter<long> DDataUpdates = Meter.CreateCounter<long>("flannel.ddata.updates");
 
+    /// <summary>
+    /// Lease table entries a node refused to use (tag: reason = PeerFilter.Label or duplicate_subnet); counted once per
+    /// entry and reason when it appears, not on every recomputation (Prometheus: flannel_lease_entries_rejected_total).
+    /// </summary>
+    public static readonly Counter<long> LeaseEntriesRejected = Meter.CreateCounter<long>("flannel.lease.entries.rejected");
+
     /// <summary>DistributedData change notifications received for the lease map.</summary>
     public static readonly Counter<long> DDataChanges = Meter.CreateCounter<long>("flannel.ddata.changes");
 }

@@ -53,6 +53,10 @@ public static partial class FlannelLog
         Message = "cluster member {Address} is {Status}")]
     public static partial void ClusterMemberChanged(this ILogger logger, string address, string status);
 
+    [LoggerMessage(EventId = 4070, EventName = "LeaseEntryRejected", Level = LogLevel.Warning,
+        Message = "lease table entry refused: {Subnet} of node {Node} via {PublicIp}: {Reason} ({Detail})")]
+    public static partial void LeaseEntryRejected(this ILogger logger, string subnet, string node, string publicIp, string reason, string detail);
+
     [LoggerMessage(EventId = 5001, EventName = "CmdHostStarted", Level = LogLevel.Information,
         Message = "command host listening on {Endpoint}")]
     public static partial void CmdHostStarted(this ILogger logger, string endpoint);

@@ -57,6 +57,9 @@ public sealed class FlannelMetrics
         DDataUpdates = f.CreateCounter("flannel_ddata_updates_total", "Writes of the replicated lease table.",
             new CounterConfiguration { LabelNames = ["result"] });
         DDataChanges = f.CreateCounter("flannel_ddata_changes_total", "Change notifications of the replicated lease table.");
+        LeaseEntriesRejected = f.CreateCounter("flannel_lease_entries_rejected_total",
+            "Lease table entries this node refused to program (counted once per entry and reason), by reason.",
+            new CounterConfiguration { LabelNames = ["reason"] });
 
         ClusterMembers = f.CreateGauge("flannel_cluster_members", "Cluster members by status.",
             new GaugeConfiguration { LabelNames = ["status"] });
@@ -98,6 +101,7 @@ public sealed class FlannelMetrics
     public Gauge DDataReplicas { get; }
     public Counter DDataUpdates { get; }
     public Counter DDataChanges { get; }
+    public Counter LeaseEntriesRejected { get; }
     public Gauge ClusterMembers { get; }
     public Gauge ClusterUnreachable { get; }
     public Gauge ClusterIsLeader { get; }

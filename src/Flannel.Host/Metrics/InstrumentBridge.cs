@@ -37,6 +37,8 @@ public sealed class InstrumentBridge : IDisposable
             _metrics.DDataUpdates.WithLabels(Tag(tags, "result")).Inc(value);
         else if (ReferenceEquals(instrument, FlannelInstruments.DDataChanges))
             _metrics.DDataChanges.Inc(value);
+        else if (ReferenceEquals(instrument, FlannelInstruments.LeaseEntriesRejected))
+            _metrics.LeaseEntriesRejected.WithLabels(Tag(tags, "reason")).Inc(value);
     }
 
     private void OnDouble(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
