@@ -42,9 +42,15 @@ public sealed class UdpBackend : KernelBackend
     {
         if (_dataPath is null)
         {
-            var options = new UdpTunnelOptions(DeviceName, Interface.Address, _config.Port, Mtu, TunAddress: Lease!.Value.BaseAddress);
+            var options = new UdpTunnelOptions(DeviceName, Interface.Address, _config.Port, Mtu, TunAddress: Lease!.Value.BaseAddress,
+                LocalSubnet: Lease.Value);
             if (Options.TunnelOptions is { } adjust) options = adjust(options);
             _dataPath = (Options.StartDataPath ?? UdpTunnelDataPath.Start)(options);
+        }
+        else
+        {
+            // A new lease on a running tunnel: inner destinations are checked against it from now on.
+            _dataPath.SetLease(Lease!.Value);
         }
         var link = Netlink.GetLink(DeviceName)
                    ?? throw new InvalidOperationException($"udp: TUN device {DeviceName} does not exist after starting the tunnel");
