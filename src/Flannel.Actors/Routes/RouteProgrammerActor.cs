@@ -185,9 +185,12 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
             var replyTo = _inspectors.Dequeue();
             var peers = _desired;
             var backend = _backend;
-            // Refused lease entries are listed too (ctl routes shows them as not programmed, with the reason).
-            var refused = _rejected.Select(r => new PeerRouteStatus(r.Peer.Subnet, r.Peer.PublicIp, r.Peer.BackendType,
-                PeerRouteState.Ignored, $"refused: {PeerFilter.Label(r.Reason)}", null, [])).ToList();
+            // Refused lease entries are listed too (ctl routes shows them as not programmed, with the reason); one row per
+            // subnet, as readers key the rows by subnet (a refused duplicate of a programmed subnet is left out).
+            var programmed = peers.Select(p => p.Subnet).ToHashSet();
+            var refused = _rejected.Where(r => programmed.Add(r.Peer.Subnet))
+                .Select(r => new PeerRouteStatus(r.Peer.Subnet, r.Peer.PublicIp, r.Peer.BackendType,
+                    PeerRouteState.Ignored, $"refused: {PeerFilter.Label(r.Reason)}", null, [])).ToList();
             Task.Run(() => (object)new RouteStatus(backend.Type, [.. backend.Inspect(peers), .. refused])).ContinueWith(
                 t => new InspectDone(replyTo, t.IsCompletedSuccessfully ? t.Result : new Status.Failure(t.Exception?.GetBaseException())),
                 TaskScheduler.Default).PipeTo(Self);
