@@ -88,7 +88,7 @@ udp_up() {
     read -r local_ip remote_ip o < <(peer_of $i)
     out=$WORK/tunnel$i.out
     rm -f "$out"
-    ip netns exec ${TAG}h$i $TUNNEL_HOST --local $local_ip --tun-address 10.77.$i.0 --peer 10.77.$o.0/24=$remote_ip \
+    ip netns exec ${TAG}h$i $TUNNEL_HOST --local $local_ip --tun-address 10.77.$i.0 --subnet 10.77.$i.0/24 --peer 10.77.$o.0/24=$remote_ip \
       --stats-file $WORK/tunnel$i.json ${UDP_EXTRA_ARGS:-} >"$out" 2>&1 &
     TUNNEL_PIDS+=($!)
     tun_ready $i "$out" '"event":"ready"' "tunnel host" || return 1

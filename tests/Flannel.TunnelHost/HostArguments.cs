@@ -8,15 +8,18 @@ namespace Flannel.TunnelHost;
 internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<PeerLease> Peers, string? StatsFile, int StatsIntervalMs)
 {
     public const string Usage =
-        "usage: Flannel.TunnelHost --local IP [--tun NAME] [--port N] [--mtu N] [--queues N] [--no-offload] [--drop-foreign]\n" +
-        "       [--tun-address IP] [--spin-us N] [--nice N] [--peer SUBNET=PUBLICIP]... [--stats-file PATH] [--stats-interval-ms N]";
+        "usage: Flannel.TunnelHost --local IP --subnet SUBNET [--tun NAME] [--port N] [--mtu N] [--queues N] [--no-offload]\n" +
+        "       [--no-inner-check] [--tun-address IP] [--spin-us N] [--nice N] [--peer SUBNET=PUBLICIP]... [--stats-file PATH]\n" +
+        "       [--stats-interval-ms N]\n" +
+        "  --subnet: this host's lease; inner destinations must be inside it (required unless --no-inner-check)";
 
     public static HostArguments Parse(string[] args)
     {
         string tun = UdpTunnelOptions.DefaultTunName;
         IPAddress? local = null, tunAddress = null;
+        IPNetwork? subnet = null;
         int port = UdpTunnelOptions.DefaultPort, mtu = UdpTunnelOptions.DefaultMtu, queues = 0, interval = 500, spinUs = -1, nice = int.MinValue;
-        bool offload = true, dropForeign = false;
+        bool offload = true, innerCheck = true;
         string? statsFile = null;
         var peers = new List<PeerLease>();
         for (int i = 0; i < args.Length; i++)
@@ -30,7 +33,8 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
                 case "--mtu": mtu = int.Parse(Value()); break;
                 case "--queues": queues = int.Parse(Value()); break;
                 case "--no-offload": offload = false; break;
-                case "--drop-foreign": dropForeign = true; break;
+                case "--no-inner-check": innerCheck = false; break;
+                case "--subnet": subnet = IPNetwork.Parse(Value()); break;
                 case "--tun-address": tunAddress = IPAddress.Parse(Value()); break;
                 case "--stats-file": statsFile = Value(); break;
                 case "--spin-us": spinUs = int.Parse(Value()); break;
@@ -46,7 +50,9 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
             }
         }
         if (local is null) throw new ArgumentException("--local is required");
-        var options = new UdpTunnelOptions(tun, local, port, mtu, queues, offload, dropForeign, tunAddress);
+        if (innerCheck && subnet is null)
+            throw new ArgumentException("--subnet is required: inner destinations are checked against this host's lease (or pass --no-inner-check)");
+        var options = new UdpTunnelOptions(tun, local, port, mtu, queues, offload, innerCheck, tunAddress, subnet);
         if (spinUs >= 0) options = options with { Spin = TimeSpan.FromMicroseconds(spinUs) };
         if (nice != int.MinValue) options = options with { Nice = nice };
         return new HostArguments(options, peers, statsFile, interval);

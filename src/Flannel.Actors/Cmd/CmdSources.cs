@@ -67,7 +67,7 @@ public static class CmdSources
     public static string Direction(DropReason reason) => reason switch
     {
         DropReason.NoRoute or DropReason.NotIpv4 or DropReason.SendFailed => "tx",
-        DropReason.Stranger or DropReason.ForeignSource or DropReason.TunWriteFailed => "rx",
+        DropReason.Stranger or DropReason.ForeignSource or DropReason.ForeignDestination or DropReason.TunWriteFailed => "rx",
         // Truncated/malformed/TTL can happen either way; the tunnel counts them once, at the receiving side mostly.
         _ => "rx",
     };
@@ -80,6 +80,7 @@ public static class CmdSources
         DropReason.NotIpv4 => "not_ipv4",
         DropReason.Malformed => "malformed",
         DropReason.ForeignSource => "foreign_source",
+        DropReason.ForeignDestination => "foreign_destination",
         DropReason.TtlExpired => "ttl_expired",
         DropReason.SendFailed => "send_failed",
         DropReason.TunWriteFailed => "tun_write_failed",

@@ -250,9 +250,19 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         reply(r.ReplyTo);
     }
 
+    /// <summary>Keys of the duplicate entries already logged, so each is logged once while it stays in the map.</summary>
+    private HashSet<string> _duplicatesLogged = [];
+
+    /// <summary>
+    /// Mirrors the replicated map. It can hold anything any member wrote: several entries for one subnet (different
+    /// keys), absurd versions, a huge number of entries; <see cref="LeasePrecedence"/> keeps one per subnet and this
+    /// never throws, so a bad table cannot put the actor into a restart loop.
+    /// </summary>
     private void OnTable(IImmutableDictionary<string, Lease> entries)
     {
-        var table = entries.Values.ToImmutableDictionary(l => l.Subnet);
+        var view = LeasePrecedence.Build(entries);
+        ReportDuplicates(view.Duplicates);
+        var table = view.Table;
         var events = new List<object>();
         foreach (var (subnet, lease) in table)
         {
@@ -268,6 +278,21 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
             foreach (var e in events) Publish(e);
         }
         CheckOwnLease();
+    }
+
+    private void ReportDuplicates(IReadOnlyList<DuplicateLease> duplicates)
+    {
+        if (duplicates.Count == 0 && _duplicatesLogged.Count == 0) return;
+        var now = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var d in duplicates)
+        {
+            now.Add(d.Key);
+            if (_duplicatesLogged.Contains(d.Key)) continue;
+            _events.LeaseEntryRejected(d.Lease.Subnet.ToString(), d.Lease.Node, d.Lease.PublicIp?.ToString() ?? "-", "duplicate_subnet",
+                $"key '{d.Key}' v{d.Lease.Version}; kept v{d.Winner.Version} of node {d.Winner.Node}");
+            FlannelInstruments.LeaseEntriesRejected.Add(1, new KeyValuePair<string, object?>("reason", "duplicate_subnet"));
+        }
+        _duplicatesLogged = now;
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ public sealed record AgentState
     public IReadOnlyList<Lease> Leases { get; init; } = [];
     /// <summary>Peers the kernel should hold (other nodes' unexpired leases).</summary>
     public int PeersDesired { get; init; }
+    /// <summary>Lease table entries refused as peers (outside Network, bad public IP, overlaps...), with the reason.</summary>
+    public IReadOnlyList<Flannel.Net.Backends.RejectedPeer> RejectedLeases { get; init; } = [];
     /// <summary>Peers the last successful reconcile programmed.</summary>
     public int PeersProgrammed { get; init; }
     /// <summary>The last reconcile covered the current desired set and reported no error.</summary>

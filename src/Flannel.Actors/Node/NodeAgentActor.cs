@@ -115,7 +115,8 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
 
         if (_routes is null)
         {
-            _routes = Context.ActorOf(RouteProgrammerActor.Props(_leases, _settings.Backend, _settings.Routes, _status), "routes");
+            var routes = _settings.Routes with { Network = _settings.Routes.Network ?? conf.Network };
+            _routes = Context.ActorOf(RouteProgrammerActor.Props(_leases, _settings.Backend, routes, _status), "routes");
             Timers.StartPeriodicTimer(MasqTimer, MasqTick.Instance, _settings.MasqResync);
         }
         else

@@ -38,6 +38,11 @@ public static class FlannelInstruments
     /// <summary>Lease requests the allocator refused before or without judging them on their merits (tag: reason =
     /// sender-queue-full | queue-full | table-full | denied).</summary>
     public static readonly Counter<long> LeaseRequestsRefused = Meter.CreateCounter<long>("flannel.lease.requests.refused");
+    /// <summary>
+    /// Lease table entries a node refused to use (tag: reason = PeerFilter.Label or duplicate_subnet); counted once per
+    /// entry and reason when it appears, not on every recomputation (Prometheus: flannel_lease_entries_rejected_total).
+    /// </summary>
+    public static readonly Counter<long> LeaseEntriesRejected = Meter.CreateCounter<long>("flannel.lease.entries.rejected");
 
     /// <summary>DistributedData change notifications received for the lease map.</summary>
     public static readonly Counter<long> DDataChanges = Meter.CreateCounter<long>("flannel.ddata.changes");

@@ -111,6 +111,9 @@ public static partial class FlannelLog
     [LoggerMessage(EventId = 4049, EventName = "ClusterMemberRemovedByOperator", Level = LogLevel.Warning,
         Message = "security: cluster {Action} {Address} by operator from {Origin}")]
     public static partial void ClusterMemberRemovedByOperator(this ILogger logger, string action, string address, string origin);
+    [LoggerMessage(EventId = 4070, EventName = "LeaseEntryRejected", Level = LogLevel.Warning,
+        Message = "lease table entry refused: {Subnet} of node {Node} via {PublicIp}: {Reason} ({Detail})")]
+    public static partial void LeaseEntryRejected(this ILogger logger, string subnet, string node, string publicIp, string reason, string detail);
 
     [LoggerMessage(EventId = 5001, EventName = "CmdHostStarted", Level = LogLevel.Information,
         Message = "command host listening on {Endpoint}")]

@@ -1,3 +1,4 @@
+using System.Net;
 using Flannel.Net.Backends;
 
 namespace Flannel.Actors.Routes;
@@ -13,6 +14,10 @@ public sealed record RouteProgrammerSettings(
     TimeSpan Debounce,
     Func<Action, IDisposable>? WatchKernel = null)
 {
+    /// <summary>The accepted net-conf's Network; required: peers outside it are never programmed. The node agent sets
+    /// it from the config it runs with (Network never changes while the cluster runs).</summary>
+    public IPNetwork? Network { get; init; }
+
     public static readonly TimeSpan DefaultPeriod = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan DefaultDebounce = TimeSpan.FromMilliseconds(250);
 }

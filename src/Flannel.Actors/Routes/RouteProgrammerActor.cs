@@ -22,6 +22,7 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     private readonly IActorRef _leases;
     private readonly IBackend _backend;
     private readonly RouteProgrammerSettings _settings;
+    private readonly System.Net.IPNetwork _network;
     private readonly AgentStatus _status;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Microsoft.Extensions.Logging.ILogger _events;
@@ -29,6 +30,11 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     private readonly Queue<IActorRef> _inspectors = new();
 
     private IReadOnlyList<PeerLease> _desired = [];
+    private IReadOnlyList<RejectedPeer> _rejected = [];
+    /// <summary>"subnet reason" of the refusals already logged: each is logged once while it persists.</summary>
+    private HashSet<string> _rejectionsLogged = [];
+    private LeaseSnapshot? _snapshot;
+    private Lease? _own;
     private IReadOnlyList<PeerLease>? _lastReconciled;
     private bool _running;
     private bool _seenSnapshot;
@@ -43,13 +49,20 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         _backend = backend;
         _settings = settings;
         _status = status;
+        _network = settings.Network ?? throw new ArgumentException("RouteProgrammerSettings.Network is required", nameof(settings));
+        _own = status.Current.Lease;
         _events = Context.System.FlannelLogger("Flannel.Routes");
 
         Receive<LeaseSnapshot>(OnSnapshot);
         Receive<LeaseAdded>(_ => { });
         Receive<LeaseRemoved>(_ => { });
         Receive<LeaseChanged>(_ => { });
-        Receive<OwnLeaseChanged>(_ => { });
+        Receive<OwnLeaseChanged>(m =>
+        {
+            // The own subnet moved: peers overlapping the new one must go, the ones over the old one may come back.
+            _own = m.New;
+            if (_snapshot is { } last) OnSnapshot(last);
+        });
         Receive<OwnLeaseLost>(_ => { });
         Receive<KernelChanged>(_ =>
         {
@@ -99,8 +112,12 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
 
     private void OnSnapshot(LeaseSnapshot snapshot)
     {
-        var own = _status.Current.Lease?.Subnet;
-        var desired = DesiredPeers.Compute(snapshot.Leases.Values, _settings.NodeName, own, DateTimeOffset.UtcNow);
+        _snapshot = snapshot;
+        var own = _own ?? _status.Current.Lease;
+        var self = new LocalNode(_settings.NodeName, _network, own?.Subnet, own?.PublicIp);
+        var selection = DesiredPeers.Compute(snapshot.Leases.Values, self, DateTimeOffset.UtcNow);
+        var desired = selection.Accepted;
+        ReportRejections(selection.Rejected);
         var leases = snapshot.Leases.Values.OrderBy(l => l.Subnet.ToString(), StringComparer.Ordinal).ToList();
         var diff = DesiredPeers.Diff(_desired, desired);
         _status.Update(s => s with
@@ -108,6 +125,7 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
             Leases = leases,
             PeersDesired = desired.Count,
             PeersInSync = s.PeersInSync && diff.IsEmpty,
+            RejectedLeases = selection.Rejected,
         });
         if (diff.IsEmpty && _seenSnapshot) return;
         _seenSnapshot = true;
@@ -116,6 +134,24 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         foreach (var p in diff.Changed) _log.Info("peer changed: {0} via {1} ({2})", p.Subnet, p.PublicIp, p.BackendType);
         _desired = desired;
         Request("leases");
+    }
+
+    /// <summary>Logs and counts each refused entry once per (subnet, reason), not on every recomputation.</summary>
+    private void ReportRejections(IReadOnlyList<RejectedPeer> rejected)
+    {
+        _rejected = rejected;
+        if (rejected.Count == 0 && _rejectionsLogged.Count == 0) return;
+        var now = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in rejected)
+        {
+            var label = PeerFilter.Label(r.Reason);
+            var key = $"{r.Peer.Subnet} {label}";
+            if (!now.Add(key) || _rejectionsLogged.Contains(key)) continue;
+            _events.LeaseEntryRejected(r.Peer.Subnet.ToString(), r.Node ?? "-", r.Peer.PublicIp.ToString(), label,
+                $"backend {r.Peer.BackendType}; not programmed");
+            FlannelInstruments.LeaseEntriesRejected.Add(1, new KeyValuePair<string, object?>("reason", label));
+        }
+        _rejectionsLogged = now;
     }
 
     private void Request(string trigger)
@@ -149,7 +185,13 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
             var replyTo = _inspectors.Dequeue();
             var peers = _desired;
             var backend = _backend;
-            Task.Run(() => (object)new RouteStatus(backend.Type, backend.Inspect(peers))).ContinueWith(
+            // Refused lease entries are listed too (ctl routes shows them as not programmed, with the reason); one row per
+            // subnet, as readers key the rows by subnet (a refused duplicate of a programmed subnet is left out).
+            var programmed = peers.Select(p => p.Subnet).ToHashSet();
+            var refused = _rejected.Where(r => programmed.Add(r.Peer.Subnet))
+                .Select(r => new PeerRouteStatus(r.Peer.Subnet, r.Peer.PublicIp, r.Peer.BackendType,
+                    PeerRouteState.Ignored, $"refused: {PeerFilter.Label(r.Reason)}", null, [])).ToList();
+            Task.Run(() => (object)new RouteStatus(backend.Type, [.. backend.Inspect(peers), .. refused])).ContinueWith(
                 t => new InspectDone(replyTo, t.IsCompletedSuccessfully ? t.Result : new Status.Failure(t.Exception?.GetBaseException())),
                 TaskScheduler.Default).PipeTo(Self);
         }

@@ -19,6 +19,9 @@ public sealed record StatusView(
     ReconcileView Reconcile,
     IReadOnlyDictionary<string, long>? TunnelDrops)
 {
+    /// <summary>Lease table entries refused as peers: "subnet node publicIp reason".</summary>
+    public IReadOnlyList<string> RejectedLeases { get; init; } = [];
+
     public static StatusView From(AgentState s, IReadOnlyList<MemberView> members, IReadOnlyDictionary<string, long>? tunnelDrops) => new(
         s.NodeName, s.Ready, s.NotReadyReasons, s.Fatal, s.BackendType, s.PublicIp,
         s.Lease is { } l ? LeaseView.From(l) : null,
@@ -26,7 +29,11 @@ public sealed record StatusView(
         members,
         new ReconcileView(s.PeersDesired, s.PeersProgrammed, s.PeersInSync, s.ReconcileRuns, s.Repairs, s.DriftRepairs,
             s.LastReconcile, s.LastErrors),
-        tunnelDrops);
+        tunnelDrops)
+    {
+        RejectedLeases = s.RejectedLeases
+            .Select(r => $"{r.Peer.Subnet} {r.Node ?? "-"} {r.Peer.PublicIp} {Flannel.Net.Backends.PeerFilter.Label(r.Reason)}").ToList(),
+    };
 }
 
 public sealed record LeaseView(string Subnet, string Node, string PublicIp, string Backend, string? BackendData, DateTimeOffset Expiration, long Version)

@@ -60,6 +60,9 @@ public sealed class FlannelMetrics
         LeaseRequestsRefused = f.CreateCounter("flannel_lease_requests_refused_total",
             "Lease requests the allocator on this node refused: queue caps, table cap, or denied by authorization.",
             new CounterConfiguration { LabelNames = ["reason"] });
+        LeaseEntriesRejected = f.CreateCounter("flannel_lease_entries_rejected_total",
+            "Lease table entries this node refused to program (counted once per entry and reason), by reason.",
+            new CounterConfiguration { LabelNames = ["reason"] });
 
         ClusterMembers = f.CreateGauge("flannel_cluster_members", "Cluster members by status.",
             new GaugeConfiguration { LabelNames = ["status"] });
@@ -102,6 +105,7 @@ public sealed class FlannelMetrics
     public Counter DDataUpdates { get; }
     public Counter DDataChanges { get; }
     public Counter LeaseRequestsRefused { get; }
+    public Counter LeaseEntriesRejected { get; }
     public Gauge ClusterMembers { get; }
     public Gauge ClusterUnreachable { get; }
     public Gauge ClusterIsLeader { get; }

@@ -39,6 +39,8 @@ public sealed class InstrumentBridge : IDisposable
             _metrics.DDataChanges.Inc(value);
         else if (ReferenceEquals(instrument, FlannelInstruments.LeaseRequestsRefused))
             _metrics.LeaseRequestsRefused.WithLabels(Tag(tags, "reason")).Inc(value);
+        else if (ReferenceEquals(instrument, FlannelInstruments.LeaseEntriesRejected))
+            _metrics.LeaseEntriesRejected.WithLabels(Tag(tags, "reason")).Inc(value);
     }
 
     private void OnDouble(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)

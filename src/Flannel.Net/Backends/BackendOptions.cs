@@ -1,3 +1,4 @@
+using System.Net;
 using Flannel.Net.Netlink;
 using Flannel.Net.Tunnel;
 
@@ -35,6 +36,9 @@ public sealed record BackendOptions
 public interface IUdpDataPath : IDisposable
 {
     void UpdatePeers(IReadOnlyCollection<PeerLease> peers);
+
+    /// <summary>This node's lease moved: the inner destination check and the ICMP source follow it.</summary>
+    void SetLease(IPNetwork lease);
 }
 
 /// <summary>Adapts <see cref="UdpTunnel"/> to <see cref="IUdpDataPath"/>.</summary>
@@ -45,6 +49,8 @@ public sealed class UdpTunnelDataPath(UdpTunnel tunnel) : IUdpDataPath
     public static IUdpDataPath Start(UdpTunnelOptions options) => new UdpTunnelDataPath(UdpTunnel.Start(options));
 
     public void UpdatePeers(IReadOnlyCollection<PeerLease> peers) => Tunnel.UpdatePeers(peers);
+
+    public void SetLease(IPNetwork lease) => Tunnel.SetLocalSubnet(lease, lease.BaseAddress);
 
     public void Dispose() => Tunnel.Dispose();
 }

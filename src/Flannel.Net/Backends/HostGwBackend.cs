@@ -32,13 +32,13 @@ public sealed class HostGwBackend : KernelBackend
     private RouteInfo? Desire(PeerLease p, out string? reason)
     {
         reason = null;
-        if (IsSelfOrForeign(p)) { reason = "own lease or not IPv4"; return null; }
+        if (Refusal(p) is { } refused) { reason = refused; return null; }
         if (p.BackendType != BackendConfig.HostGw) { reason = $"backend type '{p.BackendType}'"; return null; }
         return new RouteInfo(p.Subnet, p.PublicIp, Interface.Index);
     }
 
     protected override void ReconcileKernel(IReadOnlyCollection<PeerLease> peers, ReconcileRecorder recorder) =>
-        ApplyRoutes(ReconcilePlanner.Routes(peers.Select(p => Desire(p, out _)).OfType<RouteInfo>(), Netlink.GetRoutes(), IsOwnedRoute), recorder);
+        ApplyRoutes(PlanRoutes(peers.Select(p => Desire(p, out _)).OfType<RouteInfo>()), recorder);
 
     protected override IReadOnlyList<PeerRouteStatus> InspectKernel(IReadOnlyCollection<PeerLease> peers)
     {

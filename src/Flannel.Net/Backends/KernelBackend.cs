@@ -111,9 +111,17 @@ public abstract class KernelBackend : IBackend
         r.Protocol == Rt.PROT_FLANNEL && r.Table == Rt.TABLE_MAIN && Network is { } n &&
         n.Contains(r.Destination.BaseAddress) && r.Destination.PrefixLength >= n.PrefixLength;
 
-    /// <summary>True for peers this backend should skip: our own lease, non-IPv4 subnets.</summary>
-    protected bool IsSelfOrForeign(PeerLease p) =>
-        p.Subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork || p.Subnet.Equals(Lease);
+    /// <summary>
+    /// Why this backend must not program <paramref name="p"/> (<see cref="PeerFilter.Check"/>: outside Network, our own
+    /// lease, a public IP that is not a remote unicast host, bad vxlan data), or null. The route programmer filters the
+    /// lease table already; checking again here keeps the kernel safe from any caller.
+    /// </summary>
+    protected string? Refusal(PeerLease p) =>
+        PeerFilter.Check(p, Network!.Value, Lease, Interface.PublicIp) is { } reason ? $"refused ({PeerFilter.Label(reason)})" : null;
+
+    /// <summary>Plans routes against the kernel's table; nothing outside Network is ever added, replaced or removed.</summary>
+    protected Plan<RouteInfo> PlanRoutes(IEnumerable<RouteInfo> desired) =>
+        ReconcilePlanner.Routes(desired, Netlink.GetRoutes(), Network!.Value, IsOwnedRoute);
 
     protected void ApplyRoutes(Plan<RouteInfo> plan, ReconcileRecorder recorder)
     {

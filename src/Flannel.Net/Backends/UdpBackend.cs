@@ -42,9 +42,15 @@ public sealed class UdpBackend : KernelBackend
     {
         if (_dataPath is null)
         {
-            var options = new UdpTunnelOptions(DeviceName, Interface.Address, _config.Port, Mtu, TunAddress: Lease!.Value.BaseAddress);
+            var options = new UdpTunnelOptions(DeviceName, Interface.Address, _config.Port, Mtu, TunAddress: Lease!.Value.BaseAddress,
+                LocalSubnet: Lease.Value);
             if (Options.TunnelOptions is { } adjust) options = adjust(options);
             _dataPath = (Options.StartDataPath ?? UdpTunnelDataPath.Start)(options);
+        }
+        else
+        {
+            // A new lease on a running tunnel: inner destinations are checked against it from now on.
+            _dataPath.SetLease(Lease!.Value);
         }
         var link = Netlink.GetLink(DeviceName)
                    ?? throw new InvalidOperationException($"udp: TUN device {DeviceName} does not exist after starting the tunnel");
@@ -71,8 +77,8 @@ public sealed class UdpBackend : KernelBackend
         if (link.Mtu != Mtu) recorder.Fix($"device {DeviceName} mtu {link.Mtu} -> {Mtu}", () => Netlink.SetLinkMtu(link.Index, Mtu));
         EnsureSoleAddress(link.Index, new AddressInfo(link.Index, Lease!.Value.BaseAddress, 32), recorder);
         if (!link.IsUp) recorder.Fix($"device {DeviceName} down", () => Netlink.SetLinkUp(link.Index));
-        ApplyRoutes(ReconcilePlanner.Routes([NetworkRoute(link.Index)], Netlink.GetRoutes(), IsOwnedRoute), recorder);
-        _dataPath?.UpdatePeers(peers.Where(p => IsUdpPeer(p) && !IsSelfOrForeign(p)).ToList());
+        ApplyRoutes(PlanRoutes([NetworkRoute(link.Index)]), recorder);
+        _dataPath?.UpdatePeers(peers.Where(p => IsUdpPeer(p) && Refusal(p) is null).ToList());
     }
 
     protected override IReadOnlyList<PeerRouteStatus> InspectKernel(IReadOnlyCollection<PeerLease> peers)
@@ -82,7 +88,7 @@ public sealed class UdpBackend : KernelBackend
         var networkRoute = NetworkRoute(link?.Index ?? _tunIndex ?? 0);
         return peers.Select(p =>
         {
-            if (IsSelfOrForeign(p)) return Ignored(p, "own lease or not IPv4");
+            if (Refusal(p) is { } refused) return Ignored(p, refused);
             if (!IsUdpPeer(p)) return Ignored(p, $"backend type '{p.BackendType}'");
             var drift = new List<string>();
             if (link is null) drift.Add($"device {DeviceName} missing");

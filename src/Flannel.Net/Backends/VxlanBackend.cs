@@ -94,7 +94,7 @@ public sealed class VxlanBackend : KernelBackend
     private (RouteInfo Route, NeighborInfo? Neighbor, FdbEntry? Fdb)? Desire(PeerLease p, int index, out string? reason)
     {
         reason = null;
-        if (IsSelfOrForeign(p)) { reason = "own lease or not IPv4"; return null; }
+        if (Refusal(p) is { } refused) { reason = refused; return null; }
         if (p.BackendType != BackendConfig.Vxlan) { reason = $"backend type '{p.BackendType}'"; return null; }
         if (VxlanLeaseData.TryParse(p.BackendData) is not { } data) { reason = "invalid vxlan backend data"; return null; }
         if (_config.DirectRouting && InterfaceNetwork(Interface).Contains(p.PublicIp))
@@ -125,15 +125,15 @@ public sealed class VxlanBackend : KernelBackend
         var desired = peers.Select(p => Desire(p, link.Index, out _)).OfType<(RouteInfo Route, NeighborInfo? Neighbor, FdbEntry? Fdb)>().ToList();
 
         // Neighbour and FDB first so the route is usable the moment it appears (flannel's order).
-        var neighPlan = ReconcilePlanner.Neighbors(desired.Select(d => d.Neighbor).OfType<NeighborInfo>(), Netlink.GetNeighbors(link.Index));
+        var neighPlan = ReconcilePlanner.Neighbors(desired.Select(d => d.Neighbor).OfType<NeighborInfo>(), Netlink.GetNeighbors(link.Index), Network!.Value);
         foreach (var n in neighPlan.ToAdd) recorder.Add($"neighbour {n.Address} lladdr {n.Mac} dev {DeviceName}", () => Netlink.SetNeighbor(n));
         foreach (var (a, n) in neighPlan.ToFix)
             recorder.Fix($"neighbour {n.Address} lladdr {a.Mac} -> {n.Mac} dev {DeviceName}", () => Netlink.SetNeighbor(n));
 
-        var fdbPlan = ReconcilePlanner.Fdb(desired.Select(d => d.Fdb).OfType<FdbEntry>(), Netlink.GetFdb(link.Index));
+        var fdbPlan = ReconcilePlanner.Fdb(desired.Select(d => d.Fdb).OfType<FdbEntry>(), Netlink.GetFdb(link.Index), Network!.Value);
         foreach (var f in fdbPlan.ToAdd) recorder.Add($"fdb {f.Mac} dst {f.Destination} dev {DeviceName}", () => Netlink.AddFdb(f));
 
-        ApplyRoutes(ReconcilePlanner.Routes(desired.Select(d => d.Route), Netlink.GetRoutes(), IsOwnedRoute), recorder);
+        ApplyRoutes(PlanRoutes(desired.Select(d => d.Route)), recorder);
 
         foreach (var f in fdbPlan.ToRemove) recorder.Remove($"fdb {f.Mac} dst {f.Destination} dev {DeviceName}", () => Netlink.DeleteFdb(f));
         foreach (var n in neighPlan.ToRemove) recorder.Remove($"neighbour {n.Address} lladdr {n.Mac} dev {DeviceName}", () => Netlink.DeleteNeighbor(n));

@@ -31,6 +31,9 @@ internal sealed class PeerRoute
     public required uint PublicIp { get; init; }
     public required PeerStats Stats { get; init; }
     public required SockAddrIn Address { get; init; }
+
+    /// <summary>Host-order netmask of <see cref="PrefixLength"/>.</summary>
+    public uint Mask => PrefixLength == 0 ? 0u : uint.MaxValue << (32 - PrefixLength);
 }
 
 /// <summary>

@@ -15,8 +15,10 @@ public enum DropReason
     NotIpv4,
     /// <summary>Bad IPv4 header (length fields, checksum) or an unusable offload header.</summary>
     Malformed,
-    /// <summary>Inner source outside the sending peer's subnet (only with DropForeignSources).</summary>
+    /// <summary>Inner source outside the sending peer's subnets (with CheckInnerAddresses, the default).</summary>
     ForeignSource,
+    /// <summary>Inner destination outside this node's lease, or the lease not known yet (with CheckInnerAddresses).</summary>
+    ForeignDestination,
     /// <summary>TTL would reach zero.</summary>
     TtlExpired,
     /// <summary>The kernel refused the UDP send (e.g. unreachable peer, buffer full).</summary>

@@ -75,7 +75,8 @@ internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
             throw LibC.Error("recvmmsg", errno);
         }
         var table = _state.Table;
-        for (int i = 0; i < n; i++) HandleDatagram(table, i);
+        var local = _state.Local;
+        for (int i = 0; i < n; i++) HandleDatagram(table, local, i);
         _coalescer?.Flush();
         Drained = n < _messages;   // MSG_DONTWAIT: a short batch means the socket was empty
         return n > 0;
@@ -83,7 +84,7 @@ internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
 
     private const int MSG_TRUNC = 0x20;
 
-    private void HandleDatagram(PeerTable table, int i)
+    private void HandleDatagram(PeerTable table, LocalSubnet? local, int i)
     {
         ref var h = ref _msgs[i].Hdr;
         int len = (int)_msgs[i].Len;
@@ -101,9 +102,10 @@ internal sealed unsafe class UdpToTunPump : Pump, ITunWriter
             var packet = new Span<byte>(data + off, size);
             var err = Ipv4.Validate(packet, out int total);
             if (err != PacketError.None) { Counters.Drop(TunToUdpPump.ToReason(err)); continue; }
-            if (_state.DropForeignSources && table.Lookup(Ipv4.Source(packet))?.PublicIp != peer.PublicIp)
+            if (_state.CheckInnerAddresses &&
+                !InnerAddressCheck.Accept(Ipv4.Source(packet), Ipv4.Destination(packet), local, peer, table, out var refused))
             {
-                Counters.Drop(DropReason.ForeignSource);
+                Counters.Drop(refused);
                 continue;
             }
             if (!Ipv4.DecrementTtl(packet)) { Counters.Drop(DropReason.TtlExpired); continue; }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using Flannel.Net.Backends;
 using Flannel.Net.Native;
@@ -75,8 +76,9 @@ public sealed class UdpTunnel : IDisposable
             var state = new TunnelState
             {
                 Mtu = options.Mtu,
-                DropForeignSources = options.DropForeignSources,
+                CheckInnerAddresses = options.CheckInnerAddresses,
                 TunAddress = options.TunAddress is null ? 0 : PeerTable.ToHost(options.TunAddress),
+                Local = options.LocalSubnet is { } subnet ? new LocalSubnet(subnet) : null,
             };
             var tunnel = new UdpTunnel(options, tun, sockets, stopFd, state, gso, gro);
             tunnel.StartWorkers();
@@ -122,6 +124,21 @@ public sealed class UdpTunnel : IDisposable
             var live = table.Routes.Select(r => r.PublicIp).ToHashSet();
             foreach (var gone in _peerStats.Keys.Where(k => !live.Contains(k)).ToList()) _peerStats.Remove(gone);
             _state.Table = table;
+        }
+    }
+
+    /// <summary>
+    /// This node's lease changed (or is known now): inner destinations are checked against <paramref name="subnet"/> from
+    /// the next batch on, and ICMP replies come from <paramref name="tunAddress"/> when the tunnel sends them at all.
+    /// </summary>
+    public void SetLocalSubnet(IPNetwork subnet, IPAddress? tunAddress = null)
+    {
+        var local = new LocalSubnet(subnet);
+        lock (_updateLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _state.Local = local;
+            if (tunAddress is not null && _state.TunAddress != 0) _state.TunAddress = PeerTable.ToHost(tunAddress);
         }
     }
 

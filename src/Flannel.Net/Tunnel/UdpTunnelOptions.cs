@@ -12,8 +12,13 @@ namespace Flannel.Net.Tunnel;
 /// <param name="Mtu">Tunnel MTU (flannel: underlay MTU - 28). Every datagram carries one inner packet of at most this size.</param>
 /// <param name="Queues">TUN queues and UDP sockets, each served by its own threads; 0 picks min(cores, 4).</param>
 /// <param name="Offload">Use TSO/GSO/GRO offloads when the kernel supports them (falls back to the plain path otherwise).</param>
-/// <param name="DropForeignSources">Drop inner packets whose source is outside the sending peer's subnet.</param>
+/// <param name="CheckInnerAddresses">Deliver only inner packets whose source is inside the sending peer's subnets and
+/// whose destination is inside <paramref name="LocalSubnet"/>; the rest is dropped and counted (ForeignSource,
+/// ForeignDestination). On by default: without it any peer, or anyone spoofing a peer's address, can inject packets
+/// with any addresses into this host.</param>
 /// <param name="TunAddress">Source address of ICMP net-unreachable replies (the TUN's address); null sends none.</param>
+/// <param name="LocalSubnet">This node's lease (inner destinations must be inside it); null until known: with the check
+/// on, nothing is delivered until <see cref="UdpTunnel.SetLocalSubnet"/> sets it.</param>
 public sealed record UdpTunnelOptions(
     string TunName,
     IPAddress LocalAddress,
@@ -21,8 +26,9 @@ public sealed record UdpTunnelOptions(
     int Mtu = UdpTunnelOptions.DefaultMtu,
     int Queues = 0,
     bool Offload = true,
-    bool DropForeignSources = false,
-    IPAddress? TunAddress = null)
+    bool CheckInnerAddresses = true,
+    IPAddress? TunAddress = null,
+    IPNetwork? LocalSubnet = null)
 {
     public const string DefaultTunName = "flannel0";
     public const int DefaultPort = 8285;
@@ -64,6 +70,8 @@ public sealed record UdpTunnelOptions(
         if (Queues is < 0 or > 64) throw new ArgumentException($"Queues {Queues} must be 0-64", nameof(Queues));
         if (TunAddress is not null && TunAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"TunAddress '{TunAddress}' must be an IPv4 address", nameof(TunAddress));
+        if (LocalSubnet is { } subnet && subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException($"LocalSubnet '{subnet}' must be an IPv4 subnet", nameof(LocalSubnet));
         if (SocketBufferBytes < 0) throw new ArgumentException($"SocketBufferBytes {SocketBufferBytes} must be >= 0", nameof(SocketBufferBytes));
         if (Spin < TimeSpan.Zero || Spin > TimeSpan.FromSeconds(1)) throw new ArgumentException($"Spin {Spin} must be 0-1 s", nameof(Spin));
         if (Nice is < -20 or > 19) throw new ArgumentException($"Nice {Nice} must be -20..19", nameof(Nice));

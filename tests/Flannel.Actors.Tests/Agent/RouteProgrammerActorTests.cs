@@ -23,7 +23,7 @@ public sealed class RouteProgrammerActorTests : TestKit
         {
             _kernelChanged = cb;
             return new Subscription();
-        });
+        }) { Network = IPNetwork.Parse("10.244.0.0/16") };
         var actor = Sys.ActorOf(RouteProgrammerActor.Props(leases.Ref, _backend, settings, _status));
         Assert.Equal(actor, leases.ExpectMsg<SubscribeLeases>().Subscriber);
         return actor;
@@ -99,6 +99,77 @@ public sealed class RouteProgrammerActorTests : TestKit
         Assert.Equal(["add route: EPERM"], done.Report.Errors);
         Assert.False(_status.Current.PeersInSync);
         Assert.Equal(["add route: EPERM"], _status.Current.LastErrors);
+    }
+
+    [Fact]
+    public void Only_accepted_peers_reach_the_backend_and_each_refusal_is_counted_once()
+    {
+        using var rejections = new RejectionCounter();
+        var leases = CreateTestProbe();
+        var actor = Start(leases);
+        var table = Snapshot(
+            Lease("10.244.2.0/24", "b", "192.0.2.2"),
+            Lease("0.0.0.0/0", "evil", "192.0.2.66"),
+            Lease("169.254.169.254/32", "evil2", "192.0.2.67"),
+            Lease("10.96.0.0/12", "evil3", "192.0.2.68"),
+            Lease("10.244.3.0/24", "loop", "127.0.0.1"));
+        actor.Tell(table);
+        AwaitAssert(() => Assert.True(_status.Current.PeersInSync));
+        Assert.Equal(["10.244.2.0/24"], _backend.Kernel.Select(p => p.Subnet.ToString()));
+        Assert.Equal(
+            ["0.0.0.0/0 outside_network", "10.244.3.0/24 public_ip_not_unicast", "10.96.0.0/12 outside_network", "169.254.169.254/32 outside_network"],
+            _status.Current.RejectedLeases.Select(r => $"{r.Peer.Subnet} {PeerFilter.Label(r.Reason)}").Order(StringComparer.Ordinal));
+
+        // The same table again (and again after a kernel change): nothing new to report.
+        actor.Tell(table);
+        actor.Tell(ReconcileNow.Instance);
+        ExpectMsg<ReconcileCompleted>();
+        Assert.Equal(3, rejections.Count("outside_network"));
+        Assert.Equal(1, rejections.Count("public_ip_not_unicast"));
+
+        // ctl routes lists the refused entries with their reason.
+        actor.Tell(GetRouteStatus.Instance);
+        var status = ExpectMsg<RouteStatus>();
+        Assert.Contains(status.Peers, p => p.Subnet.ToString() == "0.0.0.0/0" && p.State == PeerRouteState.Ignored &&
+                                           p.Desired == "refused: outside_network");
+    }
+
+    [Fact]
+    public void A_new_own_lease_drops_the_peer_that_now_overlaps_it()
+    {
+        var leases = CreateTestProbe();
+        var actor = Start(leases);
+        var old = Lease("10.244.1.0/24", "a", "192.0.2.1");
+        actor.Tell(Snapshot(old, Lease("10.244.2.0/24", "b", "192.0.2.2"), Lease("10.244.5.0/24", "stale", "192.0.2.5")));
+        AwaitAssert(() => Assert.Equal(2, _backend.Kernel.Count));
+
+        actor.Tell(new OwnLeaseChanged(old, Lease("10.244.5.0/24", "a", "192.0.2.1"), "lost 10.244.1.0/24"));
+        AwaitAssert(() => Assert.Equal(["10.244.2.0/24"], _backend.Kernel.Select(p => p.Subnet.ToString())));
+    }
+
+    /// <summary>Counts flannel.lease.entries.rejected measurements by reason (tests in this assembly run one at a time).</summary>
+    private sealed class RejectionCounter : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _counts = new();
+
+        public RejectionCounter()
+        {
+            _listener.InstrumentPublished = (i, l) =>
+            {
+                if (ReferenceEquals(i, Flannel.Actors.Observability.FlannelInstruments.LeaseEntriesRejected)) l.EnableMeasurementEvents(i);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var t in tags)
+                    if (t.Key == "reason") _counts.AddOrUpdate(t.Value?.ToString() ?? "", value, (_, v) => v + value);
+            });
+            _listener.Start();
+        }
+
+        public long Count(string reason) => _counts.TryGetValue(reason, out var v) ? v : 0;
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private sealed class Subscription : IDisposable

@@ -54,6 +54,32 @@ public sealed class HostGwBackendNetNsTests : IDisposable
     }
 
     [Fact]
+    public void Leases_for_the_default_route_metadata_or_services_never_touch_the_kernel_outside_network()
+    {
+        // Issue #11 T4: a member writes leases for 0.0.0.0/0, 169.254.169.254/32 and a service range. Even handed straight
+        // to the backend they must not replace the host's default route or add routes outside Network, and our own
+        // protocol's routes outside Network are not deleted either.
+        var (h1, h2) = (_net.Hosts[0], _net.Hosts[1]);
+        var b1 = Start(h1);
+        h1.Ns.Exec("ip route replace default via 192.168.90.254 dev eth0");
+        h1.Ns.Exec("ip route add 169.254.169.254/32 via 192.168.90.253 dev eth0");
+        h1.Ns.Exec("ip route add 10.96.0.0/12 via 192.168.90.252 dev eth0 proto 70");
+        var evil = new[] { "0.0.0.0/0", "169.254.169.254/32", "10.96.0.0/12" }
+            .Select(s => new PeerLease(IPNetwork.Parse(s), h2.Iface.PublicIp, "host-gw", null)).ToList();
+        var before = h1.Ns.Exec("ip route show");
+
+        var report = b1.Reconcile([.. evil, new PeerLease(h2.Lease, h2.Iface.PublicIp, "host-gw", null)]);
+
+        Assert.Equal((1, 0, 0), (report.Added, report.Fixed, report.Removed));
+        var after = h1.Ns.Exec("ip route show");
+        Assert.Contains("default via 192.168.90.254 dev eth0", after);
+        Assert.Contains("169.254.169.254 via 192.168.90.253 dev eth0", after);
+        Assert.Contains("10.96.0.0/12 via 192.168.90.252 dev eth0 proto 70", after);
+        Assert.Equal(before.Split('\n').Length + 1, after.Split('\n').Length);
+        Assert.All(b1.Inspect(evil), s => Assert.Equal("not programmed: refused (outside_network)", s.Desired));
+    }
+
+    [Fact]
     public void Prepare_refuses_a_public_ip_that_is_not_on_the_interface()
     {
         var h1 = _net.Hosts[0];

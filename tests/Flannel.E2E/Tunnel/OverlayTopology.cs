@@ -75,7 +75,7 @@ public sealed class OverlayTopology : IDisposable
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Flannel.TunnelHost.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException("Flannel.TunnelHost.dll next to the tests", dll);
-        var args = $"{dll} --local {local} --tun-address 10.78.{i}.0 --peer {peer} --stats-file {StatsFile(i)} --stats-interval-ms 100" +
+        var args = $"{dll} --local {local} --tun-address 10.78.{i}.0 --subnet 10.78.{i}.0/24 --peer {peer} --stats-file {StatsFile(i)} --stats-interval-ms 100" +
                    (offload ? "" : " --no-offload");
         var p = host.Start("dotnet", args);
         var ready = p.StandardOutput.ReadLineAsync();

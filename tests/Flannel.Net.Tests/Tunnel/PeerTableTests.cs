@@ -91,7 +91,7 @@ public class PeerTableTests
         // give one of those owners, never null or a mix.
         var a = Table(Lease("10.5.1.0/24", "192.168.1.1"));
         var b = Table(Lease("10.5.1.0/24", "192.168.1.2"), Lease("10.5.1.128/25", "192.168.1.3"));
-        var state = new TunnelState { Mtu = 1472, DropForeignSources = false, TunAddress = 0 };
+        var state = new TunnelState { Mtu = 1472, CheckInnerAddresses = false, TunAddress = 0 };
         state.Table = a;
         uint dst = A("10.5.1.200");
         uint ownerA = A("192.168.1.1"), ownerB = A("192.168.1.3");

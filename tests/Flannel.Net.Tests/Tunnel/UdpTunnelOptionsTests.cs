@@ -15,7 +15,9 @@ public class UdpTunnelOptionsTests
         Assert.Equal(8285, Good.Port);
         Assert.Equal(1472, Good.Mtu);
         Assert.True(Good.Offload);
-        Assert.False(Good.DropForeignSources);
+        // Not flannel's: its proxy delivers any inner packet from a peer; ours checks inner addresses unless told not to.
+        Assert.True(Good.CheckInnerAddresses);
+        Assert.Null(Good.LocalSubnet);
         Assert.Equal(32 << 20, Good.SocketBufferBytes);
         Assert.Equal(5000, Good.TxQueueLength);
         Good.Validate();
@@ -28,6 +30,7 @@ public class UdpTunnelOptionsTests
     [InlineData("Mtu")]
     [InlineData("Queues")]
     [InlineData("TunAddress")]
+    [InlineData("LocalSubnet")]
     [InlineData("Nice")]
     [InlineData("Spin")]
     public void Bad_values_are_refused_naming_the_field(string field)
@@ -38,6 +41,7 @@ public class UdpTunnelOptionsTests
             "LocalAddress" => Good with { LocalAddress = IPAddress.IPv6Loopback },
             "Port" => Good with { Port = 70000 },
             "Mtu" => Good with { Mtu = 40 },
+            "LocalSubnet" => Good with { LocalSubnet = IPNetwork.Parse("fd00::/64") },
             "Queues" => Good with { Queues = -1 },
             "TunAddress" => Good with { TunAddress = IPAddress.IPv6Loopback },
             "Nice" => Good with { Nice = 40 },
