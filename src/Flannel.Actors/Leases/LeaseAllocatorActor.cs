@@ -144,12 +144,25 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
     private void Apply(IImmutableDictionary<string, Lease> entries)
     {
         var now = DateTimeOffset.UtcNow;
-        var work = new Dictionary<IPNetwork, Lease>();
-        // Two entries for one subnet (keys differ only in spelling) must not crash the allocator: the newest wins.
-        foreach (var l in entries.Values)
-            if (!work.TryGetValue(l.Subnet, out var seen) || seen.Version < l.Version) work[l.Subnet] = l;
+        // One lease per subnet by the rule every node uses (LeasePrecedence), never throwing on duplicates.
+        var view = LeasePrecedence.Build(entries);
+        var work = new Dictionary<IPNetwork, Lease>(view.Table);
         var puts = new Dictionary<IPNetwork, Lease>();
         var removes = new HashSet<IPNetwork>();
+        // Entries this single writer never writes (a second entry for a subnet, an entry under a key that is not its
+        // subnet's text) came from a member writing the map directly or from a bug: remove them in this round, and
+        // re-write a winner that stood under such a key under its own key.
+        var strayKeys = entries.Where(e => e.Value is null || !LeasePrecedence.IsCanonicalKey(e.Key, e.Value))
+            .Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+        if (strayKeys.Count > 0)
+        {
+            foreach (var (key, lease) in entries)
+                if (lease is not null && strayKeys.Contains(key) && ReferenceEquals(view.Table.GetValueOrDefault(lease.Subnet), lease)
+                    && !entries.ContainsKey(lease.Subnet.ToString()))
+                    puts[lease.Subnet] = lease;
+            _log.Warning("Lease table holds {0} entr(ies) the allocator never writes (duplicate subnets or foreign keys); removing them",
+                strayKeys.Count);
+        }
         var live = AllocatorView.LiveMembersOf(_cluster.State.Members);
         _replies = [];
         _failures = [];
@@ -232,13 +245,14 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
             }
         }
 
-        if (puts.Count == 0 && removes.Count == 0)
+        if (puts.Count == 0 && removes.Count == 0 && strayKeys.Count == 0)
         {
             Succeed();
             return;
         }
         _replicator.Tell(Dsl.Update(_key, LWWDictionary<string, Lease>.Empty, new WriteMajority(_settings.MajorityTimeout), d =>
         {
+            foreach (var k in strayKeys) d = d.Remove(_self, k);
             foreach (var s in removes) d = d.Remove(_self, s.ToString());
             foreach (var (s, l) in puts) d = d.SetItem(_self, s.ToString(), l);
             return d;

@@ -138,22 +138,32 @@ public sealed class LeaseAllocatorActorTests : TestKit
     }
 
     [Fact]
-    public void Two_entries_for_one_subnet_do_not_crash_the_allocator_and_the_newer_one_counts()
+    public void Two_entries_for_one_subnet_do_not_crash_the_allocator_the_canonical_one_counts_and_strays_are_removed()
     {
         var allocator = Start();
         var node = CreateTestProbe();
         var self = Cluster.Get(Sys).SelfUniqueAddress;
-        Lease L(long version, string owner) => new(IPNetwork.Parse("10.244.7.0/24"), "a", IPAddress.Parse("192.0.2.1"), "vxlan", null,
-            DateTimeOffset.UtcNow.AddHours(1), version, owner);
+        Lease L(string subnet, long version, string owner) => new(IPNetwork.Parse(subnet), "a", IPAddress.Parse("192.0.2.1"), "vxlan",
+            null, DateTimeOffset.UtcNow.AddHours(1), version, owner);
+        // Keys the allocator never writes: a second spelling of 10.244.7.0/24 (with a higher version, so "newest wins"
+        // would pick it), and the only entry of node b's 10.244.8.0/24 under a foreign key.
         var table = LWWDictionary<string, Lease>.Empty
-            .SetItem(self, "10.244.7.0/24", L(3, SelfAddress))
-            .SetItem(self, "10.244.007.0/24", L(9, SelfAddress));
+            .SetItem(self, "10.244.7.0/24", L("10.244.7.0/24", 3, SelfAddress))
+            .SetItem(self, "10.244.007.0/24", L("10.244.7.0/24", long.MaxValue, SelfAddress))
+            .SetItem(self, "x", L("10.244.8.0/24", 5, "akka.tcp://flannel@192.0.2.2:4053") with { Node = "b" });
 
         allocator.Tell(Claim(1), node.Ref);
-        AnswerRound(table);
+        _replicator.ExpectMsg<Get>(TimeSpan.FromSeconds(3));
+        _replicator.Reply(new GetSuccess(_key, null, table));
+        var update = _replicator.ExpectMsg<Update>(TimeSpan.FromSeconds(3));
+        var after = (LWWDictionary<string, Lease>)update.Modify(table);
+        _replicator.Reply(new UpdateSuccess(_key, null));
 
+        // The same rule as every node's (LeasePrecedence): the entry under the subnet's own key.
         var granted = node.ExpectMsg<ClaimGranted>();
-        Assert.Equal((IPNetwork.Parse("10.244.7.0/24"), 10L), (granted.Lease.Subnet, granted.Lease.Version));
+        Assert.Equal((IPNetwork.Parse("10.244.7.0/24"), 4L), (granted.Lease.Subnet, granted.Lease.Version));
         Assert.Equal(SelfAddress, granted.Lease.Owner);
+        Assert.Equal(["10.244.7.0/24", "10.244.8.0/24"], after.Entries.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(("b", 5L), (after["10.244.8.0/24"].Node, after["10.244.8.0/24"].Version));
     }
 }
