@@ -308,6 +308,15 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
             if (cur.Node == own.Node)
             {
                 if (cur.Version >= own.Version) _ownSeen = true;
+                // Only this node's own claims change what its entry advertises. A newer entry that advertises something
+                // else while no claim of ours is in flight was written by someone else (a member forging our address,
+                // a direct write to the map): traffic for our subnet would go where it says, so put ours back at once.
+                if (cur.Version > own.Version && _inFlight is null && !SameAdvertisement(cur, own))
+                {
+                    _events.OwnLeaseRewritten(own.Subnet.ToString(), cur.Version, cur.PublicIp?.ToString() ?? "-", cur.BackendType ?? "-",
+                        cur.Owner ?? "-");
+                    RequestClaim($"restore: own lease {own.Subnet} rewritten by someone else (v{cur.Version})");
+                }
                 return;
             }
             if (!_ownSeen && cur.Version < own.Version) return;
@@ -318,6 +327,10 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
             LoseOwnLease(own.IsExpired(DateTimeOffset.UtcNow) ? $"lease {own.Subnet} expired" : $"lease {own.Subnet} was released");
         }
     }
+
+    private static bool SameAdvertisement(Lease a, Lease b) =>
+        Equals(a.PublicIp, b.PublicIp) && a.BackendType == b.BackendType && a.BackendData == b.BackendData
+        && (a.Owner is null || b.Owner is null || a.Owner == b.Owner);
 
     private void LoseOwnLease(string reason)
     {

@@ -40,6 +40,7 @@ public static class EventIds
     public static readonly EventId LeaseTableFull = new(4047, nameof(LeaseTableFull));
     public static readonly EventId LeaseRequestAnonymous = new(4048, nameof(LeaseRequestAnonymous));
     public static readonly EventId ClusterMemberRemovedByOperator = new(4049, nameof(ClusterMemberRemovedByOperator));
+    public static readonly EventId OwnLeaseRewritten = new(4050, nameof(OwnLeaseRewritten));
     // Security (4xxx): cluster transport TLS and the wire lock (4002-4019; 4001 was already taken above).
     public static readonly EventId ClusterCertificateRefused = new(4002, nameof(ClusterCertificateRefused));
     public static readonly EventId ClusterConnectionRefused = new(4003, nameof(ClusterConnectionRefused));

@@ -111,6 +111,10 @@ public static partial class FlannelLog
     [LoggerMessage(EventId = 4049, EventName = "ClusterMemberRemovedByOperator", Level = LogLevel.Warning,
         Message = "security: cluster {Action} {Address} by operator from {Origin}")]
     public static partial void ClusterMemberRemovedByOperator(this ILogger logger, string action, string address, string origin);
+
+    [LoggerMessage(EventId = 4050, EventName = "OwnLeaseRewritten", Level = LogLevel.Warning,
+        Message = "own lease {Subnet} was rewritten by someone else (v{Version}: public IP {PublicIp}, backend {Backend}, owner {Owner}); restoring it")]
+    public static partial void OwnLeaseRewritten(this ILogger logger, string subnet, long version, string publicIp, string backend, string owner);
     [LoggerMessage(EventId = 4070, EventName = "LeaseEntryRejected", Level = LogLevel.Warning,
         Message = "lease table entry refused: {Subnet} of node {Node} via {PublicIp}: {Reason} ({Detail})")]
     public static partial void LeaseEntryRejected(this ILogger logger, string subnet, string node, string publicIp, string reason, string detail);

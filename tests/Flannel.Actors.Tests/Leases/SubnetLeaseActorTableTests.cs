@@ -58,6 +58,28 @@ public sealed class SubnetLeaseActorTableTests(ITestOutputHelper output) : TestK
         probe.FishForMessage<LeaseRemoved>(m => m is LeaseRemoved r && r.Lease.Subnet.Equals(IPNetwork.Parse("10.244.201.0/24")), Converge);
     }
 
+    [Fact]
+    public async Task An_own_lease_rewritten_by_someone_else_is_restored_at_once()
+    {
+        await using var cluster = new LeaseCluster();
+        await cluster.StartAsync(1);
+        var node = cluster[0];
+        var own = await AcquireAsync(node);
+        var probe = CreateTestProbe(node.System);
+        node.Leases.Tell(new SubscribeLeases(probe.Ref));
+        probe.ExpectMsg<LeaseSnapshot>();
+
+        // What a forged renewal (a member sending a claim with this node's address) or a direct write leaves: our node
+        // name, a newer version, and another public IP, so every peer would send our subnet's traffic there.
+        var forged = own with { PublicIp = IPAddress.Parse("192.0.2.66"), Version = own.Version + 5 };
+        await Write(node, (d, self) => d.SetItem(self, own.Subnet.ToString(), forged));
+
+        var restored = probe.FishForMessage<LeaseChanged>(
+            m => m is LeaseChanged c && c.Lease.Subnet.Equals(own.Subnet) && c.Lease.Version > forged.Version, Converge).Lease;
+        Assert.Equal((own.Node, own.PublicIp, own.BackendType, own.Owner), (restored.Node, restored.PublicIp, restored.BackendType, restored.Owner));
+        Assert.Equal(restored, ((OwnLease)await Ask(node, GetOwnLease.Instance)).Lease);
+    }
+
     private const int Count = 20_000;
 
     [Fact]

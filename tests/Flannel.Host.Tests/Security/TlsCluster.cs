@@ -60,7 +60,7 @@ public sealed class TlsCluster : IAsyncDisposable
     {
         var log = new RecordingLoggerFactory();
         var config = Fast.WithFallback(AkkaConfigBuilder.Build("127.0.0.1", 0, [], null, tls: tls is not null));
-        var setup = BootstrapSetup.Create().WithConfig(config).And(new FlannelLoggingSetup(log));
+        var setup = BootstrapSetup.Create().WithConfig(config).And(new FlannelLoggingSetup(log)).And(new LeaseAllocatorSetup(Conf));
         // Every refusal logged: all peers here are 127.0.0.1, which the agent's throttle would count as one host.
         var throttle = new RefusalThrottle(TimeSpan.Zero);
         if (tls is not null)
@@ -99,7 +99,9 @@ public sealed class TlsCluster : IAsyncDisposable
     public static object ClaimRequest(string node, IPNetwork? required) => Create("ClaimRequest", 424242L,
         new LeaseClaim(node, IPAddress.Parse("192.0.2.99"), "vxlan", null, null, required, Conf, TimeSpan.FromHours(24)));
 
-    public static object ReleaseRequest(IPNetwork subnet) => Create("ReleaseRequest", 424243L, subnet);
+    /// <summary>The strongest release there is: an operator's, forced.</summary>
+    public static object ReleaseRequest(IPNetwork subnet) =>
+        Create("ReleaseRequest", 424243L, subnet, ReleaseKind.Operator, true, "evil", "ctl");
 
     private static object Create(string type, params object?[] args)
     {
