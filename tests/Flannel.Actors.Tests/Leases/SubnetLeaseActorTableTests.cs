@@ -28,6 +28,18 @@ public sealed class SubnetLeaseActorTableTests(ITestOutputHelper output) : TestK
         Assert.IsType<UpdateSuccess>(written);
     }
 
+    /// <summary>A one-node cluster whose node holds its lease, and a probe subscribed to its table (snapshot consumed).</summary>
+    private async Task<(LeaseNode Node, Lease Own, Akka.TestKit.TestProbe Probe)> OneSubscribedNodeAsync(LeaseCluster cluster)
+    {
+        await cluster.StartAsync(1);
+        var node = cluster[0];
+        var own = await AcquireAsync(node);
+        var probe = CreateTestProbe(node.System);
+        node.Leases.Tell(new SubscribeLeases(probe.Ref));
+        probe.ExpectMsg<LeaseSnapshot>();
+        return (node, own, probe);
+    }
+
     private static Lease Rogue(string subnet, string node, long version) =>
         new(IPNetwork.Parse(subnet), node, IPAddress.Parse("192.0.2.66"), "vxlan", null, DateTimeOffset.UtcNow.AddHours(1), version);
 
@@ -35,12 +47,7 @@ public sealed class SubnetLeaseActorTableTests(ITestOutputHelper output) : TestK
     public async Task Duplicate_subnets_and_a_max_version_neither_crash_nor_restart_the_actor()
     {
         await using var cluster = new LeaseCluster();
-        await cluster.StartAsync(1);
-        var node = cluster[0];
-        var own = await AcquireAsync(node);
-        var probe = CreateTestProbe(node.System);
-        node.Leases.Tell(new SubscribeLeases(probe.Ref));
-        probe.ExpectMsg<LeaseSnapshot>();
+        var (node, own, probe) = await OneSubscribedNodeAsync(cluster);
 
         var first = Rogue("10.244.200.0/24", "x", 1);
         var second = Rogue("10.244.200.0/24", "y", long.MaxValue);
@@ -62,12 +69,7 @@ public sealed class SubnetLeaseActorTableTests(ITestOutputHelper output) : TestK
     public async Task An_own_lease_rewritten_by_someone_else_is_restored_at_once()
     {
         await using var cluster = new LeaseCluster();
-        await cluster.StartAsync(1);
-        var node = cluster[0];
-        var own = await AcquireAsync(node);
-        var probe = CreateTestProbe(node.System);
-        node.Leases.Tell(new SubscribeLeases(probe.Ref));
-        probe.ExpectMsg<LeaseSnapshot>();
+        var (node, own, probe) = await OneSubscribedNodeAsync(cluster);
 
         // What a forged renewal (a member sending a claim with this node's address) or a direct write leaves: our node
         // name, a newer version, and another public IP, so every peer would send our subnet's traffic there.
@@ -86,12 +88,7 @@ public sealed class SubnetLeaseActorTableTests(ITestOutputHelper output) : TestK
     public async Task A_table_of_20000_entries_is_mirrored_without_stalling_the_actor()
     {
         await using var cluster = new LeaseCluster();
-        await cluster.StartAsync(1);
-        var node = cluster[0];
-        await AcquireAsync(node);
-        var probe = CreateTestProbe(node.System);
-        node.Leases.Tell(new SubscribeLeases(probe.Ref));
-        probe.ExpectMsg<LeaseSnapshot>();
+        var (node, _, probe) = await OneSubscribedNodeAsync(cluster);
 
         // The map as a Changed notification would carry it: /32s inside and outside the network, versions at
         // long.MaxValue, and entries whose key does not match their subnet. Akka's LWWDictionary takes quadratic time to

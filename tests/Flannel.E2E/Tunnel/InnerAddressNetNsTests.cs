@@ -77,25 +77,6 @@ public class InnerAddressNetNsTests
     private static long Drops(System.Text.Json.JsonElement stats, string reason) =>
         stats.GetProperty("drops").GetProperty(reason).GetInt64();
 
-    /// <summary>An IPv4/UDP packet with a valid header checksum and no UDP checksum.</summary>
-    private static byte[] InnerUdp(string src, string dst, string text)
-    {
-        var payload = Encoding.ASCII.GetBytes(text);
-        var p = new byte[28 + payload.Length];
-        p[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)p.Length);
-        p[8] = 64;
-        p[9] = 17;
-        IPAddress.Parse(src).GetAddressBytes().CopyTo(p, 12);
-        IPAddress.Parse(dst).GetAddressBytes().CopyTo(p, 16);
-        uint sum = 0;
-        for (int i = 0; i < 20; i += 2) sum += BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(i));
-        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), (ushort)~sum);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), 40000);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), Port);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(24), (ushort)(8 + payload.Length));
-        payload.CopyTo(p, 28);
-        return p;
-    }
+    private static byte[] InnerUdp(string src, string dst, string text) =>
+        TestDatagrams.Ipv4Udp(src, dst, 40000, Port, Encoding.ASCII.GetBytes(text));
 }

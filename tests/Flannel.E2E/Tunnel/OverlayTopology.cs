@@ -25,7 +25,8 @@ public sealed class OverlayTopology : IDisposable
     public Process Tunnel1 { get; private set; } = null!;
     public Process Tunnel2 { get; private set; } = null!;
 
-    public OverlayTopology(bool offload = true)
+    /// <param name="queues">Tunnel queues per host (0: the tunnel's default, one per CPU).</param>
+    public OverlayTopology(bool offload = true, int queues = 0)
     {
         try
         {
@@ -40,8 +41,8 @@ public sealed class OverlayTopology : IDisposable
             Host2.Exec("ip link set u2 up");
             ConfigureHost(Host1, PodNs1, 1);
             ConfigureHost(Host2, PodNs2, 2);
-            Tunnel1 = StartTunnel(Host1, 1, Underlay1, $"10.78.2.0/24={Underlay2}", offload);
-            Tunnel2 = StartTunnel(Host2, 2, Underlay2, $"10.78.1.0/24={Underlay1}", offload);
+            Tunnel1 = StartTunnel(Host1, 1, Underlay1, $"10.78.2.0/24={Underlay2}", offload, queues);
+            Tunnel2 = StartTunnel(Host2, 2, Underlay2, $"10.78.1.0/24={Underlay1}", offload, queues);
         }
         catch
         {
@@ -71,11 +72,12 @@ public sealed class OverlayTopology : IDisposable
 
     public string StatsFile(int host) => Path.Combine(_statsDir, $"tunnel{host}.json");
 
-    private Process StartTunnel(NetNs host, int i, string local, string peer, bool offload)
+    private Process StartTunnel(NetNs host, int i, string local, string peer, bool offload, int queues)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Flannel.TunnelHost.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException("Flannel.TunnelHost.dll next to the tests", dll);
         var args = $"{dll} --local {local} --tun-address 10.78.{i}.0 --subnet 10.78.{i}.0/24 --peer {peer} --stats-file {StatsFile(i)} --stats-interval-ms 100" +
+                   (queues > 0 ? $" --queues {queues}" : "") +
                    (offload ? "" : " --no-offload");
         var p = host.Start("dotnet", args);
         var ready = p.StandardOutput.ReadLineAsync();

@@ -115,24 +115,7 @@ public class UdpTunnelNetNsTests
         Ping(t.PodNs2, OverlayTopology.Pod1);
     }
 
-    private static byte[] InnerUdp(string src, string dst, ushort port)
-    {
-        var p = new byte[28 + 4];
-        p[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)p.Length);
-        p[8] = 64;
-        p[9] = 17;
-        IPAddress.Parse(src).GetAddressBytes().CopyTo(p, 12);
-        IPAddress.Parse(dst).GetAddressBytes().CopyTo(p, 16);
-        uint sum = 0;
-        for (int i = 0; i < 20; i += 2) sum += BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(i));
-        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), (ushort)~sum);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), port);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), port);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(24), 12);
-        return p;
-    }
+    private static byte[] InnerUdp(string src, string dst, ushort port) => TestDatagrams.Ipv4Udp(src, dst, port, port, new byte[4]);
 
     private sealed record Digest(long Bytes, byte[] Sha256);
 
