@@ -19,6 +19,10 @@ using Flannel.Net.Config;
 // (default 5 10 20).
 
 var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [5, 10, 20];
+// N actor systems in one process share one .NET thread pool, which on 2 cores starts with 2 threads and adds about one
+// per half second while they block (ActorSystem.Create waits for its remoting to bind, Ask waits in tests): that
+// starvation, not the lease protocol, was most of a run. Real agents are one system per process.
+ThreadPool.SetMinThreads(Math.Max(64, Environment.ProcessorCount), Math.Max(64, Environment.ProcessorCount));
 var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
 var tls = new BenchTls();
 static double Median(IEnumerable<double> xs)
@@ -76,11 +80,11 @@ return 0;
 
 static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls? tls)
 {
-    var config = ConfigurationFactory.ParseString("""
+    var config = ConfigurationFactory.ParseString($$"""
         akka {
-          # Terminating all nodes at once logs Disassociated errors that say nothing about leases.
-          loglevel = OFF
-          stdout-loglevel = OFF
+          # Terminating all nodes at once logs Disassociated errors that say nothing about leases (BENCH_LOGLEVEL to see).
+          loglevel = {{Environment.GetEnvironmentVariable("BENCH_LOGLEVEL") ?? "OFF"}}
+          stdout-loglevel = {{Environment.GetEnvironmentVariable("BENCH_LOGLEVEL") ?? "OFF"}}
           actor.provider = cluster
           # Cluster membership tuned for quick joins; the lease table's DData timings come from LeaseConfig.Default.
           remote.dot-netty.tcp {
