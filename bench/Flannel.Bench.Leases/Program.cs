@@ -106,7 +106,8 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         }
         flannel.leases.majority-timeout = 2s
         """).WithFallback(LeaseConfig.Default);
-    if (tls is not null) config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = on").WithFallback(config);
+    // The agent's TLS settings (enable-ssl and the transport heartbeat that bounds DotNetty's first-reply stall).
+    if (tls is not null) config = ConfigurationFactory.ParseString(Flannel.Host.Hosting.AkkaConfigBuilder.TlsHocon).WithFallback(config);
     var conf = NetConf.Parse("""{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}""");
     var sw = Stopwatch.StartNew();
     void Log(string what)

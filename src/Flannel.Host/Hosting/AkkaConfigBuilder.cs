@@ -36,6 +36,19 @@ public static class AkkaConfigBuilder
         return text;
     }
 
+    /// <summary>
+    /// What TLS adds to the remoting config, above every file (see <see cref="Build"/>). The transport heartbeat at 1 s
+    /// instead of Akka's 4 s: with TLS, the first reply on a new outbound association (the peer's Associate, sent with
+    /// the end of the TLS handshake) sits undelivered on the client until the next bytes arrive on that connection,
+    /// which is the peer's next transport heartbeat (DotNetty's TLS handler with AutoRead off). Measured with
+    /// bench/leases.sh 20: a joiner stalled 4.0 s, converge median 6.8 s; with 1 s it stalls about 1 s, median 3.3 s.
+    /// The cost: one small heartbeat per peer connection per second.
+    /// </summary>
+    public const string TlsHocon = """
+        akka.remote.dot-netty.tcp.enable-ssl = on
+        akka.remote.transport-failure-detector.heartbeat-interval = 1s
+        """;
+
     /// <summary>akka.tcp://flannel@host:port, or akka.ssl.tcp://... with TLS.</summary>
     public static string SeedAddress(ClusterSeed seed, bool tls = false) => $"{ClusterProtocol.For(tls)}://{SystemName}@{seed}";
 
@@ -56,7 +69,7 @@ public static class AkkaConfigBuilder
         // --hocon-file must not turn TLS off behind them (seeds would then name the wrong protocol, and the node would
         // listen in plain text while its operator believes otherwise).
         config = WireConfig.Default.WithFallback(config.WithFallback(LeaseConfig.Default));
-        return tls ? ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = on").WithFallback(config) : config;
+        return tls ? ConfigurationFactory.ParseString(TlsHocon).WithFallback(config) : config;
     }
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

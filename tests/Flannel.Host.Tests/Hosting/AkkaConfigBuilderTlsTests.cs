@@ -24,6 +24,8 @@ public sealed class AkkaConfigBuilderTlsTests : IDisposable
         Assert.Equal(["akka.ssl.tcp://flannel@198.18.0.1:4053"], tls.GetStringList("akka.cluster.seed-nodes"));
         Assert.True(tls.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
         Assert.Equal("Flannel.Actors.Serialization.UnboundMessageSerializer, Flannel.Actors", tls.GetString("akka.actor.serializers.json"));
+        // Bounds DotNetty's TLS first-reply stall (AkkaConfigBuilder.TlsHocon); Akka's default is 4 s.
+        Assert.Equal(TimeSpan.FromSeconds(1), tls.GetTimeSpan("akka.remote.transport-failure-detector.heartbeat-interval"));
 
         var plain = AkkaConfigBuilder.Build("198.18.0.2", 4053, seeds, null, _dir);
         Assert.Equal(["akka.tcp://flannel@198.18.0.1:4053"], plain.GetStringList("akka.cluster.seed-nodes"));
