@@ -48,6 +48,7 @@ public static class EventIds
     public static readonly EventId ClusterTlsEnabled = new(4005, nameof(ClusterTlsEnabled));
     public static readonly EventId ClusterInsecure = new(4006, nameof(ClusterInsecure));
     public static readonly EventId ClusterLocalOnly = new(4007, nameof(ClusterLocalOnly));
+    public static readonly EventId ClusterCertificateExpiresSoon = new(4008, nameof(ClusterCertificateExpiresSoon));
     // 4070-4099 security, replicated data (issue #11 T4).
     public static readonly EventId LeaseEntryRejected = new(4070, nameof(LeaseEntryRejected));
 

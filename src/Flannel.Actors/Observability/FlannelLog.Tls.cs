@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Flannel.Actors.Observability;
 
-// The cluster transport's security events (ids 4002-4007, see EventIds). In their own file so the security helpers'
+// The cluster transport's security events (ids 4002-4008, see EventIds). In their own file so the security helpers'
 // event sets do not collide in FlannelLog.Log.cs.
 public static partial class FlannelLog
 {
@@ -29,4 +29,8 @@ public static partial class FlannelLog
     [LoggerMessage(EventId = 4007, EventName = "ClusterLocalOnly", Level = LogLevel.Information,
         Message = "no cluster TLS and no other seed: a cluster of one, remoting bound to {Address} (give --cluster-tls-* to let other nodes join)")]
     public static partial void ClusterLocalOnly(this ILogger logger, string address);
+
+    [LoggerMessage(EventId = 4008, EventName = "ClusterCertificateExpiresSoon", Level = LogLevel.Warning,
+        Message = "cluster certificate \"{Subject}\" expires {NotAfter:o} ({Days:0} days): renew it (README, Security); peers refuse an expired certificate and Akka stops a node whose outgoing handshake fails")]
+    public static partial void ClusterCertificateExpiresSoon(this ILogger logger, string subject, DateTimeOffset notAfter, double days);
 }

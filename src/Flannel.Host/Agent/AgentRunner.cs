@@ -174,6 +174,8 @@ public static class AgentRunner
                 statusView: () => View(status, cluster, backend));
             // The command host's errors name the flag (--cmd-socket PATH: ..., or the --cmd-port endpoint).
             observability = Step("command host", () => AgentObservability.Start(system, cmd, options.CmdSocket, options.CmdPort));
+            if (tls is not null)
+                observability.Metrics.ClusterCertificateExpiry.Set(new DateTimeOffset(tls.Certificate.NotAfter.ToUniversalTime()).ToUnixTimeSeconds());
 
             if (options.HealthzPort != 0)
             {
@@ -230,6 +232,8 @@ public static class AgentRunner
         {
             case ClusterTransportMode.Tls:
                 log.ClusterTlsEnabled(tls!.Certificate.Subject, tls.Certificate.NotAfter.ToUniversalTime(), tls.Ca.Count, tls.CaFile);
+                if (tls.DaysLeftIfExpiringSoon(DateTimeOffset.UtcNow) is { } days)
+                    log.ClusterCertificateExpiresSoon(tls.Certificate.Subject, tls.Certificate.NotAfter.ToUniversalTime(), days);
                 return (tls, clusterHost);
             case ClusterTransportMode.Insecure:
                 log.ClusterInsecure($"{clusterHost}:{options.ClusterPort}");

@@ -68,6 +68,9 @@ public sealed class FlannelMetrics
             new GaugeConfiguration { LabelNames = ["status"] });
         ClusterUnreachable = f.CreateGauge("flannel_cluster_unreachable_members", "Members this node sees as unreachable.");
         ClusterIsLeader = f.CreateGauge("flannel_cluster_is_leader", "1 when this node is the cluster leader.");
+        ClusterCertificateExpiry = f.CreateGauge("flannel_cluster_tls_certificate_expiry_timestamp_seconds",
+            "When this node's cluster TLS certificate expires (Unix time); absent without TLS. Alert well before it.",
+            new GaugeConfiguration { SuppressInitialValue = true });
 
         ScrapeErrors = f.CreateCounter("flannel_scrape_errors_total", "Sources that failed while a scrape read them.",
             new CounterConfiguration { LabelNames = ["source"] });
@@ -109,6 +112,7 @@ public sealed class FlannelMetrics
     public Gauge ClusterMembers { get; }
     public Gauge ClusterUnreachable { get; }
     public Gauge ClusterIsLeader { get; }
+    public Gauge ClusterCertificateExpiry { get; }
     public Counter ScrapeErrors { get; }
 
     /// <summary>The exposition text, as /metrics serves it.</summary>

@@ -50,6 +50,16 @@ public sealed class ClusterTls
         return tls;
     }
 
+    /// <summary>Warn this long before the node certificate expires: time for a rolling renewal.</summary>
+    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
+
+    /// <summary>Days left when the node certificate expires within <see cref="ExpiryWarning"/> of <paramref name="now"/>, else null.</summary>
+    public double? DaysLeftIfExpiringSoon(DateTimeOffset now)
+    {
+        var left = new DateTimeOffset(Certificate.NotAfter.ToUniversalTime()) - now;
+        return left < ExpiryWarning ? left.TotalDays : null;
+    }
+
     /// <summary>The Akka.Remote setup: add it to the ActorSystemSetup and set akka.remote.dot-netty.tcp.enable-ssl = on.</summary>
     public DotNettySslSetup SslSetup(Microsoft.Extensions.Logging.ILogger log, RefusalThrottle? throttle = null)
     {

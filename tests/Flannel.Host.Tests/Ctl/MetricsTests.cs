@@ -111,6 +111,16 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_certificate_expiry_is_absent_without_TLS_and_exported_once_set()
+    {
+        // No sample line (HELP and TYPE are always there).
+        Assert.DoesNotContain((await _metrics.ScrapeAsync()).Split('\n'),
+            l => l.StartsWith("flannel_cluster_tls_certificate_expiry_timestamp_seconds ", StringComparison.Ordinal));
+        _metrics.ClusterCertificateExpiry.Set(1_800_000_000);
+        Assert.Equal(1_800_000_000, Value(await _metrics.ScrapeAsync(), "flannel_cluster_tls_certificate_expiry_timestamp_seconds"));
+    }
+
+    [Fact]
     public async Task A_failing_source_is_counted_not_fatal()
     {
         var metrics = FlannelMetrics.Create();

@@ -9,6 +9,18 @@ public sealed class ClusterTlsLoadTests : IDisposable
     private readonly TestCredentials _creds = new();
 
     [Fact]
+    public void A_node_certificate_is_reported_as_expiring_within_30_days_of_its_end_and_not_before()
+    {
+        using var creds = new TestCredentials();
+        var tls = TestCredentials.Load(creds.Node(creds.Ca("main"), "host1"));
+        var end = new DateTimeOffset(tls.Certificate.NotAfter.ToUniversalTime());
+
+        Assert.Null(tls.DaysLeftIfExpiringSoon(end - TimeSpan.FromDays(31)));
+        Assert.Equal(29, tls.DaysLeftIfExpiringSoon(end - TimeSpan.FromDays(29))!.Value, precision: 3);
+        Assert.True(tls.DaysLeftIfExpiringSoon(end + TimeSpan.FromDays(1)) < 0);
+    }
+
+    [Fact]
     public void Missing_unreadable_and_non_PEM_files_are_named_with_their_flag()
     {
         var ca = _creds.Ca("c");
