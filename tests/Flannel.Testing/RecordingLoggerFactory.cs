@@ -3,12 +3,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Flannel.Testing;
 
-/// <summary>One log call as a test sees it: category, level, event id and the rendered message.</summary>
-public sealed record LoggedEvent(string Category, LogLevel Level, EventId EventId, string Message);
+/// <summary>One log call as a test sees it: category, level, event id, the rendered message and its named fields.</summary>
+public sealed record LoggedEvent(string Category, LogLevel Level, EventId EventId, string Message,
+    IReadOnlyDictionary<string, object?> Fields)
+{
+    /// <summary>A structured field as text ("" when the event has no such field).</summary>
+    public string Field(string name) => Fields.TryGetValue(name, out var v) ? v?.ToString() ?? "" : "";
+}
 
 /// <summary>
-/// An ILoggerFactory that keeps every log call in memory, for tests that assert what a component logged (hand it to
-/// an ActorSystem through FlannelLoggingSetup). Thread-safe.
+/// An ILoggerFactory that keeps every log call in memory, for tests that assert what a component logged: hand it to an
+/// ActorSystem through FlannelLoggingSetup, or pass <see cref="CreateLogger"/> to a component. Thread-safe.
 /// </summary>
 public sealed class RecordingLoggerFactory : ILoggerFactory
 {
@@ -16,7 +21,12 @@ public sealed class RecordingLoggerFactory : ILoggerFactory
 
     public IReadOnlyList<LoggedEvent> Events => _events.ToArray();
 
-    public IEnumerable<LoggedEvent> WithId(int eventId) => Events.Where(e => e.EventId.Id == eventId);
+    public IReadOnlyList<LoggedEvent> WithId(int eventId) => Events.Where(e => e.EventId.Id == eventId).ToList();
+
+    public IReadOnlyList<LoggedEvent> WithId(EventId eventId) => WithId(eventId.Id);
+
+    /// <summary>The rendered messages of one event id, in logging order.</summary>
+    public IReadOnlyList<string> MessagesOf(EventId eventId) => WithId(eventId).Select(e => e.Message).ToList();
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _events);
 
@@ -30,7 +40,12 @@ public sealed class RecordingLoggerFactory : ILoggerFactory
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            events.Enqueue(new LoggedEvent(category, logLevel, eventId, formatter(state, exception)));
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var fields = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value)
+                : new Dictionary<string, object?>();
+            events.Enqueue(new LoggedEvent(category, logLevel, eventId, formatter(state, exception), fields));
+        }
     }
 }

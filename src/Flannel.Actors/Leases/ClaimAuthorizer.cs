@@ -146,7 +146,7 @@ public sealed class ClaimAuthorizer(SubnetAllocator allocator)
 
         foreach (var holder in view.Table.Values)
         {
-            if (holder.Node == claim.Node || holder.IsExpired(view.Now) || !SubnetAllocator.Overlap(holder.Subnet, required)) continue;
+            if (holder.Node == claim.Node || holder.IsExpired(view.Now) || !AddressMath.Overlap(holder.Subnet, required)) continue;
             switch (cidrs.Lookup(holder.Node))
             {
                 case NodeCidr.NotFound:

@@ -39,7 +39,7 @@ public sealed class SubnetAllocator(Random random)
                 return new AllocationRefused(
                     $"podCIDR {required} of node {claim.Node} is not inside Network {conf.Network?.ToString() ?? "(IPv4 disabled)"}");
             // Another node's live lease is never taken: the authorizer removes it first if Kubernetes says it is stale.
-            var holder = table.Values.FirstOrDefault(l => l.Node != claim.Node && !l.IsExpired(now) && Overlap(l.Subnet, required));
+            var holder = table.Values.FirstOrDefault(l => l.Node != claim.Node && !l.IsExpired(now) && AddressMath.Overlap(l.Subnet, required));
             if (holder is not null)
                 return new AllocationRefused(
                     $"podCIDR {required} of node {claim.Node} overlaps the unexpired lease {holder.Subnet} of node {holder.Node}");
@@ -91,7 +91,7 @@ public sealed class SubnetAllocator(Random random)
         var lease = new Lease(subnet, claim.Node, claim.PublicIp, claim.BackendType, claim.BackendData, expiration, version, owner);
         // Overlapping entries (another prefix length, e.g. after a podCIDR change) and this node's other leases go.
         var removed = mine.Where(l => !l.Subnet.Equals(subnet)).Select(l => l.Subnet)
-            .Concat(table.Keys.Where(k => !k.Equals(subnet) && Overlap(k, subnet)))
+            .Concat(table.Keys.Where(k => !k.Equals(subnet) && AddressMath.Overlap(k, subnet)))
             .Distinct().ToList();
         return new AllocationGranted(lease, removed, how);
     }
@@ -104,10 +104,6 @@ public sealed class SubnetAllocator(Random random)
 
     private static BusySet Busy(IReadOnlyDictionary<IPNetwork, Lease> table, string node, DateTimeOffset now) =>
         new(table.Values.Where(l => l.Node != node && !l.IsExpired(now)).Select(l => l.Subnet));
-
-    internal static bool Overlap(IPNetwork a, IPNetwork b) =>
-        a.BaseAddress.AddressFamily == b.BaseAddress.AddressFamily
-        && (a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress));
 
     /// <summary>Subnets in use; exact matches are a hash lookup, other prefix lengths are checked for overlap.</summary>
     private sealed class BusySet
@@ -128,7 +124,7 @@ public sealed class SubnetAllocator(Random random)
         {
             if (_exact.Contains(candidate)) return true;
             foreach (var s in _all)
-                if (s.PrefixLength != candidate.PrefixLength && Overlap(s, candidate)) return true;
+                if (s.PrefixLength != candidate.PrefixLength && AddressMath.Overlap(s, candidate)) return true;
             return false;
         }
     }

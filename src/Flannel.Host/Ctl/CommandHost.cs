@@ -33,8 +33,8 @@ public sealed class CommandHost : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _acceptLoops = [];
     private readonly HashSet<Task> _connections = [];
-    private long _busyRefused;
-    private long _lastBusyLog = long.MinValue;
+    // One "busy" warning per 10 s at most while the cap refuses connections, with how many it refused meanwhile.
+    private readonly Security.RefusalThrottle _busyLog = new(TimeSpan.FromSeconds(10));
 
     private CommandHost(ActorSystem system, CmdPalettes palettes, UnixCommandSocket? unix, Socket? tcp, ILogger logger,
         TimeSpan askTimeout, CommandHostLimits limits)
@@ -192,16 +192,9 @@ public sealed class CommandHost : IAsyncDisposable
         return null;
     }
 
-    /// <summary>One warning per 10 s at most while the cap refuses connections, with how many it refused.</summary>
     private void LogBusy(string client)
     {
-        var refused = Interlocked.Increment(ref _busyRefused);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastBusyLog);
-        if (last != long.MinValue && now - last < 10_000) return;
-        if (Interlocked.CompareExchange(ref _lastBusyLog, now, last) != last) return;
-        Interlocked.Add(ref _busyRefused, -refused);
-        _logger.CmdHostBusy(refused, _gate.Max, client);
+        if (_busyLog.ShouldReport("busy", DateTime.UtcNow, out var heldBack)) _logger.CmdHostBusy(heldBack + 1, _gate.Max, client);
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public sealed class ClusterTopology : IDisposable
     public string StateDir { get; }
     public string NetConfPath => Path.Combine(StateDir, "net-conf.json");
     public string CniBinDir => Path.Combine(StateDir, "cni-bin");
-    /// <summary>The cluster CA (ca.crt, ca.key) the hosts' certificates are signed by, made at Build when Options.Tls.</summary>
+    /// <summary>The cluster CA (ca.crt, ca.key) the hosts' certificates are signed by, made at Build.</summary>
     public string CaDir => Path.Combine(StateDir, "ca");
 
     private ClusterTopology(TopologyOptions options)
@@ -104,7 +104,8 @@ public sealed class ClusterTopology : IDisposable
         // The runtime finds the plugin by its type name on CNI_PATH: `flannel` is the flanneld binary itself.
         File.CreateSymbolicLink(Path.Combine(CniBinDir, "flannel"), Options.Flanneld);
         File.WriteAllText(NetConfPath, Options.NetConfJson ?? Options.DefaultNetConf());
-        if (Options.Tls) CreateCredentials();
+        // Always mutual TLS, as a deployment must run: the topology has no plain-text mode.
+        CreateCredentials();
 
         AddNamespace(UnderlayNamespace);
         Netns.Sh(UnderlayNamespace, "ip link add br0 type bridge && ip link set br0 up");
@@ -132,18 +133,13 @@ public sealed class ClusterTopology : IDisposable
         }
     }
 
-    /// <summary>
-    /// The cluster transport flags of host <paramref name="h"/>: its certificate, key and the CA; or, in a topology
-    /// built without TLS, --cluster-insecure (agents refuse a plain-text cluster of several nodes otherwise).
-    /// </summary>
-    public IReadOnlyList<string> TlsArgs(TopologyHost h) => Options.Tls
-        ?
-        [
-            "--cluster-tls-cert", Path.Combine(h.TlsDir, CredentialFiles.NodeCert),
-            "--cluster-tls-key", Path.Combine(h.TlsDir, CredentialFiles.NodeKey),
-            "--cluster-tls-ca", Path.Combine(h.TlsDir, CredentialFiles.CaCert),
-        ]
-        : ["--cluster-insecure"];
+    /// <summary>The cluster transport flags of host <paramref name="h"/>: its certificate, key and the CA.</summary>
+    public IReadOnlyList<string> TlsArgs(TopologyHost h) =>
+    [
+        "--cluster-tls-cert", Path.Combine(h.TlsDir, CredentialFiles.NodeCert),
+        "--cluster-tls-key", Path.Combine(h.TlsDir, CredentialFiles.NodeKey),
+        "--cluster-tls-ca", Path.Combine(h.TlsDir, CredentialFiles.CaCert),
+    ];
 
     /// <summary>
     /// Another machine on the underlay (not a flannel host): namespace <c>{Prefix}-x{suffix}</c> with eth0 at

@@ -32,7 +32,7 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
             foreach (var h in topology.Hosts) Line($"  {h.NodeName}: netns {h.Namespace}, eth0 {h.Address}");
 
             Step($"starting flanneld on every host (backend {options.Backend}, seeds {topology.Hosts[0].Address}:{options.ClusterPort}, " +
-                 (options.Tls ? $"mutual TLS with a CA made for this run in {topology.CaDir})" : "no TLS)"));
+                 $"mutual TLS with a CA made for this run in {topology.CaDir})");
             topology.StartAgents();
             topology.WaitReadyAsync(TimeSpan.FromSeconds(60), ct: cts.Token).GetAwaiter().GetResult();
             Line($"  all {options.Hosts} agents ready ({Elapsed})");

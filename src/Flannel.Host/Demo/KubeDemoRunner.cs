@@ -34,7 +34,7 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
                 Line("  " + line);
 
             Step("starting flanneld --kube-subnet-mgr on every host (no seeds: the agents list the flannel pods to find each other; " +
-                 (options.Tls ? "mutual TLS as the Secret kube-flannel-cluster-tls would provide it)" : "no TLS)"));
+                 "mutual TLS as the Secret kube-flannel-cluster-tls would provide it)");
             kube.StartAgents();
             kube.Cluster.WaitReadyAsync(TimeSpan.FromSeconds(90), ct: cts.Token).GetAwaiter().GetResult();
             var status = kube.Cluster.Hosts[0].Client!.StatusAsync(cts.Token).GetAwaiter().GetResult();

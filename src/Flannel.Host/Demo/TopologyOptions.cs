@@ -20,8 +20,6 @@ public sealed record TopologyOptions(string Prefix, string Flanneld)
     public IReadOnlyList<string> ExtraAgentArgs { get; init; } = [];
     /// <summary>Copy the agents' logs here before the state directory is removed; null = drop them.</summary>
     public string? KeepLogsIn { get; init; }
-    /// <summary>Mutual TLS on the cluster transport (a CA and host certificates made at Build); false = --cluster-insecure.</summary>
-    public bool Tls { get; init; } = true;
     /// <summary>The net-conf.json text; null = Network with the backend's defaults.</summary>
     public string? NetConfJson { get; init; }
 

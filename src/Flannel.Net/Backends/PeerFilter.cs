@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Flannel.Net.Config;
@@ -62,7 +61,7 @@ public static class PeerFilter
             peer.PublicIp.AddressFamily != AddressFamily.InterNetwork)
             return PeerRejectReason.NotIpv4;
         if (!Inside(peer.Subnet, network)) return PeerRejectReason.OutsideNetwork;
-        if (ownLease is { } own && Overlap(peer.Subnet, own)) return PeerRejectReason.OverlapsOwnLease;
+        if (ownLease is { } own && AddressMath.Overlap(peer.Subnet, own)) return PeerRejectReason.OverlapsOwnLease;
         if (!IsUnicast(peer.PublicIp)) return PeerRejectReason.PublicIpNotUnicast;
         if (network.Contains(peer.PublicIp)) return PeerRejectReason.PublicIpInsideNetwork;
         if (ownPublicIp is not null && peer.PublicIp.Equals(ownPublicIp)) return PeerRejectReason.OwnPublicIp;
@@ -93,7 +92,7 @@ public static class PeerFilter
             else if (!seen.Add(peer.Subnet))
                 rejected.Add(new RejectedPeer(peer, PeerRejectReason.DuplicateSubnet, node));
             else
-                valid.Add((peer, node, ToHost(peer.Subnet.BaseAddress), peer.Subnet.PrefixLength, order++));
+                valid.Add((peer, node, AddressMath.ToUInt32(peer.Subnet.BaseAddress), peer.Subnet.PrefixLength, order++));
         }
 
         // Most specific first, then by address; the input order only breaks ties between identical subnets (none left).
@@ -115,11 +114,11 @@ public static class PeerFilter
                 continue;
             }
             accepted.Add(v.Peer);
-            for (var p = network.PrefixLength; p <= v.Length; p++) (covered[p] ??= []).Add(v.Base & Mask(p));
+            for (var p = network.PrefixLength; p <= v.Length; p++) (covered[p] ??= []).Add(v.Base & AddressMath.Mask4(p));
         }
         accepted.Sort((a, b) =>
         {
-            var c = ToHost(a.Subnet.BaseAddress).CompareTo(ToHost(b.Subnet.BaseAddress));
+            var c = AddressMath.ToUInt32(a.Subnet.BaseAddress).CompareTo(AddressMath.ToUInt32(b.Subnet.BaseAddress));
             return c != 0 ? c : a.Subnet.PrefixLength.CompareTo(b.Subnet.PrefixLength);
         });
         return new PeerSelection(accepted, rejected);
@@ -131,14 +130,11 @@ public static class PeerFilter
         network.BaseAddress.AddressFamily == AddressFamily.InterNetwork &&
         subnet.PrefixLength >= network.PrefixLength && network.Contains(subnet.BaseAddress);
 
-    public static bool Overlap(IPNetwork a, IPNetwork b) =>
-        a.BaseAddress.AddressFamily == b.BaseAddress.AddressFamily && (a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress));
-
     /// <summary>An IPv4 address a host can be reached at: not 0/8, loopback, link-local, multicast, 240/4 or broadcast.</summary>
     public static bool IsUnicast(IPAddress address)
     {
         if (address.AddressFamily != AddressFamily.InterNetwork) return false;
-        var a = ToHost(address);
+        var a = AddressMath.ToUInt32(address);
         var first = a >> 24;
         return first != 0 && first != 127 && (a & 0xFFFF0000) != 0xA9FE0000 && first < 224;
     }
@@ -162,11 +158,4 @@ public static class PeerFilter
         _ => reason.ToString().ToLowerInvariant(),
     };
 
-    private static uint Mask(int prefixLength) => prefixLength == 0 ? 0u : uint.MaxValue << (32 - prefixLength);
-
-    private static uint ToHost(IPAddress a)
-    {
-        Span<byte> b = stackalloc byte[4];
-        return a.TryWriteBytes(b, out var n) && n == 4 ? BinaryPrimitives.ReadUInt32BigEndian(b) : 0;
-    }
 }

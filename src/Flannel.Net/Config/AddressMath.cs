@@ -39,6 +39,14 @@ public static class AddressMath
         return new IPAddress(b);
     }
 
+    /// <summary>The IPv4 netmask of a prefix length, host order (0 for /0). Used on the udp packet path.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static uint Mask4(int prefixLength) => prefixLength == 0 ? 0u : uint.MaxValue << (32 - prefixLength);
+
+    /// <summary>True when the two networks share an address (same family; one contains the other's base).</summary>
+    public static bool Overlap(IPNetwork a, IPNetwork b) =>
+        a.BaseAddress.AddressFamily == b.BaseAddress.AddressFamily && (a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress));
+
     /// <summary>Number of addresses in a block of the given prefix length (IPv4).</summary>
     public static ulong BlockSize4(int prefixLength) => 1UL << (32 - prefixLength);
 
@@ -49,8 +57,7 @@ public static class AddressMath
     {
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
-            var mask = prefixLength == 0 ? 0u : uint.MaxValue << (32 - prefixLength);
-            return new IPNetwork(FromUInt32(ToUInt32(address) & mask), prefixLength);
+            return new IPNetwork(FromUInt32(ToUInt32(address) & Mask4(prefixLength)), prefixLength);
         }
         var mask6 = prefixLength == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - prefixLength);
         return new IPNetwork(FromUInt128(ToUInt128(address) & mask6), prefixLength);

@@ -11,7 +11,7 @@ internal sealed class LocalSubnet
     {
         if (subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"local subnet {subnet} must be IPv4", nameof(subnet));
-        Mask = subnet.PrefixLength == 0 ? 0u : uint.MaxValue << (32 - subnet.PrefixLength);
+        Mask = Flannel.Net.Config.AddressMath.Mask4(subnet.PrefixLength);
         Network = PeerTable.ToHost(subnet.BaseAddress) & Mask;
     }
 

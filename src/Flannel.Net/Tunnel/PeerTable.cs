@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Flannel.Net.Backends;
+using Flannel.Net.Config;
 using Flannel.Net.Native;
 
 namespace Flannel.Net.Tunnel;
@@ -33,7 +34,7 @@ internal sealed class PeerRoute
     public required SockAddrIn Address { get; init; }
 
     /// <summary>Host-order netmask of <see cref="PrefixLength"/>.</summary>
-    public uint Mask => PrefixLength == 0 ? 0u : uint.MaxValue << (32 - PrefixLength);
+    public uint Mask => AddressMath.Mask4(PrefixLength);
 }
 
 /// <summary>
@@ -91,15 +92,13 @@ internal sealed class PeerTable
 
     private static int Slot(uint key, int cap) => (int)((key * 0x9E3779B1u) >> 16) & (cap - 1);
 
-    private static uint Mask(int prefixLength) => prefixLength == 0 ? 0u : uint.MaxValue << (32 - prefixLength);
-
     /// <summary>The route with the longest prefix containing <paramref name="address"/>, or null.</summary>
     public PeerRoute? Lookup(uint address)
     {
         var lengths = _prefixLengths;
         for (int i = 0; i < lengths.Length; i++)
         {
-            int idx = Find(_keys[i], _slots[i], address & Mask(lengths[i]));
+            int idx = Find(_keys[i], _slots[i], address & AddressMath.Mask4(lengths[i]));
             if (idx >= 0) return _routes[idx];
         }
         return null;
@@ -141,7 +140,7 @@ internal sealed class PeerTable
             int len = l.Subnet.PrefixLength;
             routes.Add(new PeerRoute
             {
-                Network = ToHost(l.Subnet.BaseAddress) & Mask(len),
+                Network = ToHost(l.Subnet.BaseAddress) & AddressMath.Mask4(len),
                 PrefixLength = len,
                 PublicIp = pub,
                 Stats = stats(pub),

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Flannel.Actors.Cmd;
 using Flannel.Actors.Tests.Leases;
+using Flannel.Testing;
 using Xunit;
 
 namespace Flannel.Actors.Tests.Cmd;
@@ -9,14 +10,14 @@ namespace Flannel.Actors.Tests.Cmd;
 /// <summary>The cluster palette against a real 3-node in-process cluster; palettes run on node 0.</summary>
 public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
-    private readonly CapturedEvents _events = new();
+    private readonly RecordingLoggerFactory _events = new();
     private readonly LeaseCluster _cluster;
     private CmdPalettes _cmd = null!;
 
     public ClusterPaletteTests() => _cluster = new LeaseCluster(loggers: _events);
 
     /// <summary>The security events (4049) the palette logged for removing other members.</summary>
-    private IReadOnlyList<CapturedEvent> Removals => _events.WithId(4049);
+    private IReadOnlyList<LoggedEvent> Removals => _events.WithId(4049);
 
     public async Task InitializeAsync()
     {

@@ -10,6 +10,7 @@ using Akka.TestKit.Xunit2;
 using Flannel.Actors.Leases;
 using Flannel.Actors.Observability;
 using Flannel.Net.Config;
+using Flannel.Testing;
 using Xunit;
 
 namespace Flannel.Actors.Tests.Leases;
@@ -21,7 +22,7 @@ namespace Flannel.Actors.Tests.Leases;
 public sealed class LeaseAllocatorActorTests : TestKit
 {
     private static readonly NetConf Conf = NetConf.Parse("""{"Network":"10.244.0.0/16"}""");
-    private static readonly CapturedEvents Events = new();
+    private static readonly RecordingLoggerFactory Events = new();
     private readonly LWWDictionaryKey<string, Lease> _key = new("test-leases");
     private readonly TestProbe _replicator;
 

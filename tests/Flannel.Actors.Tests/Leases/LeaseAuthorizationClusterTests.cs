@@ -4,6 +4,7 @@ using Akka.TestKit.Xunit2;
 using Flannel.Actors.Kubernetes;
 using Flannel.Actors.Leases;
 using Flannel.Net.Config;
+using Flannel.Testing;
 using Xunit;
 using static Flannel.Actors.Tests.Leases.LeaseCluster;
 
@@ -17,7 +18,7 @@ namespace Flannel.Actors.Tests.Leases;
 public sealed class LeaseAuthorizationClusterTests : TestKit
 {
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(15);
-    private readonly CapturedEvents _events = new();
+    private readonly RecordingLoggerFactory _events = new();
 
     private static LeaseClaim ClaimAs(string node, IPNetwork? required = null, IPNetwork? previous = null, NetConf? conf = null) =>
         new(node, IPAddress.Parse("192.0.2.66"), "vxlan", null, previous, required, conf ?? DefaultConf, LeaseOptions.DefaultTtl);

@@ -22,7 +22,7 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
     private TopologyHost Host1 => Topology.Hosts[0];
 
     private static string Member(TopologyHost h, ClusterTopology t) =>
-        $"{ClusterProtocol.For(t.Options.Tls)}://flannel@{h.Address}:{t.Options.ClusterPort}";
+        $"{ClusterProtocol.Tls}://flannel@{h.Address}:{t.Options.ClusterPort}";
 
     [Fact]
     public async Task Cluster_show_lists_the_three_agents_up_with_one_leader()

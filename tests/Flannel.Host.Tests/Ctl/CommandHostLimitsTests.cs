@@ -16,7 +16,7 @@ namespace Flannel.Host.Tests.Ctl;
 /// </summary>
 public sealed class CommandHostLimitsTests : IAsyncLifetime
 {
-    private readonly RecordingLogger _log = new();
+    private readonly RecordingLoggerFactory _log = new();
     private readonly LogLevelSwitch _level = new(Microsoft.Extensions.Logging.LogLevel.Information);
     private ActorSystem _system = null!;
     private string _dir = null!;
@@ -37,7 +37,7 @@ public sealed class CommandHostLimitsTests : IAsyncLifetime
     }
 
     private CommandHost Start(CommandHostLimits limits, IPEndPoint? tcp = null) =>
-        CommandHost.Start(_system, SocketPath, tcp, new CmdContext { LogLevel = _level }, _log, limits);
+        CommandHost.Start(_system, SocketPath, tcp, new CmdContext { LogLevel = _level }, _log.CreateLogger("Flannel.Ctl"), limits);
 
     [Fact]
     public void The_default_cap_is_16_connections()
@@ -121,7 +121,7 @@ public sealed class CommandHostLimitsTests : IAsyncLifetime
 
         Assert.True(code == 0, stderr.ToString());
         Assert.Contains("log level: Information", stdout.ToString());
-        var warning = Assert.Single(_log.Events, e => e.Id.Id == EventIds.CmdTcpUnauthenticated.Id);
+        var warning = Assert.Single(_log.Events, e => e.EventId.Id == EventIds.CmdTcpUnauthenticated.Id);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
         Assert.StartsWith($"command host also listens on TCP {endpoint} (--cmd-port): it cannot tell who connects, so any local process", warning.Message);
         Assert.Equal(["command host listening on unix:" + SocketPath, "command host listening on " + endpoint],

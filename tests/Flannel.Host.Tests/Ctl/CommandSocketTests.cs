@@ -6,6 +6,7 @@ using Flannel.Actors.Observability;
 using Flannel.Host.Ctl;
 using Flannel.Host.Demo;
 using Flannel.Host.Logging;
+using Flannel.Testing;
 using Xunit;
 
 namespace Flannel.Host.Tests.Ctl;
@@ -20,7 +21,7 @@ public sealed class CommandSocketTests : IAsyncLifetime
     private const UnixFileMode Mode0700 = Mode0600 | UnixFileMode.UserExecute;
     private const string LogLevelRequest = """{"palette":"log","command":"level","args":["debug"]}""";
 
-    private readonly RecordingLogger _log = new();
+    private readonly RecordingLoggerFactory _log = new();
     private readonly LogLevelSwitch _level = new(Microsoft.Extensions.Logging.LogLevel.Information);
     private ActorSystem _system = null!;
     private string _dir = null!;
@@ -42,7 +43,7 @@ public sealed class CommandSocketTests : IAsyncLifetime
     }
 
     private CommandHost Start() =>
-        CommandHost.Start(_system, SocketPath, null, new CmdContext { NodeName = "node-0", LogLevel = _level }, _log);
+        CommandHost.Start(_system, SocketPath, null, new CmdContext { NodeName = "node-0", LogLevel = _level }, _log.CreateLogger("Flannel.Ctl"));
 
     [Fact]
     public async Task The_socket_is_0600_in_a_0755_directory_made_for_it_and_removed_on_dispose()
