@@ -232,7 +232,10 @@ public sealed class ClusterTopology : IDisposable
         return p;
     }
 
-    /// <summary>Waits until every running agent answers /readyz with 200; throws with the reasons and log tails otherwise.</summary>
+    /// <summary>
+    /// Waits until every agent answers /readyz with 200 and has programmed a route to each of the other hosts; throws with
+    /// the reasons and log tails otherwise.
+    /// </summary>
     public async Task WaitReadyAsync(TimeSpan timeout, IEnumerable<TopologyHost>? hosts = null, CancellationToken ct = default)
     {
         var which = (hosts ?? Hosts).ToList();
@@ -247,7 +250,16 @@ public sealed class ClusterTopology : IDisposable
                     throw new InvalidOperationException($"{h.NodeName}: flanneld exited with {dead.ExitCode}\n{Tail(h.LogFile, 20)}");
                 var r = h.Client is null ? null : await h.Client.ReadyAsync(ct).ConfigureAwait(false);
                 last[h.NodeName] = r is null ? "not answering" : r.Value.Body;
-                if (r is not { Ready: true }) allReady = false;
+                if (r is not { Ready: true }) { allReady = false; continue; }
+                // Ready only says the agent programmed the peers it knows; one that came up before the others' leases
+                // reached it is ready with fewer. Pod traffic between every pair needs every peer programmed.
+                var s = await h.Client!.StatusAsync(ct).ConfigureAwait(false);
+                var peers = which.Count - 1;
+                if (!(s.Reconcile.InSync && s.Reconcile.PeersProgrammed >= peers))
+                {
+                    last[h.NodeName] = $"ready, peers programmed {s.Reconcile.PeersProgrammed}/{peers} (in sync: {s.Reconcile.InSync})";
+                    allReady = false;
+                }
             }
             if (allReady) return;
             if (DateTime.UtcNow > deadline)
