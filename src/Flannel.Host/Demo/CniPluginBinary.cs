@@ -21,6 +21,10 @@ public static class CniPluginBinary
             throw new InvalidOperationException($"{Variable}={path}: no such file; {how}");
         if ((File.GetUnixFileMode(path) & UnixFileMode.UserExecute) == 0)
             throw new InvalidOperationException($"{Variable}={path}: not executable");
+        // A JIT build's apphost is also called `flannel`, with flannel.dll beside it; the native binary has none.
+        var real = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+        if (File.Exists(Path.ChangeExtension(real, ".dll")))
+            throw new InvalidOperationException($"{Variable}={path}: a JIT build (flannel.dll beside it), not the native plugin; {how}");
         return Path.GetFullPath(path);
     }
 }

@@ -38,6 +38,18 @@ public sealed class CniPluginBinaryTests : IDisposable
     }
 
     [Fact]
+    public void A_jit_build_is_refused_also_through_a_symlink()
+    {
+        var path = Path.Combine(_dir, "flannel");
+        File.WriteAllText(path, "");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(_dir, "flannel.dll"), "");
+        var link = Path.Combine(_dir, "link");
+        File.CreateSymbolicLink(link, path);
+        Assert.Contains("a JIT build", Assert.Throws<InvalidOperationException>(() => CniPluginBinary.Locate(link)).Message);
+    }
+
+    [Fact]
     public void An_executable_is_returned_as_a_full_path()
     {
         var path = Path.Combine(_dir, "flannel");
