@@ -101,8 +101,8 @@ public sealed class ClusterTopology : IDisposable
     {
         Directory.CreateDirectory(StateDir);
         Directory.CreateDirectory(CniBinDir);
-        // The runtime finds the plugin by its type name on CNI_PATH: `flannel` is the flanneld binary itself.
-        File.CreateSymbolicLink(Path.Combine(CniBinDir, "flannel"), Options.Flanneld);
+        // The runtime finds the plugin by its type name on CNI_PATH: `flannel`, the native plugin (src/Flannel.Cni).
+        File.CreateSymbolicLink(Path.Combine(CniBinDir, "flannel"), CniPluginBinary.Locate());
         File.WriteAllText(NetConfPath, Options.NetConfJson ?? Options.DefaultNetConf());
         // Always mutual TLS, as a deployment must run: the topology has no plain-text mode.
         CreateCredentials();
