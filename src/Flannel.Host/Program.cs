@@ -15,6 +15,11 @@ public static class Program
     /// </summary>
     public static int Main(string[] args)
     {
+        if (CniInvocationGuard.Refusal(Environment.GetEnvironmentVariables()) is { } refusal)
+        {
+            Console.Out.WriteLine(refusal);
+            return 1;
+        }
         if (args.Length > 0 && args[0] == "ctl") return CtlCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "demo") return DemoCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "certs") return CertsCommand.Run(args[1..]);
