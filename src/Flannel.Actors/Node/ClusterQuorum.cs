@@ -17,12 +17,14 @@ public abstract record QuorumVerdict
 }
 
 /// <summary>One member as this node sees it.</summary>
+/// <param name="Counts">Part of the cluster for the majority (every status but Joining and Removed: a Down or Exiting
+/// member still holds its place until it is removed).</param>
+/// <param name="Reachable">Reachable and alive (Up, WeaklyUp, Leaving): a Down member counts but is never reachable.</param>
 public sealed record MemberSight(string Address, bool Counts, bool Reachable);
 
 /// <summary>
-/// Pure rule behind the "partitioned" readiness reason: the members that count (Up, WeaklyUp, Leaving: the ones the
-/// split-brain resolver and WriteMajority count) and how many of them this node reaches. Majority means more than half,
-/// as WriteMajority needs N/2+1 replicas; an even split is "no majority" on both sides.
+/// Pure rule behind the "partitioned" readiness reason: the members that count and how many of them this node reaches.
+/// Majority means more than half, as WriteMajority needs N/2+1 replicas; an even split is "no majority" on both sides.
 /// </summary>
 public static class ClusterQuorum
 {
@@ -31,7 +33,7 @@ public static class ClusterQuorum
         if (!selfUp) return new QuorumVerdict.Unknown();
         var counted = members.Where(m => m.Counts).ToList();
         if (counted.All(m => m.Address != self)) return new QuorumVerdict.Unknown();
-        var reachable = counted.Count(m => m.Reachable);
+        var reachable = counted.Count(m => m.Reachable && m.Counts);
         return reachable * 2 > counted.Count
             ? new QuorumVerdict.Majority(reachable, counted.Count)
             : new QuorumVerdict.NoMajority(reachable, counted.Count);

@@ -180,7 +180,7 @@ public static class AgentRunner
                 // Downed, removed or stopped by Akka: the data plane stays as it is; a new incarnation rejoins.
                 var now = DateTimeOffset.UtcNow;
                 leftAt = now;
-                var why = reason?.ToString() ?? "the actor system stopped";
+                var why = reason?.ToString()?.Replace("Akka.Actor.CoordinatedShutdown+", "", StringComparison.Ordinal) ?? "the actor system stopped";
                 var last = status.Current;
                 log.ClusterLeft(incarnation, why, last.PeersProgrammed, last.Lease?.Subnet.ToString() ?? "none");
                 status.Update(s => s with { Partitioned = $"removed from the cluster ({why}); rejoining" });
