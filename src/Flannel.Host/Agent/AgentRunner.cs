@@ -167,9 +167,13 @@ public static class AgentRunner
                 await Task.WhenAny(stopped, status.Failed, plane.System.WhenTerminated).ConfigureAwait(false);
                 var reason = plane.ShutdownReason;
                 // SIGTERM may reach Akka's own CLR shutdown hook first: that is a requested stop, not a failure.
+                var left = reason is CoordinatedShutdown.ClusterLeavingReason;
                 switch (ControlPlaneEndJudge.Decide(ct.IsCancellationRequested, status.Failed.IsCompleted,
-                            reason is CoordinatedShutdown.ClrExitReason))
+                            reason is CoordinatedShutdown.ClrExitReason, left))
                 {
+                    case ControlPlaneEnd.Stop when left && !ct.IsCancellationRequested:
+                        log.LogInformation("flanneld stopping: this node left the cluster on request (cluster leave)");
+                        return 0;
                     case ControlPlaneEnd.Stop:
                         return Stopped(log);
                     case ControlPlaneEnd.Fail:

@@ -38,7 +38,17 @@ public sealed record DataPlane(
     string ConfJson,
     NodeEffects Effects,
     AgentStatus Status,
-    IPNetwork? PreviousSubnet);
+    IPNetwork? PreviousSubnet)
+{
+    private NetConf? _inForce;
+
+    /// <summary>The net-conf the data plane runs: <see cref="Conf"/> until a live backend switch replaced it.</summary>
+    public NetConf InForce
+    {
+        get => Volatile.Read(ref _inForce) ?? Conf;
+        set => Volatile.Write(ref _inForce, value);
+    }
+}
 
 /// <summary>How to start one incarnation of the control plane (everything that does not change between them).</summary>
 public sealed record ControlPlaneSettings(
@@ -117,7 +127,9 @@ public sealed class ControlPlane : IAsyncDisposable
         var kube = s.Kube;
         var backend = data.Backend;
         var status = data.Status;
-        var conf = data.Conf;
+        // After a live backend switch the data plane runs another backend than the file at start said: start from that,
+        // or the cluster's current config would look like a change and rebuild the running backend.
+        var conf = data.InForce;
         var system = System;
         if (s.Tls is not null)
             system.ActorOf(HandshakeRefusalWatcher.Props(new RefusalThrottle(TimeSpan.FromMinutes(1))), HandshakeRefusalWatcher.Name);
@@ -163,7 +175,8 @@ public sealed class ControlPlane : IAsyncDisposable
         // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes.
         var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface), leases, node, status,
             settings.Effects), "backend-switch");
-        var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(conf, switcher, netConf), "cluster-config");
+        var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(conf, switcher, netConf,
+            inForceChanged: c => data.InForce = c), "cluster-config");
         if (kube is not null)
             _kubeServices = KubeAgentServices.Start(system, kube, options, s.DiscoverSeeds, nodeWatcher!, leases, clusterNetConf, status, reason =>
             {

@@ -3,7 +3,7 @@ namespace Flannel.Host.Agent;
 /// <summary>What the agent does when its wait ends (signal, failure, or the actor system terminated).</summary>
 public enum ControlPlaneEnd
 {
-    /// <summary>Our own stop (SIGTERM/SIGINT): leave the cluster, exit 0.</summary>
+    /// <summary>Our own stop (SIGTERM/SIGINT), or a leave an operator asked for (`ctl cluster leave`): exit 0.</summary>
     Stop,
     /// <summary>An unrecoverable local error (lease lost for good, backend broken): exit 1.</summary>
     Fail,
@@ -13,9 +13,10 @@ public enum ControlPlaneEnd
 }
 
 /// <summary>
-/// The one rule for "is this termination ours?". The process exits only on its own stop or an unrecoverable local
-/// error; every other end of the actor system (a downing decision, a removal, Akka stopping a node after a transport
-/// failure) is the network's doing and is survived.
+/// The one rule for "is this termination ours?". The process exits on its own stop, on a graceful leave (a member only
+/// leaves when someone asks it to: `flanneld ctl cluster leave`, on this node or another) or on an unrecoverable local
+/// error; every other end of the actor system (a downing decision by the split-brain resolver, Akka stopping a node
+/// after a transport failure) is the network's doing and is survived.
 /// </summary>
 public static class ControlPlaneEndJudge
 {
@@ -23,10 +24,13 @@ public static class ControlPlaneEndJudge
     /// <param name="failed">The agent reported an unrecoverable error (AgentStatus.Failed).</param>
     /// <param name="clrExit">The actor system ran CoordinatedShutdown for the process exit (Akka's own SIGTERM hook may
     /// run before our token is cancelled): a requested stop, not a downing.</param>
-    public static ControlPlaneEnd Decide(bool stopRequested, bool failed, bool clrExit)
+    /// <param name="left">It ran CoordinatedShutdown because this member left the cluster gracefully (Leaving, Exiting,
+    /// Removed), which only an explicit leave starts.</param>
+    public static ControlPlaneEnd Decide(bool stopRequested, bool failed, bool clrExit, bool left = false)
     {
         if (stopRequested || clrExit) return ControlPlaneEnd.Stop;
-        return failed ? ControlPlaneEnd.Fail : ControlPlaneEnd.Rejoin;
+        if (failed) return ControlPlaneEnd.Fail;
+        return left ? ControlPlaneEnd.Stop : ControlPlaneEnd.Rejoin;
     }
 }
 

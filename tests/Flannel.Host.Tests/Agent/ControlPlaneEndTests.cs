@@ -18,6 +18,14 @@ public sealed class ControlPlaneEndTests
         Assert.Equal(expected, ControlPlaneEndJudge.Decide(stopRequested, failed, clrExit));
 
     [Fact]
+    public void A_graceful_leave_an_operator_asked_for_ends_the_process_but_a_downing_does_not()
+    {
+        Assert.Equal(ControlPlaneEnd.Stop, ControlPlaneEndJudge.Decide(false, false, false, left: true));
+        Assert.Equal(ControlPlaneEnd.Fail, ControlPlaneEndJudge.Decide(false, true, false, left: true));
+        Assert.Equal(ControlPlaneEnd.Rejoin, ControlPlaneEndJudge.Decide(false, false, false, left: false));
+    }
+
+    [Fact]
     public void Backoff_doubles_for_incarnations_that_end_soon_and_resets_after_a_stable_one()
     {
         var b = new RejoinBackoff(TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(60));
