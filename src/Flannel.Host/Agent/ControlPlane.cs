@@ -96,11 +96,8 @@ public sealed class ControlPlane : IAsyncDisposable
     public static ControlPlane Start(ControlPlaneSettings s, DataPlane data, int incarnation, DateTimeOffset? leftAt,
         IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous)
     {
-        var options = s.Options;
         var log = s.LoggerFactory.CreateLogger("Flannel.Agent");
-        var backend = data.Backend;
-        var status = data.Status;
-        var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(options.LogLevel).WithFallback(s.AkkaConfig(seeds)))
+        var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(s.Options.LogLevel).WithFallback(s.AkkaConfig(seeds)))
             .And(new FlannelLoggingSetup(s.LoggerFactory))
             .And(new LeaseAllocatorSetup(data.Conf, s.NodeCidrs));
         // Refused certificates (4002) and refused connections (4003) are throttled apart: a stranger with a certificate
