@@ -156,6 +156,22 @@ public sealed class ClusterTopology : IDisposable
         return ns;
     }
 
+    /// <summary>
+    /// Cuts <paramref name="hosts"/> off from the other hosts: their underlay ports move to a second bridge, so they
+    /// still reach each other (the minority side of a partition) but nobody else. <see cref="Heal"/> undoes it.
+    /// </summary>
+    public void CutOff(IEnumerable<TopologyHost> hosts)
+    {
+        Netns.Sh(UnderlayNamespace, "ip link show br1 >/dev/null 2>&1 || (ip link add br1 type bridge && ip link set br1 up)");
+        foreach (var h in hosts) Netns.Sh(UnderlayNamespace, $"ip link set h{h.Index} master br1");
+    }
+
+    /// <summary>Puts every host's underlay port back on the main bridge (after <see cref="CutOff"/>).</summary>
+    public void Heal()
+    {
+        foreach (var h in Hosts) Netns.Sh(UnderlayNamespace, $"ip link set h{h.Index} master br0");
+    }
+
     private void AddNamespace(string name)
     {
         Netns.Add(name);
