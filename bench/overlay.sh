@@ -19,7 +19,8 @@
 # Environment: RUNS (3), SECONDS_PER_TEST (5), PING_COUNT (300), UDP64_PPS, QUEUES, PATHS ("underlay vxlan udp"),
 #   MEASURES ("tcp udp64 ping": which kinds to measure; the fields of the others are null), ORDER ("same", or
 #   "alternate": every other run measures the paths in reverse order, so no path always goes first),
-#   AGENT_SETTLE (10: seconds an agent path waits after both agents are ready, so their start-up work is over),
+#   SETTLE (10: seconds the udp and agent-* paths wait after their processes are ready, so their start-up work (JIT
+#   tiering, joining the cluster) is not measured as the path's cost; the same for both, so they compare fairly),
 #   UDP_EXTRA_ARGS (Flannel.TunnelHost flags, e.g. --no-offload, --spin-us 0, --nice 0; flanneld has no such flags, so
 #   the agent-udp path refuses to run with them), AGENT_EXTRA_ARGS (flanneld flags), FLANNEL_SRC.
 set -euo pipefail
@@ -72,8 +73,9 @@ sleep 0.5
 
 path_up() {
   case $1 in
-    vxlan) vxlan_up ;; host-gw) hostgw_up ;; udp) udp_up ;; flannel-udp) flannel_udp_up "1 2" ;;
-    agent-*) agent_up "${1#agent-}" && sleep "${AGENT_SETTLE:-10}" ;;
+    vxlan) vxlan_up ;; host-gw) hostgw_up ;; flannel-udp) flannel_udp_up "1 2" ;;
+    udp) udp_up && sleep "${SETTLE:-10}" ;;
+    agent-*) agent_up "${1#agent-}" && sleep "${SETTLE:-10}" ;;
   esac
 }
 path_down() {
