@@ -22,7 +22,8 @@
 #   SETTLE (10: seconds the udp and agent-* paths wait after their processes are ready, so their start-up work (JIT
 #   tiering, joining the cluster) is not measured as the path's cost; the same for both, so they compare fairly),
 #   UDP_EXTRA_ARGS (Flannel.TunnelHost flags, e.g. --no-offload, --spin-us 0, --nice 0; flanneld has no such flags, so
-#   the agent-udp path refuses to run with them), AGENT_EXTRA_ARGS (flanneld flags), FLANNEL_SRC.
+#   the agent-udp path refuses to run with them), AGENT_EXTRA_ARGS (flanneld flags), AGENT_ENV (NAME=VALUE words for
+#   flanneld's environment only), FLANNEL_SRC.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "overlay.sh: run as root" >&2; exit 1; }

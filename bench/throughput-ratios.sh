@@ -10,7 +10,8 @@
 #    "tcp1_gbps_tunnelhost":..,...,"agent_cpu_s":..,"tunnelhost_cpu_s":..}
 # A ratio is median(with agent) / median(without) over the same run; *_run_ratios are each run's pair, for the spread.
 # bench/footprint.sh merges these lines into its own by "backend": keep the field names.
-# Environment: RUNS (3), SECONDS_PER_TEST (5), BACKENDS ("vxlan host-gw udp"), SETTLE (10), AGENT_EXTRA_ARGS.
+# Environment: RUNS (3), SECONDS_PER_TEST (5), BACKENDS ("vxlan host-gw udp"), SETTLE (10), AGENT_EXTRA_ARGS,
+#   AGENT_ENV (see bench/overlay.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "throughput-ratios.sh: run as root" >&2; exit 1; }

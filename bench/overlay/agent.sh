@@ -1,7 +1,8 @@
 # Sourced by bench/overlay.sh after topology.sh: the real flanneld agents (mutual TLS, as deployed) on the two hosts,
 # each holding the subnet its pod sits in (10.77.i.0/24, taken from a subnet.env written beforehand, which flanneld
 # prefers), and host-gw configured by hand as the baseline of the agent-host-gw path. Needs: WORK, TAG, FLANNELD
-# (command running flanneld), and the names topology.sh defines.
+# (command running flanneld), and the names topology.sh defines. AGENT_EXTRA_ARGS: more flanneld flags; AGENT_ENV:
+# NAME=VALUE words for flanneld's environment only (e.g. DOTNET_ runtime settings to try).
 AGENT_PIDS=()   # flanneld on host 1, host 2 (agent_up starts from none)
 AGENT_PORT=4053
 
@@ -26,7 +27,7 @@ agent_up() {
     printf 'FLANNEL_NETWORK=%s\nFLANNEL_SUBNET=10.77.%s.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n' "$NETWORK" $i >"$WORK/subnet-h$i.env"
     out=$WORK/agent$i.log
     : >"$out"
-    ip netns exec ${TAG}h$i $FLANNELD --iface ${TAG}u$i --net-config-path "$WORK/net-conf.json" \
+    env ${AGENT_ENV:-} ip netns exec ${TAG}h$i $FLANNELD --iface ${TAG}u$i --net-config-path "$WORK/net-conf.json" \
       --subnet-file "$WORK/subnet-h$i.env" --node-name ${TAG}h$i --cluster-port $AGENT_PORT \
       --cluster-seeds "$U1:$AGENT_PORT,$U2:$AGENT_PORT" --cmd-socket "$WORK/agent$i.sock" \
       --cluster-tls-cert "$WORK/tls-h$i/tls.crt" --cluster-tls-key "$WORK/tls-h$i/tls.key" --cluster-tls-ca "$WORK/tls-h$i/ca.crt" \
