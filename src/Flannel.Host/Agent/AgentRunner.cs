@@ -100,7 +100,11 @@ public static class AgentRunner
         log.LogInformation("backend {Backend} prepared (mtu {Mtu})", backend.Type, backend.Mtu);
 
         var akkaConfig = Step("--hocon-file", () =>
-            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile, tls: tls is not null));
+            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile, tls: tls is not null,
+                leaseStore: options.LeaseStore));
+        if (options.LeaseStore is null) log.LeaseStoreOff();
+        else if (Directory.Exists(options.LeaseStore))
+            throw new StartupException($"--lease-store: {options.LeaseStore} is a directory; give the file to keep the lease table in");
         if (discoverSeeds) akkaConfig = KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(akkaConfig);
         // The lease allocator (on whichever node hosts it) judges claims against this node's accepted net-conf and, in
         // Kubernetes mode, the podCIDRs the node watcher reads from the API.
