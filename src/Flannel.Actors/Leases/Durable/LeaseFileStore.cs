@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Event;
 using Akka.DistributedData.Durable;
 using Akka.Serialization;
 using Flannel.Actors.Observability;
@@ -33,6 +34,7 @@ public sealed class LeaseFileStore : ReceiveActor
 
     private readonly string? _path;
     private readonly Microsoft.Extensions.Logging.ILogger _events;
+    private readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
     private readonly Akka.Serialization.Serialization _serialization;
     private readonly SerializerWithStringManifest _serializer;
     private Dictionary<string, StoredEntry> _written = new(StringComparer.Ordinal);
@@ -173,6 +175,9 @@ public sealed class LeaseFileStore : ReceiveActor
         }
     }
 
+    /// <summary>.NET reports a held flock (FileShare.None) as a sharing violation.</summary>
+    private static bool IsLocked(IOException e) => e.HResult == unchecked((int)0x80070020);
+
     private void TakeLock(string path)
     {
         var lockFile = path + ".lock";
@@ -194,13 +199,19 @@ public sealed class LeaseFileStore : ReceiveActor
                 });
                 return;
             }
-            catch (IOException) when (waited.Elapsed < LockWait)
+            catch (IOException e) when (IsLocked(e) && waited.Elapsed < LockWait)
             {
                 Thread.Sleep(100);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (IOException e) when (IsLocked(e))
             {
                 _events.LeaseStoreLocked(path, lockFile, Math.Round(waited.Elapsed.TotalSeconds, 1));
+                return;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Whatever keeps the lock file from being made also fails the first write, which says so (1103).
+                _log.Warning("lease store lock file {0} cannot be opened: {1}", lockFile, e.Message);
                 return;
             }
         }
