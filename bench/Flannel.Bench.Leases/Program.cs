@@ -69,6 +69,7 @@ foreach (var n in sizes)
             ["all_up_s"] = Math.Round(Median(results.Select(x => (double)x["all_up_s"])), 3),
             ["lease_after_up_s"] = Math.Round(Median(results.Select(x => (double)x["lease_after_up_s"])), 3),
             ["rss_per_node_mib"] = Math.Round(Median(results.Select(x => (double)x["rss_per_node_mib"])), 1),
+            ["heap_per_node_mib"] = Math.Round(Median(results.Select(x => (double)x["heap_per_node_mib"])), 2),
             ["idle_cores"] = Math.Round(Median(results.Select(x => (double)x["idle_cores"])), 2),
             ["threads"] = results.Max(x => (int)x["threads"]),
         };
@@ -132,6 +133,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
     GC.WaitForPendingFinalizers();
     long baselineRss;
     using (var before = Process.GetCurrentProcess()) baselineRss = before.WorkingSet64;
+    var baselineHeap = GC.GetTotalMemory(forceFullCollection: true);
     var sw = Stopwatch.StartNew();
     void Log(string what)
     {
@@ -226,6 +228,8 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
     // cluster burns doing nothing but heartbeats and gossip (the harness's own floor, shared by all N nodes).
     using var me = Process.GetCurrentProcess();
     var rssPerNodeMiB = (me.WorkingSet64 - baselineRss) / 1048576.0 / n;
+    // The managed heap after a full collection: what the N nodes keep alive (RSS also holds freed but unreturned pages).
+    var heapPerNodeMiB = (GC.GetTotalMemory(forceFullCollection: true) - baselineHeap) / 1048576.0 / n;
     var cpu0 = me.TotalProcessorTime;
     var idle = Stopwatch.StartNew();
     await Task.Delay(TimeSpan.FromSeconds(3));
@@ -248,6 +252,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         ["all_up_s"] = Math.Round(upAt.Max(), 3),
         ["lease_after_up_s"] = Math.Round(converge - upAt.Max(), 3),
         ["rss_per_node_mib"] = Math.Round(rssPerNodeMiB, 1),
+        ["heap_per_node_mib"] = Math.Round(heapPerNodeMiB, 2),
         ["idle_cores"] = Math.Round(idleCores, 2),
         ["threads"] = threads,
         // The joiners only: the seed joins itself.
