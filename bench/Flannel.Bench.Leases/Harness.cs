@@ -16,6 +16,16 @@ public static class Harness
 
     public static int PauseS(int n) => n <= 20 ? 5 : 30;
 
+    /// <summary>
+    /// A node's pause before retrying a refused or failed claim: 200 ms keeps small runs quick; above 20 nodes the
+    /// agent's own 2 s (LeaseOptions.RetryInterval): with 100 nodes retrying every 200 ms while the first majority
+    /// round was still running, the retries (refused by the per-sender cap, answered, retried) added to the overload.
+    /// </summary>
+    public static int RetryMs(int n) => n <= 20 ? 200 : 2000;
+
+    /// <summary>The agent's 3 s (LeaseConfig) above 20 nodes; 2 s below, as the bench always used.</summary>
+    public static int MajorityTimeoutS(int n) => n <= 20 ? 2 : 3;
+
     /// <summary>How long one node's acquire (and the whole convergence) may take before the run counts as failed.</summary>
     public const int AcquireTimeoutS = 90;
 

@@ -81,6 +81,8 @@ foreach (var n in sizes)
         {
             ["cluster_gossip_ms"] = Harness.GossipMs(n),
             ["acceptable_heartbeat_pause_s"] = Harness.PauseS(n),
+            ["claim_retry_ms"] = Harness.RetryMs(n),
+            ["majority_timeout_s"] = Harness.MajorityTimeoutS(n),
             ["cores"] = Environment.ProcessorCount,
             ["loadavg_1m"] = Harness.LoadAverage(),
         },
@@ -120,7 +122,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
           }
           coordinated-shutdown.run-by-clr-shutdown-hook = off
         }
-        flannel.leases.majority-timeout = 2s
+        flannel.leases.majority-timeout = {{Harness.MajorityTimeoutS(n)}}s
         """).WithFallback(LeaseConfig.Default);
     // BENCH_HOCON: settings above the bench's own (to try timings without a rebuild).
     if (Environment.GetEnvironmentVariable("BENCH_HOCON") is { Length: > 0 } extra)
@@ -156,7 +158,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         });
         cluster.Join(seedAddress ?? cluster.SelfAddress);
         var options = new LeaseOptions($"node-{i}", IPAddress.Parse($"192.0.2.{i + 1}"), conf, "vxlan", null, null, null,
-            LeaseOptions.DefaultTtl, LeaseOptions.DefaultRenewMargin) { RetryInterval = TimeSpan.FromMilliseconds(200) };
+            LeaseOptions.DefaultTtl, LeaseOptions.DefaultRenewMargin) { RetryInterval = TimeSpan.FromMilliseconds(Harness.RetryMs(n)) };
         return system.ActorOf(SubnetLeaseActor.Props(options), "subnet-lease");
     }
 
