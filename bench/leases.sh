@@ -8,6 +8,11 @@
 #    "min_table":..},"tls":{...},"tls_join_extra_s":..}
 # converge_s: from starting N in-process nodes at once until every node holds a distinct lease and sees all N.
 # join_up_s: median time from Cluster.Join to the node's own MemberUp; tls_join_extra_s = tls - plain.
+# all_up_s: when the last node became Up; lease_after_up_s = converge_s - all_up_s (the lease layer's own share).
+# converged_runs: runs where every node got a distinct lease and saw all N (a run that did not counts, never aborts).
+# rss_per_node_mib / heap_per_node_mib: process RSS growth and live managed heap (after a full GC) per node; idle_cores: CPU the converged idle cluster burns (3 s sample);
+# harness: the N-dependent in-process settings (Harness.cs) and the machine's load average during the run.
+# LEASES_BENCH_MODES=plain|tls|plain,tls (default both); BENCH_VERBOSE=1 prints membership/CPU progress per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/Flannel.Bench.Leases -c Release -nologo -v q "-clp:ErrorsOnly" >&2

@@ -40,6 +40,8 @@ Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 // Warm-up (not reported): the first ActorSystems of a process pay for JIT compilation of Akka's startup path.
 await Run(2, verbose: false, tls: null);
 await Run(2, verbose: false, tls: tls);
+// LEASES_BENCH_MODES: "plain", "tls" or both (default "plain,tls").
+var modes = (Environment.GetEnvironmentVariable("LEASES_BENCH_MODES") ?? "plain,tls").Split(',', StringSplitOptions.TrimEntries);
 var runs = int.TryParse(Environment.GetEnvironmentVariable("LEASES_BENCH_RUNS"), out var r) && r > 0 ? r : 3;
 foreach (var n in sizes)
 {
@@ -47,8 +49,8 @@ foreach (var n in sizes)
     var secured = new List<Dictionary<string, object>>();
     for (var i = 0; i < runs; i++)
     {
-        plain.Add(await Run(n, verbose, tls: null));
-        secured.Add(await Run(n, verbose, tls));
+        if (modes.Contains("plain")) plain.Add(await Run(n, verbose, tls: null));
+        if (modes.Contains("tls")) secured.Add(await Run(n, verbose, tls));
     }
     static Dictionary<string, object> Summary(List<Dictionary<string, object>> results)
     {
@@ -63,17 +65,33 @@ foreach (var n in sizes)
             ["runs"] = results.Count,
             ["converge_s_all"] = converge,
             ["min_table"] = results.Min(x => (int)x["min_table"]),
+            ["converged_runs"] = results.Count(x => (bool)x["converged"]),
+            ["all_up_s"] = Math.Round(Median(results.Select(x => (double)x["all_up_s"])), 3),
+            ["lease_after_up_s"] = Math.Round(Median(results.Select(x => (double)x["lease_after_up_s"])), 3),
+            ["rss_per_node_mib"] = Math.Round(Median(results.Select(x => (double)x["rss_per_node_mib"])), 1),
+            ["heap_per_node_mib"] = Math.Round(Median(results.Select(x => (double)x["heap_per_node_mib"])), 2),
+            ["idle_cores"] = Math.Round(Median(results.Select(x => (double)x["idle_cores"])), 2),
+            ["threads"] = results.Max(x => (int)x["threads"]),
         };
     }
-    var p = Summary(plain);
-    var t = Summary(secured);
-    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+    var line = new Dictionary<string, object>
     {
         ["nodes"] = n,
-        ["plain"] = p,
-        ["tls"] = t,
-        ["tls_join_extra_s"] = Math.Round((double)t["join_up_s"] - (double)p["join_up_s"], 3),
-    }));
+        ["harness"] = new Dictionary<string, object>
+        {
+            ["cluster_gossip_ms"] = Harness.GossipMs(n),
+            ["acceptable_heartbeat_pause_s"] = Harness.PauseS(n),
+            ["claim_retry_ms"] = Harness.RetryMs(n),
+            ["majority_timeout_s"] = Harness.MajorityTimeoutS(n),
+            ["cores"] = Environment.ProcessorCount,
+            ["loadavg_1m"] = Harness.LoadAverage(),
+        },
+    };
+    if (plain.Count > 0) line["plain"] = Summary(plain);
+    if (secured.Count > 0) line["tls"] = Summary(secured);
+    if (plain.Count > 0 && secured.Count > 0)
+        line["tls_join_extra_s"] = Math.Round((double)((Dictionary<string, object>)line["tls"])["join_up_s"] - (double)((Dictionary<string, object>)line["plain"])["join_up_s"], 3);
+    Console.WriteLine(JsonSerializer.Serialize(line));
 }
 tls.Delete();
 return 0;
@@ -95,20 +113,29 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
             client-socket-worker-pool { pool-size-min = 1, pool-size-max = 1 }
           }
           cluster {
-            gossip-interval = 200ms
-            leader-actions-interval = 200ms
+            gossip-interval = {{Harness.GossipMs(n)}}ms
+            leader-actions-interval = {{Harness.GossipMs(n)}}ms
             periodic-tasks-initial-delay = 100ms
-            failure-detector { heartbeat-interval = 500ms, acceptable-heartbeat-pause = 5s }
+            failure-detector { heartbeat-interval = 500ms, acceptable-heartbeat-pause = {{Harness.PauseS(n)}}s }
             singleton.hand-over-retry-interval = 200ms
             singleton-proxy.singleton-identification-interval = 200ms
           }
           coordinated-shutdown.run-by-clr-shutdown-hook = off
         }
-        flannel.leases.majority-timeout = 2s
+        flannel.leases.majority-timeout = {{Harness.MajorityTimeoutS(n)}}s
         """).WithFallback(LeaseConfig.Default);
+    // BENCH_HOCON: settings above the bench's own (to try timings without a rebuild).
+    if (Environment.GetEnvironmentVariable("BENCH_HOCON") is { Length: > 0 } extra)
+        config = ConfigurationFactory.ParseString(extra).WithFallback(config);
     // The agent's TLS settings (enable-ssl and the transport heartbeat that bounds DotNetty's first-reply stall).
     if (tls is not null) config = ConfigurationFactory.ParseString(Flannel.Host.Hosting.AkkaConfigBuilder.TlsHocon).WithFallback(config);
     var conf = NetConf.Parse("""{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}""");
+    // Baseline after a full collection, so garbage of the previous run does not count as this run's memory.
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    long baselineRss;
+    using (var before = Process.GetCurrentProcess()) baselineRss = before.WorkingSet64;
+    var baselineHeap = GC.GetTotalMemory(forceFullCollection: true);
     var sw = Stopwatch.StartNew();
     void Log(string what)
     {
@@ -117,16 +144,21 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
 
     // Node 0 seeds; the others are created concurrently, as when a DaemonSet starts everywhere at once.
     var joinUp = new double[n];
+    var upAt = new double[n];
     IActorRef StartNode(int i, Address? seedAddress, out ActorSystem system)
     {
         var setup = BootstrapSetup.Create().WithConfig(config).And(new LeaseAllocatorSetup(conf));
         system = ActorSystem.Create("flannel", tls is null ? setup : setup.And(tls.For(i)));
         var cluster = Cluster.Get(system);
         var joined = sw.Elapsed;
-        cluster.RegisterOnMemberUp(() => joinUp[i] = (sw.Elapsed - joined).TotalSeconds);
+        cluster.RegisterOnMemberUp(() =>
+        {
+            joinUp[i] = (sw.Elapsed - joined).TotalSeconds;
+            upAt[i] = sw.Elapsed.TotalSeconds;
+        });
         cluster.Join(seedAddress ?? cluster.SelfAddress);
         var options = new LeaseOptions($"node-{i}", IPAddress.Parse($"192.0.2.{i + 1}"), conf, "vxlan", null, null, null,
-            LeaseOptions.DefaultTtl, LeaseOptions.DefaultRenewMargin) { RetryInterval = TimeSpan.FromMilliseconds(200) };
+            LeaseOptions.DefaultTtl, LeaseOptions.DefaultRenewMargin) { RetryInterval = TimeSpan.FromMilliseconds(Harness.RetryMs(n)) };
         return system.ActorOf(SubnetLeaseActor.Props(options), "subnet-lease");
     }
 
@@ -144,23 +176,68 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
     var started = sw.Elapsed.TotalSeconds;
     Log($"{n} systems created");
 
-    var acquired = await Task.WhenAll(actors.Select(a => a.Ask<object>(AcquireLease.Instance, TimeSpan.FromSeconds(60))));
+    var granted = 0;
+    using var progress = verbose ? new Timer(_ =>
+    {
+        var state = Cluster.Get(seedSystem).State;
+        using var self = Process.GetCurrentProcess();
+        Log($"seed sees {state.Members.Count(m => m.Status == MemberStatus.Up)} Up, {state.Members.Count(m => m.Status == MemberStatus.Joining)} Joining, " +
+            $"{state.Unreachable.Count} unreachable; {Volatile.Read(ref granted)} leases; threads {self.Threads.Count}, " +
+            $"cpu {self.TotalProcessorTime.TotalSeconds:F1} s, rss {self.WorkingSet64 / 1048576} MiB");
+    }, null, 1000, 1000) : null;
+    // A node whose acquire times out counts as not converged (the run reports it) instead of ending the benchmark.
+    var acquired = await Task.WhenAll(actors.Select(async a =>
+    {
+        try
+        {
+            var reply = await a.Ask<object>(AcquireLease.Instance, TimeSpan.FromSeconds(Harness.AcquireTimeoutS));
+            Interlocked.Increment(ref granted);
+            return reply;
+        }
+        catch (AskTimeoutException e)
+        {
+            return e;
+        }
+    }));
     Log("all acquire replies in");
+    // An overloaded node answers late; a missing answer is "not converged yet", never the end of the benchmark.
+    static async Task<LeaseSnapshot?> TableOf(IActorRef a)
+    {
+        try { return await a.Ask<LeaseSnapshot>(GetLeases.Instance, TimeSpan.FromSeconds(30)); }
+        catch (AskTimeoutException) { return null; }
+    }
     var leases = acquired.OfType<LeaseAcquired>().Select(a => a.Lease).ToList();
     var duplicates = leases.Count - leases.Select(l => l.Subnet).Distinct().Count();
 
-    var deadline = TimeSpan.FromSeconds(60);
-    while (sw.Elapsed < deadline)
+    var deadline = TimeSpan.FromSeconds(Harness.AcquireTimeoutS);
+    var converged = false;
+    while (sw.Elapsed < deadline && leases.Count == n)
     {
-        var tables = await Task.WhenAll(actors.Select(a => a.Ask<LeaseSnapshot>(GetLeases.Instance, TimeSpan.FromSeconds(10))));
-        if (tables.All(t => t.Leases.Count == n && leases.All(l => t.Leases.TryGetValue(l.Subnet, out var x) && x.Node == l.Node)))
+        var tables = await Task.WhenAll(actors.Select(TableOf));
+        if (tables.All(t => t is not null && t.Leases.Count == n && leases.All(l => t.Leases.TryGetValue(l.Subnet, out var x) && x.Node == l.Node)))
+        {
+            converged = true;
             break;
-        await Task.Delay(20);
+        }
+        // Polling N actors is itself load on the shared cores: every 20 ms at 20 nodes, every 200 ms at 100.
+        await Task.Delay(Math.Max(20, 2 * n));
     }
     var converge = sw.Elapsed.TotalSeconds;
-    Log("tables converged");
+    Log(converged ? "tables converged" : "NOT converged");
 
-    var finalTables = await Task.WhenAll(actors.Select(a => a.Ask<LeaseSnapshot>(GetLeases.Instance, TimeSpan.FromSeconds(10))));
+    var finalTables = (await Task.WhenAll(actors.Select(TableOf))).Where(t => t is not null).Select(t => t!).ToList();
+    // What N idle nodes cost in one process: memory per node over the process's baseline, and the CPU the converged
+    // cluster burns doing nothing but heartbeats and gossip (the harness's own floor, shared by all N nodes).
+    using var me = Process.GetCurrentProcess();
+    var rssPerNodeMiB = (me.WorkingSet64 - baselineRss) / 1048576.0 / n;
+    // The managed heap after a full collection: what the N nodes keep alive (RSS also holds freed but unreturned pages).
+    var heapPerNodeMiB = (GC.GetTotalMemory(forceFullCollection: true) - baselineHeap) / 1048576.0 / n;
+    var cpu0 = me.TotalProcessorTime;
+    var idle = Stopwatch.StartNew();
+    await Task.Delay(TimeSpan.FromSeconds(3));
+    me.Refresh();
+    var idleCores = (me.TotalProcessorTime - cpu0).TotalSeconds / idle.Elapsed.TotalSeconds;
+    var threads = me.Threads.Count;
     await Task.WhenAll(systems.Select(s => s.Terminate()));
     return new Dictionary<string, object>
     {
@@ -169,7 +246,17 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         ["start_s"] = Math.Round(started, 3),
         ["duplicates"] = duplicates,
         ["leases"] = leases.Count,
-        ["min_table"] = finalTables.Min(t => t.Leases.Count),
+        // -1: some node did not even answer for its table (overloaded); the run counts as not converged.
+        ["min_table"] = finalTables.Count < n ? -1 : finalTables.Min(t => t.Leases.Count),
+        ["converged"] = converged,
+        // When the last node became Up (membership: Akka Cluster's join, not the lease layer) and what the lease layer
+        // took after that (converge_s - all_up_s): splits a slow run into harness/membership and lease protocol.
+        ["all_up_s"] = Math.Round(upAt.Max(), 3),
+        ["lease_after_up_s"] = Math.Round(converge - upAt.Max(), 3),
+        ["rss_per_node_mib"] = Math.Round(rssPerNodeMiB, 1),
+        ["heap_per_node_mib"] = Math.Round(heapPerNodeMiB, 2),
+        ["idle_cores"] = Math.Round(idleCores, 2),
+        ["threads"] = threads,
         // The joiners only: the seed joins itself.
         ["join_up_all"] = joinUp.Skip(1).ToArray(),
     };

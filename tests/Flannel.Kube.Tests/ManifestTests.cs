@@ -77,6 +77,7 @@ public sealed class ManifestTests : TestKit
         Assert.Equal(Path.GetDirectoryName(options.NetConfigPath), mounts["flannel-cfg-tls"]);
         Assert.Equal("/run/flannel", mounts["run"]);
         Assert.Equal("/run/xtables.lock", mounts["xtables-lock"]);
+        Assert.Equal(Path.GetDirectoryName(options.LeaseStore), mounts["lease-store"]);
     }
 
     [Fact]
@@ -103,6 +104,8 @@ public sealed class ManifestTests : TestKit
         Assert.Equal("/run/flannel", hostPaths["run"]);
         Assert.Equal("/opt/cni/bin", hostPaths["cni-plugin"]);
         Assert.Equal("/etc/cni/net.d", hostPaths["cni"]);
+        // The lease store must outlive the pod and a reboot: a host directory, not /run.
+        Assert.Equal("/var/lib/flannel", hostPaths["lease-store"]);
         Assert.Equal("kube-flannel-cfg", pod.Volumes.Single(v => v.Name == "flannel-cfg").ConfigMap.Name);
     }
 

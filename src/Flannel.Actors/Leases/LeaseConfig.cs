@@ -38,6 +38,15 @@ public static class LeaseConfig
           gossip-interval = 500ms
           notify-subscribers-interval = 100ms
         }
+        # The durable lease store (flanneld --lease-store): Akka.DistributedData's durable-store protocol with flannel's own file
+        # store (LightningDB's does not run here). Only the keys listed in durable.keys are stored: flanneld lists the lease
+        # table's key (replicator-key above) when --lease-store is set; without keys (in-process tests, the bench) the lease
+        # table lives in memory only.
+        akka.cluster.distributed-data.durable {
+          store-actor-class = "Flannel.Actors.Leases.Durable.LeaseFileStore, Flannel.Actors"
+          # The file (--lease-store sets it): written atomically (temp file, fsync, rename) on every change of the table.
+          file.path = ""
+        }
         akka.actor {
           serializers {
             flannel-leases = "Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors"

@@ -12,6 +12,15 @@ public static class EventIds
     public static readonly EventId LeaseRenewed = new(1002, nameof(LeaseRenewed));
     public static readonly EventId LeaseLost = new(1003, nameof(LeaseLost));
     public static readonly EventId LeaseReleased = new(1004, nameof(LeaseReleased));
+    // The durable lease store (1100-1119): Leases/Durable/LeaseFileStore.
+    public static readonly EventId LeaseStoreLoaded = new(1100, nameof(LeaseStoreLoaded));
+    public static readonly EventId LeaseStoreEmpty = new(1101, nameof(LeaseStoreEmpty));
+    public static readonly EventId LeaseStoreUnusable = new(1102, nameof(LeaseStoreUnusable));
+    public static readonly EventId LeaseStoreWriteFailed = new(1103, nameof(LeaseStoreWriteFailed));
+    public static readonly EventId LeaseStoreLocked = new(1104, nameof(LeaseStoreLocked));
+    public static readonly EventId LeaseStoreWriteRecovered = new(1105, nameof(LeaseStoreWriteRecovered));
+    public static readonly EventId LeaseStoreNotConfigured = new(1106, nameof(LeaseStoreNotConfigured));
+    public static readonly EventId LeaseStoreOff = new(1107, nameof(LeaseStoreOff));
 
     public static readonly EventId PeerAdded = new(2001, nameof(PeerAdded));
     public static readonly EventId PeerRemoved = new(2002, nameof(PeerRemoved));

@@ -90,6 +90,9 @@ public static class AgentRunner
         log.LogInformation("net-conf: Network {Network}, SubnetLen {SubnetLen}, backend {Backend}", conf.Network, conf.SubnetLen, conf.Backend.Type);
         if (kube is not null) Step("--kube-subnet-mgr", () => { kube.RequirePodCidrInside(conf); return 0; });
 
+        if (options.LeaseStore is null) log.LeaseStoreOff();
+        else if (Directory.Exists(options.LeaseStore))
+            throw new StartupException($"--lease-store: {options.LeaseStore} is a directory; give the file to keep the lease table in");
         var previous = PreviousSubnet(options.SubnetFile, log);
 
         // One object for the agent's lifetime; the live backend switch replaces what runs inside it.
@@ -102,12 +105,14 @@ public static class AgentRunner
         log.LogInformation("backend {Backend} prepared (mtu {Mtu})", backend.Type, backend.Mtu);
 
         var hoconConfig = Step("--hocon-file", () =>
-            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile, tls: tls is not null));
+            AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile, tls: tls is not null,
+                leaseStore: options.LeaseStore));
         Akka.Configuration.Config AkkaConfig(IReadOnlyList<ClusterSeed> joinThrough)
         {
             var config = ReferenceEquals(joinThrough, seeds)
                 ? hoconConfig
-                : Step("--hocon-file", () => AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, joinThrough, options.HoconFile, tls: tls is not null));
+                : Step("--hocon-file", () => AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, joinThrough, options.HoconFile, tls: tls is not null,
+                    leaseStore: options.LeaseStore));
             return discoverSeeds ? KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(config) : config;
         }
         // The lease allocator (on whichever node hosts it) judges claims against this node's accepted net-conf and, in

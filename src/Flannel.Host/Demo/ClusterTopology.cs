@@ -14,6 +14,8 @@ public sealed class TopologyHost(int index, string ns, IPAddress address, string
     public IPAddress Address { get; } = address;
     public string StateDir { get; } = stateDir;
     public string SubnetFile => Path.Combine(StateDir, "subnet.env");
+    /// <summary>The agent's durable lease table (--lease-store): per host, since every host shares this machine's file system.</summary>
+    public string LeaseStore => Path.Combine(StateDir, "leases");
     public string LogFile => Path.Combine(StateDir, "flanneld.log");
     /// <summary>The agent's command socket (--cmd-socket): per host, since every host shares this machine's file system.</summary>
     public string CmdSocket => Path.Combine(StateDir, "flanneld.sock");
@@ -185,6 +187,7 @@ public sealed class ClusterTopology : IDisposable
         "--iface", "eth0",
         "--net-config-path", NetConfPath,
         "--subnet-file", h.SubnetFile,
+        "--lease-store", h.LeaseStore,
         "--node-name", h.NodeName,
         "--cluster-port", Options.ClusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         // Every host is a seed (host 1 first), so any agent, host 1 included, rejoins the running cluster after a restart.

@@ -102,6 +102,7 @@ public sealed class KubeTopology : IDisposable
         "--kubeconfig-file", KubeconfigPath,
         "--net-config-path", MountedNetConfPath,
         "--subnet-file", h.SubnetFile,
+        "--lease-store", h.LeaseStore,
         "--node-name", h.NodeName,
         "--cluster-port", Cluster.Options.ClusterPort.ToString(CultureInfo.InvariantCulture),
         "--healthz-ip", "127.0.0.1",

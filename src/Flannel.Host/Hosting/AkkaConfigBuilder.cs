@@ -8,7 +8,7 @@ namespace Flannel.Host.Hosting;
 
 /// <summary>
 /// Builds the actor system's configuration. Precedence, highest first: --hocon-file, the flags (remoting address,
-/// seeds), the bundled hocon/*.hocon files (in name order), the lease layer's defaults; above all of them the wire
+/// seeds, lease store), the bundled hocon/*.hocon files (in name order), the lease layer's defaults; above all of them the wire
 /// lock (WireConfig) and, with TLS, enable-ssl = on.
 /// </summary>
 public static class AkkaConfigBuilder
@@ -62,10 +62,29 @@ public static class AkkaConfigBuilder
     /// <summary>akka.tcp://flannel@host:port, or akka.ssl.tcp://... with TLS.</summary>
     public static string SeedAddress(ClusterSeed seed, bool tls = false) => $"{ClusterProtocol.For(tls)}://{SystemName}@{seed}";
 
+    /// <summary>
+    /// What --lease-store adds: the lease table's DistributedData key becomes durable, stored in <paramref name="path"/>
+    /// by the store LeaseConfig names (Leases/Durable/LeaseFileStore).
+    /// </summary>
+    public static string LeaseStoreHocon(string path, string replicatorKey) => $$"""
+        akka.cluster.distributed-data.durable {
+          keys = [{{Quote(replicatorKey)}}]
+          file.path = {{Quote(path)}}
+        }
+        """;
+
+    /// <param name="leaseStore">--lease-store: the durable lease table file; null = the table lives in memory only.</param>
     public static Config Build(string clusterHost, int clusterPort, IReadOnlyList<ClusterSeed> seeds, string? hoconFile,
-        string? hoconDirectory = null, bool tls = false)
+        string? hoconDirectory = null, bool tls = false, string? leaseStore = null)
     {
-        var config = ConfigurationFactory.ParseString(FromFlags(clusterHost, clusterPort, seeds, tls));
+        var flags = FromFlags(clusterHost, clusterPort, seeds, tls);
+        if (leaseStore is not null)
+        {
+            // The key is whatever the files name flannel.leases.replicator-key (read from the config without the store).
+            var key = Build(clusterHost, clusterPort, seeds, hoconFile, hoconDirectory, tls).GetString("flannel.leases.replicator-key");
+            flags += "\n" + LeaseStoreHocon(leaseStore, key);
+        }
+        var config = ConfigurationFactory.ParseString(flags);
         if (hoconFile is not null)
         {
             if (!File.Exists(hoconFile)) throw new FileNotFoundException($"--hocon-file: {hoconFile} not found", hoconFile);

@@ -64,6 +64,10 @@ internal sealed class FlanneldFlags
     public readonly Option<string> CmdSocket = Text("--cmd-socket",
         $"Root-only Unix socket for `flanneld ctl` (default {FlanneldOptions.DefaultCmdSocket}; \"\" disables it).",
         null, ArgumentArity.ZeroOrOne);
+    // Like --cmd-socket: zero or one value, so `--lease-store ""` means "off" rather than the default.
+    public readonly Option<string> LeaseStore = Text("--lease-store",
+        $"File that keeps the cluster's lease table across restarts of every agent (default {FlanneldOptions.DefaultLeaseStore}; \"\" = memory only).",
+        null, ArgumentArity.ZeroOrOne);
     public readonly Option<string> LogFormatOption = Text("--log-format", "Log format: text or json.", "text");
     public readonly Option<string> LogLevelOption = Text("--log-level",
         "Log level: trace, debug, info, warn, error, critical, none.", "info");
@@ -88,7 +92,7 @@ internal sealed class FlanneldFlags
             IptablesResync, IptablesForwardRules, SubnetLeaseRenewMargin, HealthzIp, HealthzPort, KubeSubnetMgr, KubeApiUrl,
             KubeconfigFile, KubeAnnotationPrefix, SetNodeNetworkUnavailable, ClusterSeeds, ClusterPort, ClusterHostname,
             ClusterTlsCert, ClusterTlsKey, ClusterTlsCa, ClusterInsecure, HoconFile, CmdPort, CmdSocket, LogFormatOption, LogLevelOption,
-            NodeName, UseNftables, Version,
+            NodeName, UseNftables, Version, LeaseStore,
         ];
         foreach (var o in EnvBacked) Root.Options.Add(o);
     }

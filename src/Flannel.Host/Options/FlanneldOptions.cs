@@ -20,6 +20,8 @@ public sealed record FlanneldOptions
     /// <summary>TCP for `flanneld ctl` is off unless asked for: it cannot tell which local user connects.</summary>
     public const int DefaultCmdPort = 0;
     public const string DefaultCmdSocket = Flannel.Host.Ctl.UnixCommandSocket.DefaultPath;
+    /// <summary>Persistent (not /run): the lease table must outlive a reboot of every node.</summary>
+    public const string DefaultLeaseStore = "/var/lib/flannel/leases";
 
     /// <summary>--iface: interface names or IPs, tried in order.</summary>
     public IReadOnlyList<string> Iface { get; init; } = [];
@@ -61,6 +63,8 @@ public sealed record FlanneldOptions
     public int CmdPort { get; init; } = DefaultCmdPort;
     /// <summary>The root-only Unix socket of `flanneld ctl` (--cmd-socket); null = disabled (--cmd-socket "").</summary>
     public string? CmdSocket { get; init; } = DefaultCmdSocket;
+    /// <summary>--lease-store: the durable lease table file; null = memory only (--lease-store "").</summary>
+    public string? LeaseStore { get; init; } = DefaultLeaseStore;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
     /// <summary>--node-name, else env NODE_NAME, else the host name.</summary>
@@ -156,6 +160,9 @@ public sealed record FlanneldOptions
         var cmdSocket = result.GetResult(flags.CmdSocket) is null ? DefaultCmdSocket : Str(flags.CmdSocket);
         if (cmdSocket != null && Flannel.Host.Ctl.UnixCommandSocket.PathProblem(cmdSocket) is { } socketProblem)
             throw Bad(flags.CmdSocket, cmdSocket, socketProblem);
+        var leaseStore = result.GetResult(flags.LeaseStore) is null ? DefaultLeaseStore : Str(flags.LeaseStore);
+        if (leaseStore != null && LeaseStorePathProblem(leaseStore) is { } storeProblem)
+            throw Bad(flags.LeaseStore, leaseStore, storeProblem);
         // The credential comes as a set: a certificate without its key (or without the CA to check peers against) is
         // a mistake to report at once, naming what is missing.
         Option<string>[] tlsFlags = [flags.ClusterTlsCert, flags.ClusterTlsKey, flags.ClusterTlsCa];
@@ -213,6 +220,7 @@ public sealed record FlanneldOptions
             HoconFile = Str(flags.HoconFile),
             CmdPort = Int(flags.CmdPort, 0, 65535, "is not a port (0-65535, 0 disables)"),
             CmdSocket = cmdSocket,
+            LeaseStore = leaseStore,
             LogFormat = format,
             LogLevel = level,
             NodeName = Str(flags.NodeName) ?? (Lookup(env, "NODE_NAME") is { Length: > 0 } n ? n : hostName ?? Environment.MachineName),
@@ -223,6 +231,12 @@ public sealed record FlanneldOptions
             ShowHelp = flags.IsHelpRequested(result),
         };
     }
+
+    /// <summary>Why <paramref name="path"/> cannot be the lease store file, or null.</summary>
+    public static string? LeaseStorePathProblem(string path) =>
+        !Path.IsPathRooted(path) ? "is not an absolute path"
+        : path.EndsWith('/') ? "names a directory, not a file"
+        : null;
 
     /// <summary>The --help text.</summary>
     public static string HelpText()

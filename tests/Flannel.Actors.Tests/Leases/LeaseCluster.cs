@@ -83,12 +83,16 @@ public sealed class LeaseCluster : IAsyncDisposable
     private readonly INodeCidrAuthority? _nodeCidrs;
     private readonly ILoggerFactory? _loggers;
     private readonly List<LeaseNode> _all = [];
+    private readonly Func<int, string>? _nodeHocon;
 
     /// <param name="nodeCidrs">Kubernetes mode: every node's allocator consults it (null: outside Kubernetes).</param>
     /// <param name="loggers">Receives every node's flannel events (FlannelLoggingSetup).</param>
+    /// <param name="nodeHocon">HOCON for node i only, above the common config (e.g. its own lease store file).</param>
     public LeaseCluster(NetConf? conf = null, TimeSpan? ttl = null, TimeSpan? renewMargin = null, TimeSpan? stableAfter = null,
-        INodeCidrAuthority? nodeCidrs = null, ILoggerFactory? loggers = null, string? extraConfig = null)
+        INodeCidrAuthority? nodeCidrs = null, ILoggerFactory? loggers = null, string? extraConfig = null,
+        Func<int, string>? nodeHocon = null)
     {
+        _nodeHocon = nodeHocon;
         _conf = conf ?? DefaultConf;
         _ttl = ttl ?? LeaseOptions.DefaultTtl;
         _renewMargin = renewMargin ?? LeaseOptions.DefaultRenewMargin;
@@ -128,9 +132,10 @@ public sealed class LeaseCluster : IAsyncDisposable
     public LeaseNode Start(int index, Address? seed, IPNetwork? previousSubnet = null, IPNetwork? requiredSubnet = null, int? port = null)
     {
         var setup = Setup();
-        if (port is { } p)
-            setup = setup.And(BootstrapSetup.Create().WithConfig(
-                ConfigurationFactory.ParseString($"akka.remote.dot-netty.tcp.port = {p}").WithFallback(_config)));
+        // Per node: a fixed port, and whatever nodeHocon gives this index (e.g. its own lease store file).
+        var own = (port is { } p ? $"akka.remote.dot-netty.tcp.port = {p}\n" : "") + (_nodeHocon?.Invoke(index) ?? "");
+        if (own.Length > 0)
+            setup = setup.And(BootstrapSetup.Create().WithConfig(ConfigurationFactory.ParseString(own).WithFallback(_config)));
         var system = ActorSystem.Create(SystemName, setup);
         var cluster = Cluster.Get(system);
         cluster.Join(seed ?? cluster.SelfAddress);

@@ -28,7 +28,7 @@ public sealed class BadNetConfTests : IDisposable
         File.WriteAllText(conf, json);
         var r = Netns.Exec(_ns, AgentCluster.Flanneld,
             ["--iface", "lo", "--net-config-path", conf, "--subnet-file", Path.Combine(_dir, "subnet.env"),
-                "--cmd-socket", Path.Combine(_dir, "flanneld.sock")],
+                "--lease-store", Path.Combine(_dir, "leases"), "--cmd-socket", Path.Combine(_dir, "flanneld.sock")],
             TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains(field, r.Stderr, StringComparison.Ordinal);

@@ -129,6 +129,7 @@ public sealed class StrangerNodeTests(SecuredCluster cluster) : IClassFixture<Se
         Topology.StartInNamespace(ns, Topology.Options.Flanneld,
         [
             "--iface", "eth0", "--net-config-path", Topology.NetConfPath, "--subnet-file", stranger.SubnetFile,
+            "--lease-store", Path.Combine(dir, "leases"),
             "--node-name", "stranger-" + name, "--cluster-port", Topology.Options.ClusterPort.ToString(CultureInfo.InvariantCulture),
             .. clusterArgs,
         ], stranger.Log);

@@ -26,7 +26,7 @@ public sealed class TransportStartTests : IDisposable
     private ProcessRunner.Result Flanneld(params string[] args) =>
         Netns.Exec(_ns, AgentCluster.Flanneld,
             ["--iface", "lo", "--net-config-path", Path.Combine(_dir, "net-conf.json"), "--subnet-file", Path.Combine(_dir, "subnet.env"),
-             "--cmd-port", "0", .. args],
+             "--lease-store", Path.Combine(_dir, "leases"), "--cmd-port", "0", .. args],
             TimeSpan.FromSeconds(60));
 
     [Fact]

@@ -43,6 +43,23 @@ public sealed class AkkaConfigBuilderTests : IDisposable
     }
 
     [Fact]
+    public void The_lease_store_makes_the_lease_table_key_durable_in_that_file_and_without_it_nothing_is_durable()
+    {
+        File.WriteAllText(Path.Combine(_dir, "leases.hocon"), "flannel.leases.replicator-key = \"my-leases\"");
+
+        var durable = AkkaConfigBuilder.Build("10.0.0.1", 4053, [], null, _dir, leaseStore: "/var/lib/flannel/leases");
+        var memory = AkkaConfigBuilder.Build("10.0.0.1", 4053, [], null, _dir);
+
+        Assert.Equal(["my-leases"], durable.GetStringList("akka.cluster.distributed-data.durable.keys"));
+        Assert.Equal("/var/lib/flannel/leases", durable.GetString("akka.cluster.distributed-data.durable.file.path"));
+        Assert.Empty(memory.GetStringList("akka.cluster.distributed-data.durable.keys"));
+        // Never LightningDB's store (it hangs here), whether or not keys are configured.
+        foreach (var c in new[] { durable, memory })
+            Assert.Equal("Flannel.Actors.Leases.Durable.LeaseFileStore, Flannel.Actors",
+                c.GetString("akka.cluster.distributed-data.durable.store-actor-class"));
+    }
+
+    [Fact]
     public void The_bundled_akka_hocon_uses_the_cluster_provider_and_keep_majority()
     {
         var repoHocon = Path.Combine(AppContext.BaseDirectory, "hocon");

@@ -105,6 +105,16 @@ public class FlanneldOptionsTests
     }
 
     [Fact]
+    public void The_lease_store_defaults_to_var_lib_and_an_empty_value_keeps_leases_in_memory_only()
+    {
+        Assert.Equal("/var/lib/flannel/leases", Parse([]).LeaseStore);
+        Assert.Equal("/srv/flannel/leases", Parse(["--lease-store", "/srv/flannel/leases"]).LeaseStore);
+        Assert.Equal("/srv/l", Parse([], new() { ["FLANNELD_LEASE_STORE"] = "/srv/l" }).LeaseStore);
+        Assert.Null(Parse(["--lease-store", ""]).LeaseStore);
+        Assert.Null(Parse(["--lease-store="]).LeaseStore);
+    }
+
+    [Fact]
     public void Go_style_single_dash_flags_are_accepted()
     {
         var o = Parse(["-iface=eth2", "-ip-masq", "-kube-subnet-mgr"]);
@@ -178,6 +188,8 @@ public class FlanneldOptionsTests
     [InlineData("--cmd-port", "x", "--cmd-port: \"x\" is not a port")]
     [InlineData("--cmd-socket", "run/f.sock", "--cmd-socket: \"run/f.sock\" is not an absolute path")]
     [InlineData("--cmd-socket", "/run/flannel/", "--cmd-socket: \"/run/flannel/\" names a directory, not a socket file")]
+    [InlineData("--lease-store", "leases", "--lease-store: \"leases\" is not an absolute path")]
+    [InlineData("--lease-store", "/var/lib/flannel/", "--lease-store: \"/var/lib/flannel/\" names a directory, not a file")]
     [InlineData("--cluster-port", "0", "--cluster-port: \"0\" is not a port")]
     [InlineData("--public-ip", "1.2.3", "--public-ip: \"1.2.3\" is not an IPv4 address")]
     [InlineData("--healthz-ip", "::1", "--healthz-ip: \"::1\" is not an IPv4 address")]
