@@ -30,6 +30,7 @@ agent_up() {
     env ${AGENT_ENV:-} ip netns exec ${TAG}h$i $FLANNELD --iface ${TAG}u$i --net-config-path "$WORK/net-conf.json" \
       --subnet-file "$WORK/subnet-h$i.env" --node-name ${TAG}h$i --cluster-port $AGENT_PORT \
       --cluster-seeds "$U1:$AGENT_PORT,$U2:$AGENT_PORT" --cmd-socket "$WORK/agent$i.sock" \
+      --lease-store "$WORK/leases-$backend-h$i" \
       --cluster-tls-cert "$WORK/tls-h$i/tls.crt" --cluster-tls-key "$WORK/tls-h$i/tls.key" --cluster-tls-ca "$WORK/tls-h$i/ca.crt" \
       ${AGENT_EXTRA_ARGS:-} >"$out" 2>&1 &
     AGENT_PIDS+=($!)
