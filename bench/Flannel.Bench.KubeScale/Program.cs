@@ -41,6 +41,7 @@ var server = Netns.Pids(kube.Cluster.UnderlayNamespace).Single(pid => ProcessSta
 var baseline = await StartAndSyncAsync(1);
 var rssBaseline = ProcessStats.RssMib(baseline.Pid);
 var heapBaseline = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
+GcDump(baseline.Pid, "baseline");
 Log($"baseline (1 node): synced {baseline.SyncS:0.00} s, ready {baseline.ReadyS:0.00} s after exec, RSS {rssBaseline:0.0} MiB");
 kube.Cluster.StopAgent(host);
 
@@ -54,6 +55,7 @@ var (apiCount, _) = await api.CountNodesAsync(ct);
 var scaled = await StartAndSyncAsync(apiCount);
 var rssSynced = ProcessStats.RssMib(scaled.Pid);
 var heapSynced = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
+GcDump(scaled.Pid, "after-sync");
 var cpuSynced = ProcessStats.CpuSeconds(scaled.Pid);
 Log($"{apiCount} nodes: synced {scaled.SyncS:0.00} s, ready {scaled.ReadyS:0.00} s after exec, RSS {rssSynced:0.0} MiB, CPU {cpuSynced:0.00} s");
 
@@ -87,6 +89,7 @@ var (finalCount, _) = await api.CountNodesAsync(ct);
 var final = await UntilAsync(m => m.Nodes == finalCount, TimeSpan.FromSeconds(10));
 var rssChurn = ProcessStats.RssMib(scaled.Pid);
 var heapChurn = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
+GcDump(scaled.Pid, "after-churn");
 Log($"caught up {(lagS is null ? "never (120 s)" : $"{lagS:0.00} s")} after the last write; agent knows {final?.Metrics.Nodes.ToString(CultureInfo.InvariantCulture) ?? "?"} of {finalCount} nodes; " +
     $"RSS {rssChurn:0.0} MiB; agent CPU {cpuChurn:0.00} s, API server CPU {serverCpuChurn:0.00} s during churn");
 
@@ -150,6 +153,17 @@ async Task<(AgentMetrics Metrics, DateTime At, TimeSpan Elapsed)?> UntilAsync(Fu
         await Task.Delay(50, ct);
     }
     return null;
+}
+
+// GCDUMP=dir (and dotnet-gcdump on PATH): a heap dump of the agent at each measuring point, for finding what it keeps
+// (`dotnet-gcdump report file`). Off by default: the dump forces a full GC and changes what is measured after it.
+static void GcDump(int pid, string name)
+{
+    if (Environment.GetEnvironmentVariable("GCDUMP") is not { Length: > 0 } dir) return;
+    Directory.CreateDirectory(dir);
+    var r = ProcessRunner.Run("dotnet-gcdump", ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", Path.Combine(dir, name + ".gcdump")],
+        TimeSpan.FromSeconds(120));
+    Log($"gcdump {name}: {(r.Ok ? "written" : r.Stderr.Trim())}");
 }
 
 static int EnvInt(string name, int fallback) =>
