@@ -9,10 +9,14 @@
 # Progress on stderr; one JSON line on stdout:
 #   {"nodes":..,"initial_sync_s":..,"ready_s":..,"baseline_sync_s":..,"baseline_ready_s":..,"rss_before_mib":..,
 #    "rss_after_sync_mib":..,"rss_after_churn_mib":..,"churn_updates":..,"churn_failed":..,"churn_rate_per_s":..,
-#    "final_lag_s":..,"max_backlog_events":..,"consistent":..,"cpu_s":..,"cpu_sync_s":..,"api_server_cpu_s":..,
-#    "api_write_p50_ms":..,"api_write_p99_ms":..,"create_nodes_per_s":..,"load":".."}
+#    "final_lag_s":..,"max_backlog_events":..,"consistent":..,"cpu_s":..,"cpu_idle_per_s":..,"cpu_per_update_ms":..,
+#    "cpu_sync_s":..,"api_server_cpu_s":..,"api_write_p50_ms":..,"api_write_p99_ms":..,"create_nodes_per_s":..,
+#    "heap_*_mib":..,"load":".."}
 # rss_before_mib is the baseline agent's RSS (1 Node) at the same point (ready + 3 s); cpu_s is the agent's CPU during
-# churn. KEEP_LOGS=dir keeps the agent's log.
+# churn; cpu_per_update_ms = (cpu_s - the idle rate, measured over 10 s after it, x churn time) / updates.
+# initial_sync_s uses the agent's own timestamp of its first complete list (flannel_kube_node_list_timestamp_seconds).
+# heap_*_mib: the agent's GC heap (dotnet_total_memory_bytes, garbage included). KEEP_LOGS=dir keeps the agent's log;
+# GCDUMP=dir writes heap dumps at each point (needs dotnet-gcdump on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "kube-scale: run as root" >&2; exit 1; fi

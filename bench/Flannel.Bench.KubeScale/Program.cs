@@ -90,8 +90,21 @@ var final = await UntilAsync(m => m.Nodes == finalCount, TimeSpan.FromSeconds(10
 var rssChurn = ProcessStats.RssMib(scaled.Pid);
 var heapChurn = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
 GcDump(scaled.Pid, "after-churn");
+
+// 5. The agent's CPU with nothing changing (Akka's timers, the reconcile loop, the status loop, the scrapes), for the
+// churn's own share; measured after the churn, when start-up work (JIT tiering) is long over.
+var idleWindow = TimeSpan.FromSeconds(10);
+var idleCpu0 = ProcessStats.CpuSeconds(scaled.Pid);
+// Scraped once a second as during the churn, so the scrapes' cost is part of the baseline.
+for (var second = 0; second < idleWindow.TotalSeconds; second++)
+{
+    await host.Client!.MetricsAsync(ct);
+    await Task.Delay(1000, ct);
+}
+var idleCpuPerS = (ProcessStats.CpuSeconds(scaled.Pid) - idleCpu0) / idleWindow.TotalSeconds;
+
 Log($"caught up {(lagS is null ? "never (120 s)" : $"{lagS:0.00} s")} after the last write; agent knows {final?.Metrics.Nodes.ToString(CultureInfo.InvariantCulture) ?? "?"} of {finalCount} nodes; " +
-    $"RSS {rssChurn:0.0} MiB; agent CPU {cpuChurn:0.00} s, API server CPU {serverCpuChurn:0.00} s during churn");
+    $"RSS {rssChurn:0.0} MiB; agent CPU {cpuChurn:0.00} s, API server CPU {serverCpuChurn:0.00} s during churn, agent CPU {idleCpuPerS:0.000} s/s idle");
 
 var latencies = churn.LatenciesMs.Order().ToList();
 Console.WriteLine(JsonSerializer.Serialize(new
@@ -114,6 +127,8 @@ Console.WriteLine(JsonSerializer.Serialize(new
     max_backlog_events = maxBacklog,
     consistent = final is not null,
     cpu_s = Round(cpuChurn),
+    cpu_idle_per_s = Round(idleCpuPerS, 3),
+    cpu_per_update_ms = Round(Math.Max(0, cpuChurn - idleCpuPerS * churn.Seconds) / Math.Max(1, churn.Writes) * 1000, 3),
     cpu_sync_s = Round(cpuSynced),
     api_server_cpu_s = Round(serverCpuChurn),
     api_write_p50_ms = Round(Percentile(latencies, 0.5), 1),
