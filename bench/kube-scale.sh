@@ -7,14 +7,15 @@
 # CHURN_RATE Node writes per second (default 50) for CHURN_SECONDS (default 60) - heartbeats, labels, flannel
 # annotations, deletions, new nodes - and the lag from the last write until the agent has applied it.
 # Progress on stderr; one JSON line on stdout:
-#   {"nodes":..,"initial_sync_s":..,"ready_s":..,"baseline_sync_s":..,"baseline_ready_s":..,"rss_before_mib":..,
-#    "rss_after_sync_mib":..,"rss_after_churn_mib":..,"churn_updates":..,"churn_failed":..,"churn_rate_per_s":..,
+#   {"nodes":..,"initial_sync_s":..,"list_s":..,"ready_s":..,"baseline_sync_s":..,"baseline_list_s":..,"baseline_ready_s":..,
+#    "rss_before_mib":..,"rss_after_sync_mib":..,"rss_after_churn_mib":..,"churn_updates":..,"churn_failed":..,"churn_rate_per_s":..,
 #    "final_lag_s":..,"max_backlog_events":..,"consistent":..,"cpu_s":..,"cpu_idle_per_s":..,"cpu_per_update_ms":..,
 #    "cpu_sync_s":..,"api_server_cpu_s":..,"api_write_p50_ms":..,"api_write_p99_ms":..,"create_nodes_per_s":..,
 #    "heap_*_mib":..,"load":".."}
 # rss_before_mib is the baseline agent's RSS (1 Node) at the same point (ready + 3 s); cpu_s is the agent's CPU during
 # churn; cpu_per_update_ms = (cpu_s - the idle rate, measured over 10 s after it, x churn time) / updates.
-# initial_sync_s uses the agent's own timestamp of its first complete list (flannel_kube_node_list_timestamp_seconds).
+# initial_sync_s uses the agent's own timestamp of its first complete list (flannel_kube_node_list_timestamp_seconds);
+# list_s is that list's own duration in the agent (flannel_kube_node_list_duration_seconds): the rest is start-up.
 # heap_*_mib: the agent's GC heap (dotnet_total_memory_bytes, garbage included). KEEP_LOGS=dir keeps the agent's log;
 # GCDUMP=dir writes heap dumps at each point (needs dotnet-gcdump on PATH).
 set -euo pipefail

@@ -5,7 +5,8 @@ namespace Flannel.Bench.KubeScale;
 
 /// <summary>The agent's Kubernetes watch progress as /metrics exports it.</summary>
 /// <param name="ListedAt">When the last complete list had been applied (the agent's clock: this machine's).</param>
-public sealed record AgentMetrics(long Nodes, long ResourceVersion, long Lists, long Changes, DateTimeOffset? ListedAt)
+/// <param name="ListSeconds">How long that list took inside the agent (first page asked .. every Node applied).</param>
+public sealed record AgentMetrics(long Nodes, long ResourceVersion, long Lists, long Changes, DateTimeOffset? ListedAt, double? ListSeconds)
 {
     /// <summary>The agent's managed heap in MiB (GC.GetTotalMemory as prometheus-net exports it); null when absent.</summary>
     public static double? HeapMib(string? text) =>
@@ -21,7 +22,8 @@ public sealed record AgentMetrics(long Nodes, long ResourceVersion, long Lists, 
             .Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         var listed = Value(text, "flannel_kube_node_list_timestamp_seconds");
         return new AgentMetrics((long)nodes, (long)(Value(text, "flannel_kube_nodes_resource_version") ?? 0), (long)lists, (long)changes,
-            listed is null ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)(listed.Value * 1000)));
+            listed is null ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)(listed.Value * 1000)),
+            Value(text, "flannel_kube_node_list_duration_seconds"));
     }
 
     private static double? Value(string text, string series)

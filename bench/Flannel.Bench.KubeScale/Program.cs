@@ -42,7 +42,7 @@ var baseline = await StartAndSyncAsync(1);
 var rssBaseline = ProcessStats.RssMib(baseline.Pid);
 var heapBaseline = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
 GcDump(baseline.Pid, "baseline");
-Log($"baseline (1 node): synced {baseline.SyncS:0.00} s, ready {baseline.ReadyS:0.00} s after exec, RSS {rssBaseline:0.0} MiB");
+Log($"baseline (1 node): synced {baseline.SyncS:0.00} s (list {baseline.ListS:0.00} s), ready {baseline.ReadyS:0.00} s after exec, RSS {rssBaseline:0.0} MiB");
 kube.Cluster.StopAgent(host);
 
 // 2. NODES Nodes through the API (8 writers), then the agent again.
@@ -57,7 +57,7 @@ var rssSynced = ProcessStats.RssMib(scaled.Pid);
 var heapSynced = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
 GcDump(scaled.Pid, "after-sync");
 var cpuSynced = ProcessStats.CpuSeconds(scaled.Pid);
-Log($"{apiCount} nodes: synced {scaled.SyncS:0.00} s, ready {scaled.ReadyS:0.00} s after exec, RSS {rssSynced:0.0} MiB, CPU {cpuSynced:0.00} s");
+Log($"{apiCount} nodes: synced {scaled.SyncS:0.00} s (list {scaled.ListS:0.00} s), ready {scaled.ReadyS:0.00} s after exec, RSS {rssSynced:0.0} MiB, CPU {cpuSynced:0.00} s");
 
 // 3. Churn, sampling the agent's backlog once a second.
 var driver = new ChurnDriver(api, Enumerable.Range(0, nodes), nodes);
@@ -111,8 +111,10 @@ Console.WriteLine(JsonSerializer.Serialize(new
 {
     nodes = apiCount,
     initial_sync_s = Round(scaled.SyncS),
+    list_s = Round(scaled.ListS),
     ready_s = Round(scaled.ReadyS),
     baseline_sync_s = Round(baseline.SyncS),
+    baseline_list_s = Round(baseline.ListS),
     baseline_ready_s = Round(baseline.ReadyS),
     rss_before_mib = Round(rssBaseline, 1),
     rss_after_sync_mib = Round(rssSynced, 1),
@@ -139,7 +141,7 @@ Console.WriteLine(JsonSerializer.Serialize(new
 return lagS is null || final is null ? 1 : 0;
 
 // Starts the agent and waits until its node watcher holds `expected` Nodes from a complete list, then until /readyz.
-async Task<(int Pid, double SyncS, double ReadyS)> StartAndSyncAsync(int expected)
+async Task<(int Pid, double SyncS, double ListS, double ReadyS)> StartAndSyncAsync(int expected)
 {
     var clock = Stopwatch.StartNew();
     var exec = DateTimeOffset.UtcNow;
@@ -151,7 +153,7 @@ async Task<(int Pid, double SyncS, double ReadyS)> StartAndSyncAsync(int expecte
     var ready = clock.Elapsed.TotalSeconds;
     // Let start-up work (JIT, the agent's own Node patches) settle before memory is read.
     await Task.Delay(3000, ct);
-    return (agent.Id, (synced.Metrics.ListedAt!.Value - exec).TotalSeconds, ready);
+    return (agent.Id, (synced.Metrics.ListedAt!.Value - exec).TotalSeconds, synced.Metrics.ListSeconds ?? double.NaN, ready);
 }
 
 // Polls /metrics every 50 ms until `done` holds; null on timeout.

@@ -7,16 +7,18 @@ namespace Flannel.Actors.Kubernetes;
 
 public enum KubeChangeType { Added, Modified, Deleted }
 
-/// <summary>One change seen by a <see cref="KubeListWatchLoop{T}"/>: from the watch stream or from diffing a re-list.</summary>
+/// <summary>One change seen by a <see cref="KubeListWatchLoop{T}"/>: from the watch stream or from diffing a (re)list.</summary>
+/// <param name="Listed">Found by a (re)list rather than sent by the watch (the first list "adds" everything).</param>
 /// <remarks>A deletion found by a re-list carries only the metadata the loop kept (name, namespace, resourceVersion): consumers
 /// report the last state they knew themselves.</remarks>
-public sealed record KubeObjectChange<T>(KubeChangeType Type, T Object) where T : IKubernetesObject<V1ObjectMeta>;
+public sealed record KubeObjectChange<T>(KubeChangeType Type, T Object, bool Listed = false) where T : IKubernetesObject<V1ObjectMeta>;
 
 /// <summary>
 /// Sent after every complete (re)list, once its changes have been sent: the consumer now knows exactly the
-/// <paramref name="Count"/> listed objects and can reconcile against what it holds.
+/// <paramref name="Count"/> listed objects and can reconcile against what it holds. <paramref name="Started"/> is when
+/// the first page was asked for, so the consumer can tell how long the list took until it had applied it all.
 /// </summary>
-public sealed record KubeListSynced<T>(int Count) where T : IKubernetesObject<V1ObjectMeta>;
+public sealed record KubeListSynced<T>(int Count, DateTimeOffset Started) where T : IKubernetesObject<V1ObjectMeta>;
 
 /// <summary>
 /// The informer the client library lacks: list, then watch from the list's resourceVersion with bookmarks; resume a
@@ -117,6 +119,7 @@ public sealed class KubeListWatchLoop<T> where T : class, IKubernetesObject<V1Ob
     // once (the consumer maps and drops them while the next page loads). Deletions (known, not listed) follow the last page.
     private async Task<string> RelistAsync(CancellationToken ct)
     {
+        var started = DateTimeOffset.UtcNow;
         var listed = new HashSet<string>(StringComparer.Ordinal);
         string? firstVersion = null, token = null;
         do
@@ -130,9 +133,9 @@ public sealed class KubeListWatchLoop<T> where T : class, IKubernetesObject<V1Ob
                 var itemVersion = item.Metadata?.ResourceVersion;
                 listed.Add(key);
                 if (!_known.TryGetValue(key, out var old))
-                    _emit(new KubeObjectChange<T>(KubeChangeType.Added, item));
+                    _emit(new KubeObjectChange<T>(KubeChangeType.Added, item, Listed: true));
                 else if (old != itemVersion)
-                    _emit(new KubeObjectChange<T>(KubeChangeType.Modified, item));
+                    _emit(new KubeObjectChange<T>(KubeChangeType.Modified, item, Listed: true));
                 _known[key] = itemVersion;
             }
             token = string.IsNullOrEmpty(next) ? null : next;
@@ -141,10 +144,10 @@ public sealed class KubeListWatchLoop<T> where T : class, IKubernetesObject<V1Ob
         foreach (var (key, version) in _known.Where(k => !listed.Contains(k.Key)).ToList())
         {
             _known.Remove(key);
-            _emit(new KubeObjectChange<T>(KubeChangeType.Deleted, Tombstone(key, version)));
+            _emit(new KubeObjectChange<T>(KubeChangeType.Deleted, Tombstone(key, version), Listed: true));
         }
         ListCount++;
-        _emit(new KubeListSynced<T>(listed.Count));
+        _emit(new KubeListSynced<T>(listed.Count, started));
         _log.Debug("Listed {Count} {What} at resourceVersion {ResourceVersion}", listed.Count, _what, firstVersion);
         return firstVersion ?? "";
     }

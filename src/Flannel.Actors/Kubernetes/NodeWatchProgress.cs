@@ -19,10 +19,11 @@ public sealed class NodeWatchProgress : IExtension
     /// <param name="Unchanged">Changes to nothing flannel reads (labels, kubelet status).</param>
     /// <param name="Lists">Complete (re)lists applied.</param>
     /// <param name="LastListAt">When the last complete (re)list had been applied (every listed Node known).</param>
+    /// <param name="LastListTook">From asking for its first page until every change it found had been applied.</param>
     public sealed record Snapshot(long Nodes, long ResourceVersion, long Added, long Updated, long Unchanged, long Deleted, long Lists,
-        DateTimeOffset? LastListAt)
+        DateTimeOffset? LastListAt, TimeSpan? LastListTook)
     {
-        public static readonly Snapshot Empty = new(0, 0, 0, 0, 0, 0, 0, null);
+        public static readonly Snapshot Empty = new(0, 0, 0, 0, 0, 0, 0, null, null);
 
         public long Changes => Added + Updated + Unchanged + Deleted;
     }
@@ -48,10 +49,10 @@ public sealed class NodeWatchProgress : IExtension
         Volatile.Write(ref _current, s with { Nodes = nodes, ResourceVersion = version });
     }
 
-    internal void Listed(int nodes)
+    internal void Listed(int nodes, TimeSpan took)
     {
         var s = Current ?? Snapshot.Empty;
-        Volatile.Write(ref _current, s with { Nodes = nodes, Lists = s.Lists + 1, LastListAt = DateTimeOffset.UtcNow });
+        Volatile.Write(ref _current, s with { Nodes = nodes, Lists = s.Lists + 1, LastListAt = DateTimeOffset.UtcNow, LastListTook = took });
     }
 }
 

@@ -20,6 +20,8 @@ public sealed class NodeWatcherActor : ReceiveActor
     private readonly HashSet<IActorRef> _subscribers = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly NodeWatchProgress _progress = NodeWatchProgress.Get(Context.System);
+    // Changes the current (re)list found, by outcome, for its summary line.
+    private readonly int[] _listOutcomes = new int[Enum.GetValues<NodeChangeOutcome>().Length];
     private bool _synced;
 
     public static Props Props(IKubernetes client, string annotationPrefix = KubeNodeInfoMapper.DefaultAnnotationPrefix,
@@ -72,11 +74,12 @@ public sealed class NodeWatcherActor : ReceiveActor
     {
         var info = KubeNodeInfoMapper.From(change.Object, _annotationPrefix);
         if (info.Name.Length == 0) return;
-        var outcome = Apply(change.Type, info);
+        var outcome = Apply(change.Type, info, change.Listed);
         _progress.Applied(outcome, _nodes.Count, change.Object.Metadata?.ResourceVersion);
+        if (change.Listed) _listOutcomes[(int)outcome]++;
     }
 
-    private NodeChangeOutcome Apply(KubeChangeType type, KubeNodeInfo info)
+    private NodeChangeOutcome Apply(KubeChangeType type, KubeNodeInfo info, bool listed)
     {
         if (type == KubeChangeType.Deleted)
         {
@@ -95,7 +98,9 @@ public sealed class NodeWatcherActor : ReceiveActor
             return NodeChangeOutcome.Updated;
         }
         _nodes[info.Name] = info;
-        _log.Info("Node {NodeName} added: podCIDR {PodCidr}, backend {BackendType}, public IP {PublicIp}", info.Name, info.PodCidr, info.BackendType, info.PublicIp);
+        // A list "adds" every node (thousands at start-up): those go to Debug and the list's summary line says how many.
+        _log.Log(listed ? LogLevel.DebugLevel : LogLevel.InfoLevel, "Node {NodeName} added: podCIDR {PodCidr}, backend {BackendType}, public IP {PublicIp}",
+            [info.Name, info.PodCidr, info.BackendType, info.PublicIp]);
         Publish(new KubeNodeAdded(info));
         return NodeChangeOutcome.Added;
     }
@@ -103,7 +108,12 @@ public sealed class NodeWatcherActor : ReceiveActor
     private void OnSynced(KubeListSynced<V1Node> synced)
     {
         _synced = true;
-        _progress.Listed(_nodes.Count);
+        var took = DateTimeOffset.UtcNow - synced.Started;
+        _progress.Listed(_nodes.Count, took);
+        _log.Info("Listed {Count} nodes in {Seconds:0.00} s: {Added} added, {Updated} updated, {Deleted} deleted, {Unchanged} unchanged", synced.Count, took.TotalSeconds,
+            _listOutcomes[(int)NodeChangeOutcome.Added], _listOutcomes[(int)NodeChangeOutcome.Updated],
+            _listOutcomes[(int)NodeChangeOutcome.Deleted], _listOutcomes[(int)NodeChangeOutcome.Unchanged]);
+        Array.Clear(_listOutcomes);
         Publish(Snapshot());
     }
 

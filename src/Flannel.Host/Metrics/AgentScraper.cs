@@ -131,6 +131,7 @@ public sealed class AgentScraper
         _metrics.KubeNodeEvents.WithLabels("deleted").IncTo(p.Deleted);
         _metrics.KubeNodeLists.IncTo(p.Lists);
         if (p.LastListAt is { } listed) _metrics.KubeNodeListTime.Set(listed.ToUnixTimeMilliseconds() / 1000.0);
+        if (p.LastListTook is { } took) _metrics.KubeNodeListDuration.Set(took.TotalSeconds);
         if (p.ResourceVersion > 0) _metrics.KubeNodesResourceVersion.Set(p.ResourceVersion);
     }
 

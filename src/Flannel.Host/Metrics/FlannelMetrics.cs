@@ -73,6 +73,9 @@ public sealed class FlannelMetrics
         KubeNodeListTime = f.CreateGauge("flannel_kube_node_list_timestamp_seconds",
             "When the node watcher last applied a complete (re)list of the Nodes (Unix time).",
             new GaugeConfiguration { SuppressInitialValue = true });
+        KubeNodeListDuration = f.CreateGauge("flannel_kube_node_list_duration_seconds",
+            "How long the last complete (re)list of the Nodes took, from asking for the first page until every change was applied.",
+            new GaugeConfiguration { SuppressInitialValue = true });
         KubeNodesResourceVersion = f.CreateGauge("flannel_kube_nodes_resource_version",
             "resourceVersion of the last Node change the node watcher applied: the API server's current one minus this is the watch's backlog.",
             new GaugeConfiguration { SuppressInitialValue = true });
@@ -126,6 +129,7 @@ public sealed class FlannelMetrics
     public Counter KubeNodeEvents { get; }
     public Counter KubeNodeLists { get; }
     public Gauge KubeNodeListTime { get; }
+    public Gauge KubeNodeListDuration { get; }
     public Gauge KubeNodesResourceVersion { get; }
     public Gauge ClusterMembers { get; }
     public Gauge ClusterUnreachable { get; }
