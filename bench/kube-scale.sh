@@ -17,7 +17,7 @@
 # initial_sync_s uses the agent's own timestamp of its first complete list (flannel_kube_node_list_timestamp_seconds);
 # list_s is that list's own duration in the agent (flannel_kube_node_list_duration_seconds): the rest is start-up.
 # heap_*_mib: the agent's GC heap (dotnet_total_memory_bytes, garbage included). KEEP_LOGS=dir keeps the agent's log;
-# GCDUMP=dir writes heap dumps at each point (needs dotnet-gcdump on PATH).
+# GCDUMP=dir writes heap dumps at each point (needs dotnet-gcdump on PATH). FLANNELD=path benches another flanneld build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "kube-scale: run as root" >&2; exit 1; fi

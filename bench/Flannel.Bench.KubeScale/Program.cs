@@ -23,7 +23,9 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.C
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
 var ct = cts.Token;
 
-var options = new TopologyOptions($"ksc{Environment.ProcessId % 100000}", Path.Combine(AppContext.BaseDirectory, "flanneld"))
+// FLANNELD=path benches another build of the agent (e.g. a ReadyToRun publish); default: the one built beside the bench.
+var flanneld = Environment.GetEnvironmentVariable("FLANNELD") is { Length: > 0 } f ? Path.GetFullPath(f) : Path.Combine(AppContext.BaseDirectory, "flanneld");
+var options = new TopologyOptions($"ksc{Environment.ProcessId % 100000}", flanneld)
 {
     Hosts = 1,
     Backend = "vxlan",
