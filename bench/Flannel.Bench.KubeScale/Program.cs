@@ -54,6 +54,8 @@ await Parallel.ForEachAsync(Enumerable.Range(0, nodes), new ParallelOptions { Ma
 var createS = create.Elapsed.TotalSeconds;
 Log($"created {nodes} nodes in {createS:0.00} s ({nodes / createS:0} writes/s)");
 var (apiCount, _) = await api.CountNodesAsync(ct);
+// Let the burst's after-effects (the API server's and this process's GC and tier-1 JIT) pass before timing a start.
+await Task.Delay(5000, ct);
 var scaled = await StartAndSyncAsync(apiCount);
 var rssSynced = ProcessStats.RssMib(scaled.Pid);
 var heapSynced = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
@@ -145,6 +147,8 @@ return lagS is null || final is null ? 1 : 0;
 // Starts the agent and waits until its node watcher holds `expected` Nodes from a complete list, then until /readyz.
 async Task<(int Pid, double SyncS, double ListS, double ReadyS)> StartAndSyncAsync(int expected)
 {
+    var logStart = File.Exists(host.LogFile) ? new FileInfo(host.LogFile).Length : 0;
+    var serverCpu = ProcessStats.CpuSeconds(server);
     var clock = Stopwatch.StartNew();
     var exec = DateTimeOffset.UtcNow;
     var agent = kube.Cluster.StartAgent(host, kube.AgentArgs(host));
@@ -155,6 +159,8 @@ async Task<(int Pid, double SyncS, double ListS, double ReadyS)> StartAndSyncAsy
     var ready = clock.Elapsed.TotalSeconds;
     // Let start-up work (JIT, the agent's own Node patches) settle before memory is read.
     await Task.Delay(3000, ct);
+    Log($"  exec -> first log line {(FirstLogLine(host.LogFile, logStart) - exec).TotalSeconds:0.00} s (runtime start-up); " +
+        $"API server CPU while the agent started {ProcessStats.CpuSeconds(server) - serverCpu:0.00} s");
     return (agent.Id, (synced.Metrics.ListedAt!.Value - exec).TotalSeconds, synced.Metrics.ListSeconds ?? double.NaN, ready);
 }
 
@@ -183,6 +189,16 @@ static void GcDump(int pid, string name)
     var r = ProcessRunner.Run("dotnet-gcdump", ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", Path.Combine(dir, name + ".gcdump")],
         TimeSpan.FromSeconds(120));
     Log($"gcdump {name}: {(r.Ok ? "written" : r.Stderr.Trim())}");
+}
+
+// The timestamp that starts the agent's first log line written after `offset`.
+static DateTimeOffset FirstLogLine(string logFile, long offset)
+{
+    using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+    stream.Seek(offset, SeekOrigin.Begin);
+    using var reader = new StreamReader(stream);
+    var line = reader.ReadLine() ?? throw new InvalidOperationException($"{logFile}: nothing logged");
+    return DateTimeOffset.Parse(line.Split(' ')[0], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 }
 
 static int EnvInt(string name, int fallback) =>
