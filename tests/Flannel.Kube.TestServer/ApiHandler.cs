@@ -116,7 +116,6 @@ public sealed class ApiHandler(ResourceStore store)
     private async Task ListAsync(HttpContext ctx, Route route)
     {
         var q = ctx.Request.Query;
-        var (items, revision) = store.List(route.Type, route.Namespace, LabelSelector.Parse(q["labelSelector"]), FieldSelector.Parse(q["fieldSelector"]));
         var offset = 0;
         if (!string.IsNullOrEmpty(q["continue"]))
         {
@@ -124,13 +123,14 @@ public sealed class ApiHandler(ResourceStore store)
             catch (FormatException) { throw ApiException.BadRequest("continue key is not valid"); }
         }
         var limit = int.TryParse(q["limit"], out var l) && l > 0 ? l : int.MaxValue;
-        var page = items.Skip(offset).Take(limit).ToList();
+        var (page, total, revision) = store.List(route.Type, route.Namespace, LabelSelector.Parse(q["labelSelector"]), FieldSelector.Parse(q["fieldSelector"]),
+            offset, limit);
         var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
         var next = offset + page.Count;
-        if (next < items.Count)
+        if (next < total)
         {
             metadata["continue"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(next.ToString(CultureInfo.InvariantCulture)));
-            metadata["remainingItemCount"] = items.Count - next;
+            metadata["remainingItemCount"] = total - next;
         }
         if (WantsTable(ctx))
         {
@@ -221,7 +221,8 @@ public sealed class ApiHandler(ResourceStore store)
     {
         ctx.Response.StatusCode = code;
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.WriteAsync(body.ToJsonString(Compact));
+        // Straight to the response as UTF-8 (a list of thousands of Nodes is megabytes: no intermediate string).
+        await JsonSerializer.SerializeAsync(ctx.Response.Body, body, Compact, ctx.RequestAborted);
     }
 }
 

@@ -45,19 +45,24 @@ public sealed class ResourceStore
         }
     }
 
-    /// <summary>Objects of a type in a namespace (null: all namespaces) matching both selectors, sorted by namespace/name, with the list's revision.</summary>
-    public (List<JsonObject> Items, long Revision) List(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields)
+    /// <summary>
+    /// Objects of a type in a namespace (null: all namespaces) matching both selectors, sorted by namespace/name: the page
+    /// [offset, offset + limit) of them, how many match in all, and the list's revision. Only the page is copied, so
+    /// reading thousands of Nodes in pages costs one copy of each, not one of all per page.
+    /// </summary>
+    public (List<JsonObject> Items, int Total, long Revision) List(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields,
+        int offset = 0, int limit = int.MaxValue)
     {
         lock (_gate)
         {
-            var items = _objects
+            var matching = _objects
                 .Where(kv => kv.Key.Plural == type.Plural && (ns is null || kv.Key.Ns == ns))
                 .OrderBy(kv => kv.Key.Ns, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal)
                 .Select(kv => kv.Value)
                 .Where(o => labels.Matches(o) && fields.Matches(o))
-                .Select(o => o.DeepClone().AsObject())
                 .ToList();
-            return (items, _revision);
+            var page = matching.Skip(offset).Take(limit).Select(o => o.DeepClone().AsObject()).ToList();
+            return (page, matching.Count, _revision);
         }
     }
 

@@ -96,6 +96,30 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Progress_counts_every_applied_change_by_outcome_up_to_the_servers_resourceVersion()
+    {
+        var progress = NodeWatchProgress.Get(Sys);
+        Assert.Null(progress.Current);
+        StartWatcher();
+        await ExpectInitialSync();
+        var listed = progress.Current!;
+        Assert.Equal((2L, 2L, 1L), (listed.Nodes, listed.Added, listed.Lists));
+        Assert.NotNull(listed.LastListAt);
+        Assert.True(listed.LastListTook > TimeSpan.Zero);
+
+        // Irrelevant (label), relevant (annotation), gone (delete): each one counted once, under its outcome.
+        await _client.CoreV1.PatchNodeAsync(body: new V1Patch("""{"metadata":{"labels":{"x":"1"}}}""", V1Patch.PatchType.MergePatch), name: "node-a");
+        await _client.CoreV1.PatchNodeAsync(body: new V1Patch("""{"metadata":{"annotations":{"flannel.alpha.coreos.com/public-ip":"10.99.0.9"}}}""", V1Patch.PatchType.MergePatch), name: "node-a");
+        await _client.CoreV1.DeleteNodeAsync(name: "bare");
+        ExpectMsg<KubeNodeUpdated>(Wait);
+        ExpectMsg<KubeNodeDeleted>(Wait);
+
+        var now = progress.Current!;
+        Assert.Equal((1L, 2L, 1L, 1L, 1L), (now.Nodes, now.Added, now.Updated, now.Unchanged, now.Deleted));
+        Assert.Equal(_server.Store.Revision, now.ResourceVersion);
+    }
+
+    [Fact]
     public async Task A_watch_expired_by_the_server_is_relisted_and_diffed_without_missing_events()
     {
         StartWatcher();

@@ -43,7 +43,7 @@ public sealed class ConfigMapWatcherActor : ReceiveActor
         Receive<KubeObjectChange<V1ConfigMap>>(OnChange);
         Receive<KubeListSynced<V1ConfigMap>>(s =>
         {
-            if (s.Objects.Count == 0) _log.Warning("ConfigMap {Namespace}/{Name} does not exist; keeping the current network config", _namespace, _name);
+            if (s.Count == 0) _log.Warning("ConfigMap {Namespace}/{Name} does not exist; keeping the current network config", _namespace, _name);
         });
         Receive<SubscribeNetConf>(m => Subscribe(m.Subscriber));
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));

@@ -7,11 +7,18 @@ namespace Flannel.Actors.Kubernetes;
 
 public enum KubeChangeType { Added, Modified, Deleted }
 
-/// <summary>One change seen by a <see cref="KubeListWatchLoop{T}"/>: from the watch stream or from diffing a re-list.</summary>
-public sealed record KubeObjectChange<T>(KubeChangeType Type, T Object) where T : IKubernetesObject<V1ObjectMeta>;
+/// <summary>One change seen by a <see cref="KubeListWatchLoop{T}"/>: from the watch stream or from diffing a (re)list.</summary>
+/// <param name="Listed">Found by a (re)list rather than sent by the watch (the first list "adds" everything).</param>
+/// <remarks>A deletion found by a re-list carries only the metadata the loop kept (name, namespace, resourceVersion): consumers
+/// report the last state they knew themselves.</remarks>
+public sealed record KubeObjectChange<T>(KubeChangeType Type, T Object, bool Listed = false) where T : IKubernetesObject<V1ObjectMeta>;
 
-/// <summary>Sent after every complete (re)list, with the full current set: consumers reconcile against it.</summary>
-public sealed record KubeListSynced<T>(IReadOnlyList<T> Objects) where T : IKubernetesObject<V1ObjectMeta>;
+/// <summary>
+/// Sent after every complete (re)list, once its changes have been sent: the consumer now knows exactly the
+/// <paramref name="Count"/> listed objects and can reconcile against what it holds. <paramref name="Started"/> is when
+/// the first page was asked for, so the consumer can tell how long the list took until it had applied it all.
+/// </summary>
+public sealed record KubeListSynced<T>(int Count, DateTimeOffset Started) where T : IKubernetesObject<V1ObjectMeta>;
 
 /// <summary>
 /// The informer the client library lacks: list, then watch from the list's resourceVersion with bookmarks; resume a
@@ -19,8 +26,10 @@ public sealed record KubeListSynced<T>(IReadOnlyList<T> Objects) where T : IKube
 /// through the watch's onError callback and then just ends the enumeration) re-list and diff against what was known,
 /// so a consumer sees every add, change and delete exactly as if the watch had never broken. Failures back off
 /// exponentially. Changes go to a callback (the owning actor's mailbox): there is no bounded queue to overflow.
+/// Only each object's resourceVersion is kept for the diff, not the object: with thousands of Nodes (images, conditions,
+/// managed fields) the objects would cost megabytes that nobody reads.
 /// </summary>
-public sealed class KubeListWatchLoop<T> where T : IKubernetesObject<V1ObjectMeta>
+public sealed class KubeListWatchLoop<T> where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
     public delegate Task<(IList<T> Items, string ResourceVersion, string? Continue)> ListPage(string? continueToken, int limit, CancellationToken ct);
 
@@ -32,7 +41,8 @@ public sealed class KubeListWatchLoop<T> where T : IKubernetesObject<V1ObjectMet
     private readonly Action<object> _emit;
     private readonly KubeWatchOptions _options;
     private readonly ILoggingAdapter _log;
-    private readonly Dictionary<string, T> _known = new();
+    // key (namespace/name) -> the last resourceVersion seen of that object.
+    private readonly Dictionary<string, string?> _known = new();
 
     /// <param name="what">Names the watched objects in log lines, e.g. "nodes".</param>
     /// <param name="emit">Receives <see cref="KubeObjectChange{T}"/> and <see cref="KubeListSynced{T}"/>, in order.</param>
@@ -105,38 +115,40 @@ public sealed class KubeListWatchLoop<T> where T : IKubernetesObject<V1ObjectMet
         }
     }
 
+    // Each page's changes are sent as the page arrives, so a list of thousands of Nodes never has them all in memory at
+    // once (the consumer maps and drops them while the next page loads). Deletions (known, not listed) follow the last page.
     private async Task<string> RelistAsync(CancellationToken ct)
     {
-        var items = new List<T>();
+        var started = DateTimeOffset.UtcNow;
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         string? firstVersion = null, token = null;
         do
         {
             var (page, version, next) = await _list(token, _options.ListPageSize, ct);
             // The first page's version is the safe resume point: every later change is replayed by the watch.
             firstVersion ??= version;
-            items.AddRange(page);
+            foreach (var item in page)
+            {
+                var key = Key(item);
+                var itemVersion = item.Metadata?.ResourceVersion;
+                listed.Add(key);
+                if (!_known.TryGetValue(key, out var old))
+                    _emit(new KubeObjectChange<T>(KubeChangeType.Added, item, Listed: true));
+                else if (old != itemVersion)
+                    _emit(new KubeObjectChange<T>(KubeChangeType.Modified, item, Listed: true));
+                _known[key] = itemVersion;
+            }
             token = string.IsNullOrEmpty(next) ? null : next;
         } while (token is not null);
 
-        var listed = new Dictionary<string, T>();
-        foreach (var item in items) listed[Key(item)] = item;
-        foreach (var (key, old) in _known.ToList())
+        foreach (var (key, version) in _known.Where(k => !listed.Contains(k.Key)).ToList())
         {
-            if (listed.ContainsKey(key)) continue;
             _known.Remove(key);
-            _emit(new KubeObjectChange<T>(KubeChangeType.Deleted, old));
-        }
-        foreach (var (key, item) in listed)
-        {
-            if (!_known.TryGetValue(key, out var old))
-                _emit(new KubeObjectChange<T>(KubeChangeType.Added, item));
-            else if (old.Metadata?.ResourceVersion != item.Metadata?.ResourceVersion)
-                _emit(new KubeObjectChange<T>(KubeChangeType.Modified, item));
-            _known[key] = item;
+            _emit(new KubeObjectChange<T>(KubeChangeType.Deleted, Tombstone(key, version), Listed: true));
         }
         ListCount++;
-        _emit(new KubeListSynced<T>(items));
-        _log.Debug("Listed {Count} {What} at resourceVersion {ResourceVersion}", items.Count, _what, firstVersion);
+        _emit(new KubeListSynced<T>(listed.Count, started));
+        _log.Debug("Listed {Count} {What} at resourceVersion {ResourceVersion}", listed.Count, _what, firstVersion);
         return firstVersion ?? "";
     }
 
@@ -149,7 +161,7 @@ public sealed class KubeListWatchLoop<T> where T : IKubernetesObject<V1ObjectMet
             case WatchEventType.Added or WatchEventType.Modified:
                 var key = Key(obj);
                 var existed = _known.ContainsKey(key);
-                _known[key] = obj;
+                _known[key] = version;
                 _emit(new KubeObjectChange<T>(existed ? KubeChangeType.Modified : KubeChangeType.Added, obj));
                 break;
             case WatchEventType.Deleted:
@@ -168,6 +180,17 @@ public sealed class KubeListWatchLoop<T> where T : IKubernetesObject<V1ObjectMet
     }
 
     private static string Key(T obj) => $"{obj.Metadata?.NamespaceProperty}/{obj.Metadata?.Name}";
+
+    // What a re-list can say of an object that vanished: its identity and the last version seen.
+    private static T Tombstone(string key, string? version)
+    {
+        var slash = key.IndexOf('/');
+        var ns = key[..slash];
+        return new T
+        {
+            Metadata = new V1ObjectMeta { NamespaceProperty = ns.Length == 0 ? null : ns, Name = key[(slash + 1)..], ResourceVersion = version },
+        };
+    }
 
     private static bool IsExpired(Exception? e) => e switch
     {

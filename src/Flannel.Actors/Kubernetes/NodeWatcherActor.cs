@@ -19,6 +19,9 @@ public sealed class NodeWatcherActor : ReceiveActor
     private readonly Dictionary<string, KubeNodeInfo> _nodes = new();
     private readonly HashSet<IActorRef> _subscribers = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly NodeWatchProgress _progress = NodeWatchProgress.Get(Context.System);
+    // Changes the current (re)list found, by outcome, for its summary line.
+    private readonly int[] _listOutcomes = new int[Enum.GetValues<NodeChangeOutcome>().Length];
     private bool _synced;
 
     public static Props Props(IKubernetes client, string annotationPrefix = KubeNodeInfoMapper.DefaultAnnotationPrefix,
@@ -45,6 +48,7 @@ public sealed class NodeWatcherActor : ReceiveActor
 
     protected override void PreStart()
     {
+        _progress.Started();
         var self = Self;
         var loop = new KubeListWatchLoop<V1Node>("nodes",
             async (token, limit, ct) =>
@@ -70,30 +74,46 @@ public sealed class NodeWatcherActor : ReceiveActor
     {
         var info = KubeNodeInfoMapper.From(change.Object, _annotationPrefix);
         if (info.Name.Length == 0) return;
-        if (change.Type == KubeChangeType.Deleted)
+        var outcome = Apply(change.Type, info, change.Listed);
+        _progress.Applied(outcome, _nodes.Count, change.Object.Metadata?.ResourceVersion);
+        if (change.Listed) _listOutcomes[(int)outcome]++;
+    }
+
+    private NodeChangeOutcome Apply(KubeChangeType type, KubeNodeInfo info, bool listed)
+    {
+        if (type == KubeChangeType.Deleted)
         {
             // Report with the last state we knew when the tombstone lacks it.
             var last = _nodes.Remove(info.Name, out var known) ? known : info;
             _log.Info("Node {NodeName} deleted", info.Name);
             Publish(new KubeNodeDeleted(last));
-            return;
+            return NodeChangeOutcome.Deleted;
         }
         if (_nodes.TryGetValue(info.Name, out var previous))
         {
-            if (previous.Equals(info)) return;
+            if (previous.Equals(info)) return NodeChangeOutcome.Unchanged;
             _nodes[info.Name] = info;
             _log.Info("Node {NodeName} updated: podCIDR {PodCidr}, backend {BackendType}, public IP {PublicIp}", info.Name, info.PodCidr, info.BackendType, info.PublicIp);
             Publish(new KubeNodeUpdated(info, previous));
-            return;
+            return NodeChangeOutcome.Updated;
         }
         _nodes[info.Name] = info;
-        _log.Info("Node {NodeName} added: podCIDR {PodCidr}, backend {BackendType}, public IP {PublicIp}", info.Name, info.PodCidr, info.BackendType, info.PublicIp);
+        // A list "adds" every node (thousands at start-up): those go to Debug and the list's summary line says how many.
+        _log.Log(listed ? LogLevel.DebugLevel : LogLevel.InfoLevel, "Node {NodeName} added: podCIDR {PodCidr}, backend {BackendType}, public IP {PublicIp}",
+            [info.Name, info.PodCidr, info.BackendType, info.PublicIp]);
         Publish(new KubeNodeAdded(info));
+        return NodeChangeOutcome.Added;
     }
 
     private void OnSynced(KubeListSynced<V1Node> synced)
     {
         _synced = true;
+        var took = DateTimeOffset.UtcNow - synced.Started;
+        _progress.Listed(_nodes.Count, took);
+        _log.Info("Listed {Count} nodes in {Seconds:0.00} s: {Added} added, {Updated} updated, {Deleted} deleted, {Unchanged} unchanged", synced.Count, took.TotalSeconds,
+            _listOutcomes[(int)NodeChangeOutcome.Added], _listOutcomes[(int)NodeChangeOutcome.Updated],
+            _listOutcomes[(int)NodeChangeOutcome.Deleted], _listOutcomes[(int)NodeChangeOutcome.Unchanged]);
+        Array.Clear(_listOutcomes);
         Publish(Snapshot());
     }
 

@@ -23,24 +23,7 @@ public sealed class AgentClient : IDisposable
     {
         _cmdSocket = new UnixDomainSocketEndPoint(cmdSocket);
         _ns = new NamespaceThread(ns);
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (ctx, ct) =>
-            {
-                var socket = _ns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
-                try
-                {
-                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, ctx.DnsEndPoint.Port), ct).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-            PooledConnectionLifetime = TimeSpan.FromSeconds(5),
-        };
+        var handler = NamespaceHttp.Handler(_ns);
         _http = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
     }
 
@@ -51,6 +34,18 @@ public sealed class AgentClient : IDisposable
         {
             using var r = await _http.GetAsync("readyz", ct).ConfigureAwait(false);
             return (r.IsSuccessStatusCode, (await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Trim());
+        }
+        catch (HttpRequestException) { return null; }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return null; }
+    }
+
+    /// <summary>/metrics as Prometheus text; null when the agent does not answer.</summary>
+    public async Task<string?> MetricsAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            using var r = await _http.GetAsync("metrics", ct).ConfigureAwait(false);
+            return r.IsSuccessStatusCode ? await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false) : null;
         }
         catch (HttpRequestException) { return null; }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return null; }

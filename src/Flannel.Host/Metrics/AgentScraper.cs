@@ -2,13 +2,15 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Flannel.Actors.Cmd;
+using Flannel.Actors.Kubernetes;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Host.Metrics;
 
 /// <summary>
 /// Fills the state gauges and the tunnel counters right before each scrape, from the same sources the ctl palettes
-/// read (<see cref="CmdContext"/>), the cluster state and the DistributedData replicator. Nothing is counted per
+/// read (<see cref="CmdContext"/>), the cluster state, the DistributedData replicator and, in Kubernetes mode, the node
+/// watcher's progress (<see cref="NodeWatchProgress"/>). Nothing is counted per
 /// packet: the tunnel's own counters are copied (counters only move forward; a restarted tunnel starts from its
 /// old totals again before moving).
 /// </summary>
@@ -55,6 +57,7 @@ public sealed class AgentScraper
         await Source("routes", Routes, ct);
         await Source("peers", Peers, ct);
         await Source("ddata", DData, ct);
+        await Source("kube", _ => { Kube(); return Task.CompletedTask; }, ct);
     }
 
     private async Task Source(string name, Func<CancellationToken, Task> read, CancellationToken ct)
@@ -122,6 +125,20 @@ public sealed class AgentScraper
         }
         foreach (var group in view.Drops.Concat(view.Peers.SelectMany(p => p.Drops)).GroupBy(d => (d.Direction, d.Reason)))
             _metrics.TunnelDrops.WithLabels(group.Key.Direction, group.Key.Reason).IncTo(group.Sum(d => d.Count));
+    }
+
+    private void Kube()
+    {
+        if (NodeWatchProgress.Get(_system).Current is not { } p) return;
+        _metrics.KubeNodes.Set(p.Nodes);
+        _metrics.KubeNodeEvents.WithLabels("added").IncTo(p.Added);
+        _metrics.KubeNodeEvents.WithLabels("updated").IncTo(p.Updated);
+        _metrics.KubeNodeEvents.WithLabels("unchanged").IncTo(p.Unchanged);
+        _metrics.KubeNodeEvents.WithLabels("deleted").IncTo(p.Deleted);
+        _metrics.KubeNodeLists.IncTo(p.Lists);
+        if (p.LastListAt is { } listed) _metrics.KubeNodeListTime.Set(listed.ToUnixTimeMilliseconds() / 1000.0);
+        if (p.LastListTook is { } took) _metrics.KubeNodeListDuration.Set(took.TotalSeconds);
+        if (p.ResourceVersion > 0) _metrics.KubeNodesResourceVersion.Set(p.ResourceVersion);
     }
 
     private async Task DData(CancellationToken ct)

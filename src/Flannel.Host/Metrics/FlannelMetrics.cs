@@ -64,6 +64,22 @@ public sealed class FlannelMetrics
             "Lease table entries this node refused to program (counted once per entry and reason), by reason.",
             new CounterConfiguration { LabelNames = ["reason"] });
 
+        KubeNodes = f.CreateGauge("flannel_kube_nodes", "Kubernetes Nodes the node watcher knows (Kubernetes mode only).",
+            new GaugeConfiguration { SuppressInitialValue = true });
+        KubeNodeEvents = f.CreateCounter("flannel_kube_node_events_total",
+            "Kubernetes Node changes the node watcher applied, by outcome (unchanged: nothing flannel reads changed).",
+            new CounterConfiguration { LabelNames = ["outcome"] });
+        KubeNodeLists = f.CreateCounter("flannel_kube_node_lists_total", "Complete (re)lists of the Kubernetes Nodes.");
+        KubeNodeListTime = f.CreateGauge("flannel_kube_node_list_timestamp_seconds",
+            "When the node watcher last applied a complete (re)list of the Nodes (Unix time).",
+            new GaugeConfiguration { SuppressInitialValue = true });
+        KubeNodeListDuration = f.CreateGauge("flannel_kube_node_list_duration_seconds",
+            "How long the last complete (re)list of the Nodes took, from asking for the first page until every change was applied.",
+            new GaugeConfiguration { SuppressInitialValue = true });
+        KubeNodesResourceVersion = f.CreateGauge("flannel_kube_nodes_resource_version",
+            "resourceVersion of the last Node change the node watcher applied: the API server's current one minus this is the watch's backlog.",
+            new GaugeConfiguration { SuppressInitialValue = true });
+
         ClusterMembers = f.CreateGauge("flannel_cluster_members", "Cluster members by status.",
             new GaugeConfiguration { LabelNames = ["status"] });
         ClusterUnreachable = f.CreateGauge("flannel_cluster_unreachable_members", "Members this node sees as unreachable.");
@@ -109,6 +125,12 @@ public sealed class FlannelMetrics
     public Counter DDataChanges { get; }
     public Counter LeaseRequestsRefused { get; }
     public Counter LeaseEntriesRejected { get; }
+    public Gauge KubeNodes { get; }
+    public Counter KubeNodeEvents { get; }
+    public Counter KubeNodeLists { get; }
+    public Gauge KubeNodeListTime { get; }
+    public Gauge KubeNodeListDuration { get; }
+    public Gauge KubeNodesResourceVersion { get; }
     public Gauge ClusterMembers { get; }
     public Gauge ClusterUnreachable { get; }
     public Gauge ClusterIsLeader { get; }
