@@ -129,7 +129,7 @@ public sealed class AgentScraper
 
     private void Kube()
     {
-        if (NodeWatchProgress.Get(_system).Current is not { } p) return;
+        if (NodeWatchProgress.Get(TargetSystem).Current is not { } p) return;
         _metrics.KubeNodes.Set(p.Nodes);
         _metrics.KubeNodeEvents.WithLabels("added").IncTo(p.Added);
         _metrics.KubeNodeEvents.WithLabels("updated").IncTo(p.Updated);
