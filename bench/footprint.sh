@@ -7,7 +7,8 @@
 #   rss_after_load_mib   5 s after LOAD_SECONDS (60) of iperf3 TCP pod1 (host 1) -> pod2 (host 2); load_gbps its rate
 # Then, when they exist, bench/cni.sh (its fields go into every line; SKIP_CNI=1 skips it) and
 # bench/throughput-ratios.sh (its fields go into the line of the same backend; SKIP_THROUGHPUT=1 skips it).
-# Usage: bench/footprint.sh [backend ...]   (default udp vxlan host-gw); KEEP_LOGS=DIR keeps the agents' logs.
+# Usage: bench/footprint.sh [backend ...]   (default udp vxlan host-gw); KEEP_LOGS=DIR keeps the agents' logs;
+#   EXTRA_AGENT_ARGS adds flanneld flags (e.g. "--hocon-file /tmp/try.hocon"); DOTNET_* variables reach the agents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "footprint.sh: run as root" >&2; exit 1; }

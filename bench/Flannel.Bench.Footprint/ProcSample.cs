@@ -47,11 +47,15 @@ public sealed record ProcSample(int Pid, double RssMib, double AnonMib, double F
     public static (double CpuPct, double WakeupsPerS) Rates(ProcSample a, ProcSample b, double seconds) =>
         ((b.CpuTicks - a.CpuTicks) / TicksPerSecond / seconds * 100, (b.Wakeups - a.Wakeups) / seconds);
 
-    /// <summary>The threads that woke most between two readings, for finding what runs at idle.</summary>
-    public static string TopThreads(ProcSample a, ProcSample b, double seconds, int n = 8) =>
+    /// <summary>The threads that ran and woke most between two readings, for finding what runs at idle.</summary>
+    public static string TopThreads(ProcSample a, ProcSample b, double seconds, int n = 10) =>
         string.Join(", ", b.ByThread
             .Select(kv => (kv.Value.Name, Wakeups: kv.Value.Wakeups - (a.ByThread.TryGetValue(kv.Key, out var o) ? o.Wakeups : 0),
                 Ticks: kv.Value.Ticks - (a.ByThread.TryGetValue(kv.Key, out var p) ? p.Ticks : 0)))
-            .OrderByDescending(t => t.Wakeups).Take(n)
+            .OrderByDescending(t => t.Ticks).ThenByDescending(t => t.Wakeups).Take(n)
             .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name}:{t.Wakeups / seconds:0.#}/s,{t.Ticks}t")));
+
+    /// <summary>Thread names with their counts, e.g. ".NET TP Worker x4, .NET Timer x1".</summary>
+    public string ThreadNames() => string.Join(", ", ByThread.Values.GroupBy(t => t.Name).OrderByDescending(g => g.Count())
+        .Select(g => $"{g.Key} x{g.Count()}"));
 }

@@ -57,6 +57,9 @@ async Task<RunResult> MeasureRun(string backend, int run)
     {
         Backend = backend,
         StateRoot = "/run/flannel-bench",
+        // For trying a setting without a rebuild, e.g. EXTRA_AGENT_ARGS="--hocon-file /tmp/x.hocon" (DOTNET_* variables
+        // reach the agents as they are).
+        ExtraAgentArgs = (Environment.GetEnvironmentVariable("EXTRA_AGENT_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
         KeepLogsIn = logsDir is null ? null : Path.Combine(logsDir, $"{backend}-run{run}"),
     };
     using var topology = ClusterTopology.Create(options);
@@ -79,7 +82,7 @@ async Task<RunResult> MeasureRun(string backend, int run)
     for (var i = 0; i < pids.Count; i++)
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {backend} run {run} host{i + 1}: rss {after[i].RssMib:0.0} (anon {after[i].AnonMib:0.0}, shmem {after[i].ShmemMib:0.0}, file {after[i].FileMib:0.0}) MiB, " +
-            $"{after[i].Threads} threads, {rates[i].CpuPct:0.00} % cpu, {rates[i].WakeupsPerS:0.0} wake-ups/s; {ProcSample.TopThreads(before[i], after[i], idleSeconds)}"));
+            $"{after[i].Threads} threads, {rates[i].CpuPct:0.00} % cpu, {rates[i].WakeupsPerS:0.0} wake-ups/s; {ProcSample.TopThreads(before[i], after[i], idleSeconds)}\n    threads: {after[i].ThreadNames()}"));
 
     double gbps = 0;
     if (loadSeconds > 0)
