@@ -8,7 +8,9 @@
 # Then, when they exist, bench/cni.sh (its fields go into every line; SKIP_CNI=1 skips it) and
 # bench/throughput-ratios.sh (its fields go into the line of the same backend; SKIP_THROUGHPUT=1 skips it).
 # Usage: bench/footprint.sh [backend ...]   (default udp vxlan host-gw); KEEP_LOGS=DIR keeps the agents' logs;
-#   EXTRA_AGENT_ARGS adds flanneld flags (e.g. "--hocon-file /tmp/try.hocon"); DOTNET_* variables reach the agents.
+#   EXTRA_AGENT_ARGS adds flanneld flags (e.g. "--hocon-file /tmp/try.hocon"); DOTNET_* variables reach the agents;
+#   the agents always get the DOTNET_* variables deploy/Dockerfile sets (ENV lines), as the image runs them.
+#   FLANNELD=path measures another flanneld build (default: src/Flannel.Host's Release build output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "footprint.sh: run as root" >&2; exit 1; }
@@ -30,9 +32,12 @@ trap 'exit 130' INT TERM
 
 dotnet build src/Flannel.Host -c Release -nologo -v q -clp:ErrorsOnly >&2
 dotnet build bench/Flannel.Bench.Footprint -c Release -nologo -v q -clp:ErrorsOnly >&2
+# The agents run with the runtime variables the image sets (deploy/Dockerfile), as a deployed agent does.
+mapfile -t AGENT_ENV < <(sed -n 's/^ENV \(DOTNET_[A-Za-z_]*=[^ ]*\)$/\1/p' deploy/Dockerfile)
+echo "footprint: agents' runtime variables: ${AGENT_ENV[*]}" >&2
 echo "footprint: load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # exec in the background so the trap can end it by PID; the tool's namespaces carry this script's PID in their prefix.
-FLANNELD="$PWD/src/Flannel.Host/bin/Release/net10.0/flanneld" BENCH_PREFIX_PID=$$ \
+env "${AGENT_ENV[@]}" FLANNELD="${FLANNELD:-$PWD/src/Flannel.Host/bin/Release/net10.0/flanneld}" BENCH_PREFIX_PID=$$ \
   bench/Flannel.Bench.Footprint/bin/Release/net10.0/Flannel.Bench.Footprint "$@" >"$WORK/footprint.jsonl" &
 BENCH_PID=$!
 wait "$BENCH_PID"
