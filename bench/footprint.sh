@@ -2,7 +2,8 @@
 # Footprint of one idle flanneld agent (root): 3 namespace hosts with the demo topology (mutual TLS), per backend one
 # JSON line with the medians of RUNS runs (default 3), each figure from the worst of the 3 agents:
 #   rss_mib, anon_mib (RssAnon+RssShmem), file_mib (RssFile), threads     after the cluster settled (SETTLE_SECONDS, 10)
-#   idle_cpu_pct (% of one core), wakeups_per_s (voluntary context switches summed over threads)  over IDLE_SECONDS (60)
+#   idle_cpu_pct (% of one core), wakeups_per_s (voluntary context switches summed over threads)  over IDLE_SECONDS (60);
+#   idle_child_cpu_pct: the CPU of the commands the agent ran meanwhile (iptables rule checks every --iptables-resync s)
 #   ready_first_s (exec -> /readyz 200 of a cluster's first node), ready_joiner_s (a node joining the running cluster)
 #   rss_after_load_mib   5 s after LOAD_SECONDS (60) of iperf3 TCP pod1 (host 1) -> pod2 (host 2); load_gbps its rate
 # Then, when they exist, bench/cni.sh (its fields go into every line; SKIP_CNI=1 skips it) and

@@ -7,7 +7,7 @@ namespace Flannel.Bench.Footprint;
 /// and voluntary context switches summed over its threads (each is one wake-up after a sleep), per thread too.
 /// </summary>
 public sealed record ProcSample(int Pid, double RssMib, double AnonMib, double FileMib, double ShmemMib, int Threads,
-    long CpuTicks, long Wakeups, IReadOnlyDictionary<int, (string Name, long Wakeups, long Ticks)> ByThread)
+    long CpuTicks, long ChildTicks, long Wakeups, IReadOnlyDictionary<int, (string Name, long Wakeups, long Ticks)> ByThread)
 {
     public static readonly double TicksPerSecond = 100; // USER_HZ on Linux
 
@@ -28,14 +28,19 @@ public sealed record ProcSample(int Pid, double RssMib, double AnonMib, double F
         }
         return new ProcSample(pid, Kib(status["VmRSS"]) / 1024, (Kib(status["RssAnon"]) + Kib(status["RssShmem"])) / 1024,
             Kib(status["RssFile"]) / 1024, Kib(status["RssShmem"]) / 1024, int.Parse(status["Threads"], CultureInfo.InvariantCulture),
-            Ticks(File.ReadAllText($"/proc/{pid}/stat")), byThread.Values.Sum(t => t.Item2), byThread);
+            Ticks(File.ReadAllText($"/proc/{pid}/stat")), Ticks(File.ReadAllText($"/proc/{pid}/stat"), children: true),
+            byThread.Values.Sum(t => t.Item2), byThread);
     }
 
-    /// <summary>utime + stime (fields 14 and 15), counted after the command name, which may hold spaces.</summary>
-    private static long Ticks(string stat)
+    /// <summary>
+    /// utime + stime (fields 14 and 15), or with <paramref name="children"/> cutime + cstime (16 and 17: the processes
+    /// the agent ran and reaped, e.g. iptables), counted after the command name, which may hold spaces.
+    /// </summary>
+    private static long Ticks(string stat, bool children = false)
     {
         var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
+        var i = children ? 13 : 11;
+        return long.Parse(rest[i], CultureInfo.InvariantCulture) + long.Parse(rest[i + 1], CultureInfo.InvariantCulture);
     }
 
     private static Dictionary<string, string> Fields(IEnumerable<string> lines) =>
@@ -43,9 +48,10 @@ public sealed record ProcSample(int Pid, double RssMib, double AnonMib, double F
 
     private static double Kib(string value) => double.Parse(value.Split(' ')[0], CultureInfo.InvariantCulture);
 
-    /// <summary>CPU per cent of one core and wake-ups per second between two readings <paramref name="seconds"/> apart.</summary>
-    public static (double CpuPct, double WakeupsPerS) Rates(ProcSample a, ProcSample b, double seconds) =>
-        ((b.CpuTicks - a.CpuTicks) / TicksPerSecond / seconds * 100, (b.Wakeups - a.Wakeups) / seconds);
+    /// <summary>CPU per cent of one core (own, and of the commands it ran) and wake-ups per second between two readings <paramref name="seconds"/> apart.</summary>
+    public static (double CpuPct, double ChildCpuPct, double WakeupsPerS) Rates(ProcSample a, ProcSample b, double seconds) =>
+        ((b.CpuTicks - a.CpuTicks) / TicksPerSecond / seconds * 100, (b.ChildTicks - a.ChildTicks) / TicksPerSecond / seconds * 100,
+            (b.Wakeups - a.Wakeups) / seconds);
 
     /// <summary>The threads that ran and woke most between two readings, for finding what runs at idle.</summary>
     public static string TopThreads(ProcSample a, ProcSample b, double seconds, int n = 10) =>

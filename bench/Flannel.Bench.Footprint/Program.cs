@@ -38,6 +38,7 @@ foreach (var backend in backends)
         file_mib = Median(perRun, r => r.FileMib),
         threads = Median(perRun, r => r.Threads),
         idle_cpu_pct = Median(perRun, r => r.IdleCpuPct, 2),
+        idle_child_cpu_pct = Median(perRun, r => r.IdleChildCpuPct, 2),
         wakeups_per_s = Median(perRun, r => r.WakeupsPerS),
         ready_first_s = Median(perRun, r => r.ReadyFirstS, 2),
         ready_joiner_s = Median(perRun, r => r.ReadyJoinerS, 2),
@@ -82,7 +83,7 @@ async Task<RunResult> MeasureRun(string backend, int run)
     for (var i = 0; i < pids.Count; i++)
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {backend} run {run} host{i + 1}: rss {after[i].RssMib:0.0} (anon {after[i].AnonMib:0.0}, shmem {after[i].ShmemMib:0.0}, file {after[i].FileMib:0.0}) MiB, " +
-            $"{after[i].Threads} threads, {rates[i].CpuPct:0.00} % cpu, {rates[i].WakeupsPerS:0.0} wake-ups/s; {ProcSample.TopThreads(before[i], after[i], idleSeconds)}\n    threads: {after[i].ThreadNames()}"));
+            $"{after[i].Threads} threads, {rates[i].CpuPct:0.00} % cpu (+{rates[i].ChildCpuPct:0.00} % in commands it ran), {rates[i].WakeupsPerS:0.0} wake-ups/s; {ProcSample.TopThreads(before[i], after[i], idleSeconds)}\n    threads: {after[i].ThreadNames()}"));
 
     double gbps = 0;
     if (loadSeconds > 0)
@@ -94,7 +95,7 @@ async Task<RunResult> MeasureRun(string backend, int run)
     }
     var loaded = pids.Select(ProcSample.Read).ToList();
     return new RunResult(after.Max(s => s.RssMib), after.Max(s => s.AnonMib), after.Max(s => s.FileMib), after.Max(s => s.Threads),
-        rates.Max(x => x.CpuPct), rates.Max(x => x.WakeupsPerS), ready[0], ready.Skip(1).Max(), loaded.Max(s => s.RssMib), gbps);
+        rates.Max(x => x.CpuPct), rates.Max(x => x.ChildCpuPct), rates.Max(x => x.WakeupsPerS), ready[0], ready.Skip(1).Max(), loaded.Max(s => s.RssMib), gbps);
 }
 
 // /readyz of one host polled every 20 ms (the time to ready is what is measured, so the poll is short).
@@ -122,5 +123,5 @@ static double Median(List<RunResult> runs, Func<RunResult, double> value, int di
     return Math.Round(m, digits);
 }
 
-internal sealed record RunResult(double RssMib, double AnonMib, double FileMib, double Threads, double IdleCpuPct, double WakeupsPerS,
+internal sealed record RunResult(double RssMib, double AnonMib, double FileMib, double Threads, double IdleCpuPct, double IdleChildCpuPct, double WakeupsPerS,
     double ReadyFirstS, double ReadyJoinerS, double RssAfterLoadMib, double LoadGbps);
