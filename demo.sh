@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: builds flanneld and runs a local 3-host flannel cluster in network namespaces (pods made by the CNI
-# plugin, ping matrix, iperf3), then cleans up. Idempotent; needs root.
+# The main job: builds flanneld and the native `flannel` CNI plugin, runs a local 3-host flannel cluster in network
+# namespaces (pods made by the CNI plugin, ping matrix, iperf3), then cleans up. Idempotent; needs root.
 # Usage: ./demo.sh [--backend udp|vxlan|host-gw] [--hosts N] [--logs DIR]
 #        ./demo.sh --kube   (Kubernetes mode: test API server, --kube-subnet-mgr agents, live backend switch by kubectl patch)
 set -euo pipefail
@@ -9,6 +9,9 @@ if [ "$(id -u)" != 0 ]; then echo "demo: run as root (network namespaces, TUN, r
 ./scripts/prereqs.sh
 echo "demo: building flanneld (Release)"
 dotnet build src/Flannel.Host -c Release -nologo -v q -clp:ErrorsOnly
+echo "demo: publishing the native flannel CNI plugin"
+plugin="$(./scripts/cni-plugin.sh)"
+export FLANNEL_CNI_PLUGIN="$plugin"
 for a in "$@"; do
   if [ "$a" = --kube ]; then
     echo "demo: building the test API server (Release)"

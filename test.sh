@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/prereqs.sh
 dotnet build Flannel.sln -c Release -nologo -v q "-clp:ErrorsOnly"
+# The end-to-end tests exec the native `flannel` CNI plugin (NativeAOT), which `dotnet build` does not make.
+plugin="$(./scripts/cni-plugin.sh)"
+export FLANNEL_CNI_PLUGIN="$plugin"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -11,5 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "backend-switch: run as root" >&2; exit 1; fi
 dotnet build bench/Flannel.Bench.Switch -c Release -nologo -v q "-clp:ErrorsOnly" >&2
+# Its pods are made by the native `flannel` CNI plugin, which `dotnet build` does not make.
+plugin="$(./scripts/cni-plugin.sh)"
+export FLANNEL_CNI_PLUGIN="$plugin"
 export FLANNEL_KUBE_TEST_SERVER="$PWD/tests/Flannel.Kube.TestServer/bin/Release/net10.0/kube-test-server"
 exec bench/Flannel.Bench.Switch/bin/Release/net10.0/Flannel.Bench.Switch "$@"

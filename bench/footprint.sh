@@ -56,5 +56,8 @@ fi
 while read -r line; do
   b=$(jq -r .backend <<<"$line")
   tp=$(jq -sc --arg b "$b" '[.[] | select(.backend == $b) | del(.backend)] | add // {}' "$WORK/throughput.jsonl")
-  jq -c --argjson cni "$extra" --argjson tp "$tp" '. + $cni + $tp' <<<"$line"
+  # A field of theirs that this line already has (runs, load1) keeps its value under a prefix.
+  jq -c --argjson cni "$extra" --argjson tp "$tp" '. as $own
+    | def prefixed($p): with_entries(.key as $k | if ($own | has($k)) then .key = $p + $k else . end);
+    . + ($cni | prefixed("cni_")) + ($tp | prefixed("throughput_"))' <<<"$line"
 done <"$WORK/footprint.jsonl"

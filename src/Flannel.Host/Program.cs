@@ -1,7 +1,6 @@
 using System.Reflection;
 using Flannel.Host.Agent;
 using Flannel.Host.Certs;
-using Flannel.Host.Cni;
 using Flannel.Host.Ctl;
 using Flannel.Host.Demo;
 using Flannel.Host.Options;
@@ -11,14 +10,16 @@ namespace Flannel.Host;
 public static class Program
 {
     /// <summary>
-    /// One binary, five roles. The CNI role is decided first and touches nothing but the CNI code: the runtime calls it for
-    /// every pod, so it must not pay for Akka, ASP.NET or option parsing.
+    /// One binary, four roles: the agent, ctl, certs and the demo. The CNI plugin is its own native executable, `flannel`
+    /// (src/Flannel.Cni), as upstream's is.
     /// </summary>
     public static int Main(string[] args)
     {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CniEnvironment.CommandVariable)))
-            return CniPlugin.Run(Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error, CniEnvironment.FromProcess());
-
+        if (CniInvocationGuard.Refusal(Environment.GetEnvironmentVariables()) is { } refusal)
+        {
+            Console.Out.WriteLine(refusal);
+            return 1;
+        }
         if (args.Length > 0 && args[0] == "ctl") return CtlCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "demo") return DemoCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "certs") return CertsCommand.Run(args[1..]);

@@ -132,7 +132,8 @@ public sealed class ManifestTests : TestKit
     {
         var inits = DaemonSet.Spec.Template.Spec.InitContainers.ToDictionary(c => c.Name, c => string.Join(' ', c.Command.Concat(c.Args)));
         var plugin = inits["install-cni-plugin"];
-        Assert.Contains("/opt/cni/bin/flannel.tmp", plugin);
+        // The native `flannel` plugin the image ships next to flanneld (deploy/Dockerfile), not the agent.
+        Assert.Contains("cp -f /opt/flannel/flannel /opt/cni/bin/flannel.tmp", plugin);
         Assert.EndsWith("mv -f /opt/cni/bin/flannel.tmp /opt/cni/bin/flannel", plugin);
         var conf = inits["install-cni"];
         Assert.Contains("/etc/kube-flannel/cni-conf.json", conf);

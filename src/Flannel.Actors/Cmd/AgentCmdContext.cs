@@ -54,6 +54,7 @@ public static class AgentCmdContext
             Backend = _ => Task.FromResult(BackendView(Running(backend), status.Current)),
             LogLevel = logLevel,
             Status = statusView is null ? null : _ => Task.FromResult(statusView()),
+            Partitioned = () => status.Current.Partitioned,
             SourceTimeout = t,
         };
     }

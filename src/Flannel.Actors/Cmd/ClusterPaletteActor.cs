@@ -13,14 +13,20 @@ public sealed class ClusterPaletteActor : PaletteActor
     private readonly Cluster? _clusterOrNull = ClusterViews.IsClustered(Context.System) ? Cluster.Get(Context.System) : null;
     private readonly Microsoft.Extensions.Logging.ILogger _events = Context.System.FlannelLogger("Flannel.Cluster");
     private readonly string _origin;
+    private readonly Func<string?>? _partitioned;
 
     /// <param name="nodeName">This agent's node name, logged as the origin of operator actions.</param>
-    public ClusterPaletteActor(string nodeName) : base("cluster") =>
+    /// <param name="partitioned">Why this node is cut off from the majority (null = it is not), for `show`.</param>
+    public ClusterPaletteActor(string nodeName, Func<string?>? partitioned = null) : base("cluster")
+    {
         _origin = $"ctl on node {nodeName} ({(_clusterOrNull?.SelfAddress.ToString() ?? "not clustered")})";
+        _partitioned = partitioned;
+    }
 
     private Cluster ClusterExt => _clusterOrNull!;
 
-    public static Props Props(string nodeName) => Akka.Actor.Props.Create(() => new ClusterPaletteActor(nodeName));
+    public static Props Props(string nodeName, Func<string?>? partitioned = null) =>
+        Akka.Actor.Props.Create(() => new ClusterPaletteActor(nodeName, partitioned));
 
     protected override IReadOnlyList<string> Commands { get; } =
         ["show", "leave [address]", "down <address>", "down-unreachable", "join <address>", "tail"];
@@ -32,7 +38,7 @@ public sealed class ClusterPaletteActor : PaletteActor
         if (_clusterOrNull is null) return new CmdFailed("this actor system is not clustered");
         return request.Command switch
         {
-            "show" => Ok(ClusterViews.Show(ClusterExt.State, ClusterExt.SelfAddress)),
+            "show" => Ok(ClusterViews.Show(ClusterExt.State, ClusterExt.SelfAddress) with { Partitioned = _partitioned?.Invoke() }),
             "leave" => Leave(request),
             "down" => Down(request),
             "down-unreachable" => DownUnreachable(),

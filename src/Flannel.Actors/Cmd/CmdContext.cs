@@ -24,6 +24,9 @@ public sealed class CmdContext
     /// <summary>The net-conf in force, its version and where it came from.</summary>
     public Func<CancellationToken, Task<ConfigView>>? Config { get; init; }
 
+    /// <summary>Why this node is partitioned from the cluster's majority, or null (shown by `cluster show`).</summary>
+    public Func<string?>? Partitioned { get; init; }
+
     /// <summary>The running backend.</summary>
     public Func<CancellationToken, Task<BackendView>>? Backend { get; init; }
 

@@ -50,7 +50,7 @@ public sealed class CmdPalettes
         var root = system.ActorOf(Props.Create(() => new CmdRootActor()), name);
         var palettes = new Dictionary<string, IActorRef>(StringComparer.Ordinal)
         {
-            [Cluster] = Spawn(system, root, ClusterPaletteActor.Props(ctx.NodeName), Cluster),
+            [Cluster] = Spawn(system, root, ClusterPaletteActor.Props(ctx.NodeName, ctx.Partitioned), Cluster),
             [Lease] = Spawn(system, root, LeasePaletteActor.Props(ctx), Lease),
             [Routes] = Spawn(system, root, QueryPaletteActor.Props(Routes, Query(("show", Wrap(ctx.Routes))), ctx.SourceTimeout), Routes),
             [Peers] = Spawn(system, root, QueryPaletteActor.Props(Peers, Query(("show", Wrap(ctx.Peers))), ctx.SourceTimeout), Peers),

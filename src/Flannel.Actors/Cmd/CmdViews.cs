@@ -9,7 +9,9 @@ public sealed record CmdAck(string Message);
 public sealed record MemberRow(
     string Address, string Status, IReadOnlyList<string> Roles, bool Reachable, bool IsLeader, bool IsSelf);
 
-public sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberRow> Members, IReadOnlyList<string> Unreachable);
+/// <param name="Partitioned">Why this node is cut off from the cluster's majority (see AgentState.Partitioned); null when it is not.</param>
+public sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberRow> Members, IReadOnlyList<string> Unreachable,
+    string? Partitioned = null);
 
 /// <summary>One membership event of `cluster tail`.</summary>
 public sealed record ClusterEventRow(DateTimeOffset Time, string Event, string Address, string? Status, IReadOnlyList<string> Roles);

@@ -31,4 +31,11 @@ public sealed record LeaseOptions(
 
     /// <summary>How long one request to the allocator may take before it counts as a transient failure.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The lease table a previous incarnation of this process last saw (after a rejoin), served to subscribers until the
+    /// replicated table arrives: the route programmer resumes from it instead of from an empty table, which would remove
+    /// every peer from the kernel and the udp tunnel.
+    /// </summary>
+    public IReadOnlyCollection<Lease> LastKnownTable { get; init; } = [];
 }

@@ -64,6 +64,8 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         _backendType = options.BackendType;
         _backendData = options.BackendData;
         _ext = LeaseAllocatorExtension.Get(Context.System);
+        if (options.LastKnownTable.Count > 0)
+            _table = options.LastKnownTable.Aggregate(ImmutableDictionary<IPNetwork, Lease>.Empty, (t, l) => t.SetItem(l.Subnet, l));
 
         Receive<AcquireLease>(_ => OnAcquire());
         Receive<UpdateBackend>(OnUpdateBackend);

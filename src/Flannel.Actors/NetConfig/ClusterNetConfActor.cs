@@ -29,6 +29,7 @@ public sealed class ClusterNetConfActor : ReceiveActor
     private readonly IActorRef _switcher;
     private readonly IActorRef? _view;
     private readonly TimeSpan _writeTimeout;
+    private readonly Action<NetConf>? _inForceChanged;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Microsoft.Extensions.Logging.ILogger _events;
 
@@ -38,9 +39,12 @@ public sealed class ClusterNetConfActor : ReceiveActor
     private VersionedNetConf? _switching;
     private VersionedNetConf? _waiting;
 
-    public ClusterNetConfActor(NetConf initial, IActorRef switcher, IActorRef? view, TimeSpan writeTimeout)
+    /// <param name="inForceChanged">Told the config in force after each successful switch: the agent keeps it beyond this
+    /// actor system, so a rejoining incarnation starts from what the data plane runs, not from the file of the start.</param>
+    public ClusterNetConfActor(NetConf initial, IActorRef switcher, IActorRef? view, TimeSpan writeTimeout, Action<NetConf>? inForceChanged = null)
     {
         _inForce = initial;
+        _inForceChanged = inForceChanged;
         _switcher = switcher;
         _view = view;
         _writeTimeout = writeTimeout;
@@ -61,8 +65,9 @@ public sealed class ClusterNetConfActor : ReceiveActor
         Receive<GetClusterNetConf>(_ => Sender.Tell(new ClusterNetConfStatus(_latest, _applied, _inForce)));
     }
 
-    public static Props Props(NetConf initial, IActorRef switcher, IActorRef? view = null, TimeSpan? writeTimeout = null) =>
-        Akka.Actor.Props.Create(() => new ClusterNetConfActor(initial, switcher, view, writeTimeout ?? TimeSpan.FromSeconds(5)));
+    public static Props Props(NetConf initial, IActorRef switcher, IActorRef? view = null, TimeSpan? writeTimeout = null,
+        Action<NetConf>? inForceChanged = null) =>
+        Akka.Actor.Props.Create(() => new ClusterNetConfActor(initial, switcher, view, writeTimeout ?? TimeSpan.FromSeconds(5), inForceChanged));
 
     protected override void PreStart()
     {
@@ -164,6 +169,7 @@ public sealed class ClusterNetConfActor : ReceiveActor
         if (done.Error is null)
         {
             _inForce = TryParse(config.Json) ?? _inForce;
+            _inForceChanged?.Invoke(_inForce);
             _log.Info("running cluster net-conf v{0} ({1}) after {2:0} ms", config.Version, done.BackendType, done.DurationMs);
             // The view (NetConfActor) logs event 3003 "config applied" and serves `flanneld ctl config`.
             _view?.Tell(new ReloadNetConf(config.Json, $"cluster v{config.Version} ({config.Source})"));

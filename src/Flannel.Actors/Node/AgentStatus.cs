@@ -39,6 +39,12 @@ public sealed record AgentState
     public DateTimeOffset? LastReconcile { get; init; }
     public IReadOnlyList<string> LastErrors { get; init; } = [];
 
+    /// <summary>
+    /// Why this node is cut off from the cluster's majority (no majority reachable, or removed and rejoining as a new
+    /// incarnation); null while it is a member of the majority. The data plane keeps forwarding meanwhile.
+    /// </summary>
+    public string? Partitioned { get; init; }
+
     /// <summary>Why the agent gave up (it exits non-zero); null while healthy.</summary>
     public string? Fatal { get; init; }
 
@@ -51,6 +57,7 @@ public sealed record AgentState
         {
             var reasons = new List<string>();
             if (Fatal is not null) reasons.Add($"failed: {Fatal}");
+            if (Partitioned is not null) reasons.Add($"partitioned: {Partitioned}");
             if (Lease is null) reasons.Add("no lease yet");
             if (!BackendConfigured) reasons.Add("backend not configured");
             if (!SubnetEnvWritten) reasons.Add("subnet.env not written");

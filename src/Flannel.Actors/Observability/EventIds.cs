@@ -52,6 +52,14 @@ public static class EventIds
     // 4070-4099 security, replicated data (issue #11 T4).
     public static readonly EventId LeaseEntryRejected = new(4070, nameof(LeaseEntryRejected));
 
+    // Survival (4100-4119): the control plane ends without our stop; the data plane stays, a new incarnation rejoins.
+    public static readonly EventId ClusterLeft = new(4100, nameof(ClusterLeft));
+    public static readonly EventId Partitioned = new(4101, nameof(Partitioned));
+    public static readonly EventId Rejoining = new(4102, nameof(Rejoining));
+    public static readonly EventId Rejoined = new(4103, nameof(Rejoined));
+    public static readonly EventId QuorumRegained = new(4104, nameof(QuorumRegained));
+    public static readonly EventId RejoinStartFailed = new(4105, nameof(RejoinStartFailed));
+
     public static readonly EventId CmdHostStarted = new(5001, nameof(CmdHostStarted));
     public static readonly EventId CmdExecuted = new(5002, nameof(CmdExecuted));
     public static readonly EventId CmdFailed = new(5003, nameof(CmdFailed));

@@ -31,7 +31,9 @@ namespace Flannel.Host.Agent;
 /// flanneld as the agent. Start order like flannel: pick the interface and public IP, read net-conf.json, prepare the
 /// backend, start the actor system (join the cluster), acquire the lease, configure the backend, write subnet.env,
 /// apply ip-masq, program the peers, report ready. Exit codes: 0 after SIGTERM/SIGINT, 1 when the start fails or the
-/// agent gives up (lease lost, backend broken).
+/// agent gives up (lease lost, backend broken). The data plane (<see cref="DataPlane"/>) is built once and outlives the
+/// actor system: when the system ends without our stop (downed by the split-brain resolver, removed, stopped by Akka)
+/// the backend keeps forwarding with the last known peers and a new <see cref="ControlPlane"/> incarnation rejoins.
 /// </summary>
 public static class AgentRunner
 {
@@ -99,119 +101,125 @@ public static class AgentRunner
         });
         log.LogInformation("backend {Backend} prepared (mtu {Mtu})", backend.Type, backend.Mtu);
 
-        var akkaConfig = Step("--hocon-file", () =>
+        var hoconConfig = Step("--hocon-file", () =>
             AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile, tls: tls is not null));
-        if (discoverSeeds) akkaConfig = KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(akkaConfig);
+        Akka.Configuration.Config AkkaConfig(IReadOnlyList<ClusterSeed> joinThrough)
+        {
+            var config = ReferenceEquals(joinThrough, seeds)
+                ? hoconConfig
+                : Step("--hocon-file", () => AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, joinThrough, options.HoconFile, tls: tls is not null));
+            return discoverSeeds ? KubernetesSeedDiscovery.Hocon(KubeAgentServices.SeedOptions(options)).WithFallback(config) : config;
+        }
         // The lease allocator (on whichever node hosts it) judges claims against this node's accepted net-conf and, in
         // Kubernetes mode, the podCIDRs the node watcher reads from the API.
         var nodeCidrs = kube is null ? null : new KubeNodeCidrAuthority();
-        var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(options.LogLevel).WithFallback(akkaConfig))
-            .And(new FlannelLoggingSetup(loggerFactory))
-            .And(new LeaseAllocatorSetup(conf, nodeCidrs));
-        // Refused certificates (4002) and refused connections (4003) are throttled apart: a stranger with a certificate
-        // shows up in both, once per minute each.
-        if (tls is not null) setup = setup.And(tls.SslSetup(loggerFactory.CreateLogger("Flannel.Security")));
-        var system = ActorSystem.Create(AkkaConfigBuilder.SystemName, setup);
-        if (tls is not null)
-            system.ActorOf(HandshakeRefusalWatcher.Props(new RefusalThrottle(TimeSpan.FromMinutes(1))), HandshakeRefusalWatcher.Name);
         var status = new AgentStatus(options.NodeName);
         status.Update(s => s with { PublicIp = iface.PublicIp.ToString(), BackendType = backend.Type, BackendPrepared = true });
+        var masq = MasqManager.Create(
+            new MasqOptions(options.IpMasq, options.IptablesForwardRules, !options.IpMasqFullyRandomDisable), options.UseNftables);
+        var data = new DataPlane(backend, iface, conf, confJson,
+            new NodeEffects(options.SubnetFile, options.IpMasq, options.IpMasq || options.IptablesForwardRules ? masq : null),
+            status, previous);
+        var settings = new ControlPlaneSettings(options, level, loggerFactory, kube, nodeCidrs, discoverSeeds, tls, clusterHost, AkkaConfig);
+        // A rejoining incarnation joins only the running cluster (never forms one of its own on its side of a partition).
+        var rejoinSeeds = RejoinSeeds.For(seeds, IsSelf);
+
+        var stopped = Task.Delay(Timeout.Infinite, ct);
+        var backoff = RejoinBackoff.Default();
         HealthServer? health = null;
+        ControlPlane? plane = null;
         AgentObservability? observability = null;
-        NetConfFileWatcher? fileWatcher = null;
-        KubeAgentServices? kubeServices = null;
+        DateTimeOffset? leftAt = null;
         try
         {
-            var cluster = Cluster.Get(system);
-            if (discoverSeeds)
+            for (var incarnation = 1; ; incarnation++)
             {
-                log.LogInformation("no --cluster-seeds: discovering the other agents through the Kubernetes API");
-            }
-            else if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count == 0)
-            {
-                log.LogInformation("no other seed node: forming the cluster at {Address}", cluster.SelfAddress);
-                cluster.Join(cluster.SelfAddress);
-            }
-            else
-            {
-                log.LogInformation("joining the cluster through {Seeds}", string.Join(",", cluster.Settings.SeedNodes));
-            }
-
-            var nodeWatcher = kube is null ? null : KubeAgentServices.StartNodeWatcher(system, kube, options, nodeCidrs!);
-            var leaseOptions = new LeaseOptions(options.NodeName, iface.PublicIp, conf, backend.Type, backend.LeaseData,
-                previous, kube?.PodCidr, LeaseOptions.DefaultTtl, options.SubnetLeaseRenewMargin);
-            var leases = system.ActorOf(SubnetLeaseActor.Props(leaseOptions), "leases");
-            var netConfSource = kube?.ConfigMapNetConf is null ? options.NetConfigPath : "configmap kube-flannel-cfg";
-            var netConf = system.ActorOf(NetConfActor.Props(conf, confJson, netConfSource), "config");
-            var masq = MasqManager.Create(
-                new MasqOptions(options.IpMasq, options.IptablesForwardRules, !options.IpMasqFullyRandomDisable), options.UseNftables);
-            var settings = new NodeAgentSettings(
-                options.NodeName, conf, backend,
-                new NodeEffects(options.SubnetFile, options.IpMasq, options.IpMasq || options.IptablesForwardRules ? masq : null),
-                new RouteProgrammerSettings(options.NodeName, RouteProgrammerSettings.DefaultPeriod,
-                    RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
-                options.IptablesResync);
-            var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
-            system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel),
-                status, TimeSpan.FromSeconds(5)), "tunnel");
-
-            // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes.
-            var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, iface), leases, node, status,
-                settings.Effects), "backend-switch");
-            var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(conf, switcher, netConf), "cluster-config");
-            if (kube is not null)
-                kubeServices = KubeAgentServices.Start(system, kube, options, discoverSeeds, nodeWatcher!, leases, clusterNetConf, status, reason =>
+                var startedAt = DateTimeOffset.UtcNow;
+                if (incarnation == 1)
                 {
-                    // Stop renewing first, so the other nodes' release of our lease is final.
-                    leases.Tell(PoisonPill.Instance);
-                    status.Fail(reason);
-                }, loggerFactory);
-            else
-                fileWatcher = new NetConfFileWatcher(options.NetConfigPath, confJson, clusterNetConf, NetConfFileWatcher.DefaultInterval,
-                    loggerFactory.CreateLogger("Flannel.Config"));
+                    plane = Step("actor system", () => ControlPlane.Start(settings, data, incarnation, null, seeds, null));
+                }
+                else
+                {
+                    try
+                    {
+                        plane = ControlPlane.Start(settings, data, incarnation, leftAt, rejoinSeeds, observability);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // E.g. the port of the previous incarnation not released yet: the data plane runs on; try again.
+                        var delay = backoff.Next(TimeSpan.Zero);
+                        log.RejoinStartFailed(incarnation, e.Message, delay.TotalSeconds);
+                        if (await DelayOrStopped(delay, ct).ConfigureAwait(false)) return Stopped(log);
+                        continue;
+                    }
+                }
+                observability = plane.Observability;
 
-            var cmd = AgentCmdContext.Create(options.NodeName, leases, node, netConf, backend, status, level,
-                statusView: () => View(status, cluster, backend));
-            // The command host's errors name the flag (--cmd-socket PATH: ..., or the --cmd-port endpoint).
-            observability = Step("command host", () => AgentObservability.Start(system, cmd, options.CmdSocket, options.CmdPort));
-            if (tls is not null)
-                observability.Metrics.ClusterCertificateExpiry.Set(new DateTimeOffset(tls.Certificate.NotAfter.ToUniversalTime()).ToUnixTimeSeconds());
+                if (health is null && options.HealthzPort != 0)
+                {
+                    var endpoint = new IPEndPoint(options.HealthzIp, options.HealthzPort);
+                    var metrics = observability!.Metrics;
+                    health = await HealthServer.StartAsync(endpoint, status, MetricsEndpoints.Routes(metrics), ct).ConfigureAwait(false);
+                    log.LogInformation("health endpoints on http://{Endpoint}/healthz and /readyz", endpoint.ToString());
+                }
 
-            if (options.HealthzPort != 0)
-            {
-                var endpoint = new IPEndPoint(options.HealthzIp, options.HealthzPort);
-                var metrics = observability.Metrics;
-                health = await HealthServer.StartAsync(endpoint, status, MetricsEndpoints.Routes(metrics), ct).ConfigureAwait(false);
-                log.LogInformation("health endpoints on http://{Endpoint}/healthz and /readyz", endpoint.ToString());
-            }
+                await Task.WhenAny(stopped, status.Failed, plane.System.WhenTerminated).ConfigureAwait(false);
+                var reason = plane.ShutdownReason;
+                // SIGTERM may reach Akka's own CLR shutdown hook first: that is a requested stop, not a failure.
+                var left = reason is CoordinatedShutdown.ClusterLeavingReason;
+                switch (ControlPlaneEndJudge.Decide(ct.IsCancellationRequested, status.Failed.IsCompleted,
+                            reason is CoordinatedShutdown.ClrExitReason, left))
+                {
+                    case ControlPlaneEnd.Stop when left && !ct.IsCancellationRequested:
+                        log.LogInformation("flanneld stopping: this node left the cluster on request (cluster leave)");
+                        return 0;
+                    case ControlPlaneEnd.Stop:
+                        return Stopped(log);
+                    case ControlPlaneEnd.Fail:
+                        log.LogError("flanneld exiting: {Reason}", status.Failed.Result);
+                        return 1;
+                }
 
-            var stopped = Task.Delay(Timeout.Infinite, ct);
-            var done = await Task.WhenAny(stopped, status.Failed, system.WhenTerminated).ConfigureAwait(false);
-            if (done == status.Failed)
-            {
-                log.LogError("flanneld exiting: {Reason}", status.Failed.Result);
-                return 1;
+                // Downed, removed or stopped by Akka: the data plane stays as it is; a new incarnation rejoins.
+                var now = DateTimeOffset.UtcNow;
+                leftAt = now;
+                var why = reason?.ToString()?.Replace("Akka.Actor.CoordinatedShutdown+", "", StringComparison.Ordinal) ?? "the actor system stopped";
+                var last = status.Current;
+                log.ClusterLeft(incarnation, why, last.PeersProgrammed, last.Lease?.Subnet.ToString() ?? "none");
+                status.Update(s => s with { Partitioned = $"removed from the cluster ({why}); rejoining" });
+                await plane.DisposeAsync().ConfigureAwait(false);
+                plane = null;
+                var wait = backoff.Next(now - startedAt);
+                log.Rejoining(incarnation + 1, wait.TotalSeconds, rejoinSeeds.Count == 0 && !discoverSeeds
+                    ? "itself (no other seed)" : discoverSeeds ? "Kubernetes discovery" : string.Join(",", rejoinSeeds));
+                if (await DelayOrStopped(wait, ct).ConfigureAwait(false)) return Stopped(log);
             }
-            // SIGTERM may reach Akka's own CLR shutdown hook first: that is a requested stop, not a failure.
-            if (done == system.WhenTerminated && !ct.IsCancellationRequested
-                && CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClrExitReason)
-            {
-                log.LogError("flanneld exiting: the actor system stopped ({Reason})",
-                    CoordinatedShutdown.Get(system).ShutdownReason?.ToString() ?? "removed from the cluster");
-                return 1;
-            }
-            log.LogInformation("flanneld stopping (signal)");
-            return 0;
         }
         finally
         {
-            if (kubeServices is not null) await kubeServices.DisposeAsync().ConfigureAwait(false);
-            if (fileWatcher is not null) await fileWatcher.DisposeAsync().ConfigureAwait(false);
             if (health is not null) await health.DisposeAsync().ConfigureAwait(false);
-            if (observability is not null) await observability.DisposeAsync().ConfigureAwait(false);
-            // Leave the cluster gracefully: the lease stays until it expires, so a restart gets the same subnet.
-            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
-            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
+            if (plane is not null) await plane.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static int Stopped(ILogger log)
+    {
+        log.LogInformation("flanneld stopping (signal)");
+        return 0;
+    }
+
+    /// <summary>Waits <paramref name="delay"/>; true when the agent was told to stop meanwhile.</summary>
+    private static async Task<bool> DelayOrStopped(TimeSpan delay, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
         }
     }
 
@@ -244,20 +252,6 @@ public static class AgentRunner
             default:
                 throw new StartupException(ClusterTransportPolicy.RefusalMessage(options.ClusterPort, discoverSeeds));
         }
-    }
-
-    private static StatusView View(AgentStatus status, Cluster cluster, SwitchableBackend backend)
-    {
-        var state = cluster.State;
-        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
-        var members = state.Members
-            .Select(m => new MemberView(m.Address.ToString(), m.Status.ToString(), !unreachable.Contains(m.Address),
-                m.Address.Equals(state.Leader)))
-            .ToList();
-        IReadOnlyDictionary<string, long>? drops = null;
-        if (backend.Current is UdpBackend { DataPath: UdpTunnelDataPath dp })
-            drops = dp.Tunnel.Snapshot().Drops.ToDictionary(d => d.Key.ToString(), d => d.Value);
-        return StatusView.From(status.Current, members, drops);
     }
 
     private static (NetConf Conf, string Json) ReadNetConf(string path)
@@ -303,7 +297,7 @@ public static class AgentRunner
         }
     }
 
-    private static T Step<T>(string what, Func<T> step)
+    internal static T Step<T>(string what, Func<T> step)
     {
         try
         {
@@ -329,5 +323,5 @@ public static class AgentRunner
         }
     }
 
-    private sealed class StartupException(string message) : Exception(message);
+    internal sealed class StartupException(string message) : Exception(message);
 }

@@ -16,31 +16,44 @@ public sealed class AgentObservability : IAsyncDisposable
 {
     private readonly InstrumentBridge _bridge;
 
-    private AgentObservability(FlannelMetrics metrics, InstrumentBridge bridge, CommandHost? commandHost)
+    private AgentObservability(FlannelMetrics metrics, AgentScraper scraper, InstrumentBridge bridge, CommandHost? commandHost)
     {
         Metrics = metrics;
+        Scraper = scraper;
         _bridge = bridge;
         CommandHost = commandHost;
     }
 
     public FlannelMetrics Metrics { get; }
 
+    /// <summary>Reads the agent at scrape time; hand it to the next incarnation's Start (rejoin) to keep one registry.</summary>
+    public AgentScraper Scraper { get; }
+
     /// <summary>Null when --cmd-socket is "" and --cmd-port is 0.</summary>
     public CommandHost? CommandHost { get; }
 
     /// <summary>Throws <see cref="CommandHostException"/> when the command socket or port cannot be served.</summary>
-    public static AgentObservability Start(ActorSystem system, CmdContext ctx, string? cmdSocket, int cmdPort, FlannelMetrics? metrics = null)
+    /// <param name="previous">The observability of the agent's previous actor system (after a rejoin), already disposed:
+    /// its metrics registry and scraper are reused, so /metrics stays one registry for the process's life.</param>
+    public static AgentObservability Start(ActorSystem system, CmdContext ctx, string? cmdSocket, int cmdPort, FlannelMetrics? metrics = null,
+        AgentObservability? previous = null)
     {
-        metrics ??= FlannelMetrics.Create();
+        metrics = previous?.Metrics ?? metrics ?? FlannelMetrics.Create();
         var logger = system.LoggerFactory().CreateLogger("Flannel.Ctl");
-        AgentScraper.Attach(metrics, system, ctx, logger);
+        AgentScraper scraper;
+        if (previous is not null)
+        {
+            scraper = previous.Scraper;
+            scraper.Retarget(system, ctx);
+        }
+        else scraper = AgentScraper.Attach(metrics, system, ctx, logger);
         var bridge = new InstrumentBridge(metrics);
         try
         {
             var host = cmdSocket is null && cmdPort == 0
                 ? null
                 : CommandHost.Start(system, cmdSocket, cmdPort == 0 ? null : CommandHost.Loopback(cmdPort), ctx, logger);
-            return new AgentObservability(metrics, bridge, host);
+            return new AgentObservability(metrics, scraper, bridge, host);
         }
         catch
         {

@@ -67,6 +67,8 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
         }
         console.Write(table);
         console.MarkupLineInterpolated($"leader: {v.Leader ?? "(none)"}");
+        if (v.Partitioned is { } why)
+            console.MarkupLineInterpolated($"[red]partitioned[/]: {why} (the data plane keeps forwarding; lease changes wait for a majority)");
     }
 
     private void Event(ClusterEventRow e) =>

@@ -101,8 +101,8 @@ public sealed class ClusterTopology : IDisposable
     {
         Directory.CreateDirectory(StateDir);
         Directory.CreateDirectory(CniBinDir);
-        // The runtime finds the plugin by its type name on CNI_PATH: `flannel` is the flanneld binary itself.
-        File.CreateSymbolicLink(Path.Combine(CniBinDir, "flannel"), Options.Flanneld);
+        // The runtime finds the plugin by its type name on CNI_PATH: `flannel`, the native plugin (src/Flannel.Cni).
+        File.CreateSymbolicLink(Path.Combine(CniBinDir, "flannel"), CniPluginBinary.Locate());
         File.WriteAllText(NetConfPath, Options.NetConfJson ?? Options.DefaultNetConf());
         // Always mutual TLS, as a deployment must run: the topology has no plain-text mode.
         CreateCredentials();
@@ -154,6 +154,22 @@ public sealed class ClusterTopology : IDisposable
                      $"ip addr add {address}/{Options.Underlay.PrefixLength} dev eth0 && ip link set eth0 up");
         Netns.Sh(UnderlayNamespace, $"ip link set {peer} master br0 && ip link set {peer} up");
         return ns;
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="hosts"/> off from the other hosts: their underlay ports move to a second bridge, so they
+    /// still reach each other (the minority side of a partition) but nobody else. <see cref="Heal"/> undoes it.
+    /// </summary>
+    public void CutOff(IEnumerable<TopologyHost> hosts)
+    {
+        Netns.Sh(UnderlayNamespace, "ip link show br1 >/dev/null 2>&1 || (ip link add br1 type bridge && ip link set br1 up)");
+        foreach (var h in hosts) Netns.Sh(UnderlayNamespace, $"ip link set h{h.Index} master br1");
+    }
+
+    /// <summary>Puts every host's underlay port back on the main bridge (after <see cref="CutOff"/>).</summary>
+    public void Heal()
+    {
+        foreach (var h in Hosts) Netns.Sh(UnderlayNamespace, $"ip link set h{h.Index} master br0");
     }
 
     private void AddNamespace(string name)

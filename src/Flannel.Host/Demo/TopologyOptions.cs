@@ -4,7 +4,7 @@ namespace Flannel.Host.Demo;
 
 /// <summary>How to lay out a local flannel cluster in network namespaces.</summary>
 /// <param name="Prefix">Namespace name prefix; unique per run (namespaces starting with it are removed first).</param>
-/// <param name="Flanneld">The flanneld executable (agent and CNI plugin).</param>
+/// <param name="Flanneld">The flanneld executable (the agent; the CNI plugin is <see cref="CniPluginBinary"/>).</param>
 public sealed record TopologyOptions(string Prefix, string Flanneld)
 {
     public int Hosts { get; init; } = 3;

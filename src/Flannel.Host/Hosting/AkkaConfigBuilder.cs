@@ -49,6 +49,16 @@ public static class AkkaConfigBuilder
         akka.remote.transport-failure-detector.heartbeat-interval = 1s
         """;
 
+    /// <summary>
+    /// Above every file: CoordinatedShutdown never ends the process. A downed or removed node's actor system terminates
+    /// (run-coordinated-shutdown-when-down, so a leaving node hands over the allocator singleton), and the agent, not
+    /// Akka, decides what follows: it keeps the data plane and rejoins as a new incarnation (AgentRunner); only SIGTERM
+    /// or an unrecoverable local error ends flanneld.
+    /// </summary>
+    public const string LifecycleHocon = """
+        akka.coordinated-shutdown.exit-clr = off
+        """;
+
     /// <summary>akka.tcp://flannel@host:port, or akka.ssl.tcp://... with TLS.</summary>
     public static string SeedAddress(ClusterSeed seed, bool tls = false) => $"{ClusterProtocol.For(tls)}://{SystemName}@{seed}";
 
@@ -68,7 +78,8 @@ public static class AkkaConfigBuilder
         // The wire lock (only bound message types cross the wire) wins over every file, and so do the TLS flags: an
         // --hocon-file must not turn TLS off behind them (seeds would then name the wrong protocol, and the node would
         // listen in plain text while its operator believes otherwise).
-        config = WireConfig.Default.WithFallback(config.WithFallback(LeaseConfig.Default));
+        config = ConfigurationFactory.ParseString(LifecycleHocon)
+            .WithFallback(WireConfig.Default.WithFallback(config.WithFallback(LeaseConfig.Default)));
         return tls ? ConfigurationFactory.ParseString(TlsHocon).WithFallback(config) : config;
     }
 

@@ -18,16 +18,17 @@ public sealed class AgentScraper
         ["Joining", "WeaklyUp", "Up", "Leaving", "Exiting", "Down", "Removed"];
 
     private readonly FlannelMetrics _metrics;
-    private readonly ActorSystem _system;
-    private readonly CmdContext _ctx;
+    // Swapped by Retarget when the agent starts a new actor system (rejoin).
+    private ActorSystem TargetSystem => Volatile.Read(ref _target).System;
+    private CmdContext TargetCtx => Volatile.Read(ref _target).Ctx;
+    private Target _target;
     private readonly ILogger _logger;
     private readonly Func<DateTimeOffset> _now;
 
     private AgentScraper(FlannelMetrics metrics, ActorSystem system, CmdContext ctx, ILogger logger, Func<DateTimeOffset> now)
     {
         _metrics = metrics;
-        _system = system;
-        _ctx = ctx;
+        _target = new Target(system, ctx);
         _logger = logger;
         _now = now;
     }
@@ -42,6 +43,11 @@ public sealed class AgentScraper
         return scraper;
     }
 
+    /// <summary>Reads another actor system from the next scrape on (the agent's new incarnation after a rejoin).</summary>
+    public void Retarget(ActorSystem system, CmdContext ctx) => Volatile.Write(ref _target, new Target(system, ctx));
+
+    private sealed record Target(ActorSystem System, CmdContext Ctx);
+
     public async Task CollectAsync(CancellationToken ct)
     {
         await Source("cluster", _ => { Cluster(); return Task.CompletedTask; }, ct);
@@ -54,7 +60,7 @@ public sealed class AgentScraper
     private async Task Source(string name, Func<CancellationToken, Task> read, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_ctx.SourceTimeout);
+        timeout.CancelAfter(TargetCtx.SourceTimeout);
         try
         {
             await read(timeout.Token);
@@ -69,7 +75,7 @@ public sealed class AgentScraper
 
     private void Cluster()
     {
-        var cluster = Akka.Cluster.Cluster.Get(_system);
+        var cluster = Akka.Cluster.Cluster.Get(TargetSystem);
         var state = cluster.State;
         foreach (var status in Statuses)
             _metrics.ClusterMembers.WithLabels(status).Set(state.Members.Count(m => m.Status.ToString() == status));
@@ -79,18 +85,18 @@ public sealed class AgentScraper
 
     private async Task Leases(CancellationToken ct)
     {
-        if (_ctx.Leases is null) return;
-        var leases = await _ctx.Leases.ListAsync(ct);
+        if (TargetCtx.Leases is null) return;
+        var leases = await TargetCtx.Leases.ListAsync(ct);
         var now = _now();
         _metrics.LeasesKnown.Set(leases.Count(l => l.Expiration > now));
         _metrics.LeasesExpired.Set(leases.Count(l => l.Expiration <= now));
-        _metrics.LeasesHeld.Set(leases.Count(l => l.Expiration > now && l.Node == _ctx.NodeName));
+        _metrics.LeasesHeld.Set(leases.Count(l => l.Expiration > now && l.Node == TargetCtx.NodeName));
     }
 
     private async Task Routes(CancellationToken ct)
     {
-        if (_ctx.Routes is null) return;
-        var view = await _ctx.Routes(ct);
+        if (TargetCtx.Routes is null) return;
+        var view = await TargetCtx.Routes(ct);
         var wanted = view.Routes.Where(r => r.State != RouteRow.Ignored).ToList();
         _metrics.PeersKnown.Set(wanted.Count);
         _metrics.PeersProgrammed.Set(wanted.Count(r => r.State == RouteRow.InSync));
@@ -99,8 +105,8 @@ public sealed class AgentScraper
 
     private async Task Peers(CancellationToken ct)
     {
-        if (_ctx.Peers is null) return;
-        var view = await _ctx.Peers(ct);
+        if (TargetCtx.Peers is null) return;
+        var view = await TargetCtx.Peers(ct);
         if (view.Tunnel is { } t)
         {
             _metrics.TunnelPackets.WithLabels("tx").IncTo(t.TxPackets);
@@ -120,8 +126,8 @@ public sealed class AgentScraper
 
     private async Task DData(CancellationToken ct)
     {
-        var replicator = DistributedData.Get(_system).Replicator;
-        var count = await replicator.Ask<ReplicaCount>(GetReplicaCount.Instance, _ctx.SourceTimeout, ct);
+        var replicator = DistributedData.Get(TargetSystem).Replicator;
+        var count = await replicator.Ask<ReplicaCount>(GetReplicaCount.Instance, TargetCtx.SourceTimeout, ct);
         _metrics.DDataReplicas.Set(count.N);
     }
 }

@@ -49,6 +49,16 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     }
 
     [Fact]
+    public async Task Show_says_why_the_node_is_partitioned_and_nothing_when_it_is_not()
+    {
+        Assert.Null((await Show()).Partitioned);
+        var reason = "no majority: 1 of 3 members reachable";
+        var cmd = CmdPalettes.Start(_cluster[0].System, new CmdContext { NodeName = LeaseCluster.NodeName(0), Partitioned = () => reason }, "cmd-partitioned");
+        var reply = await cmd[CmdPalettes.Cluster]!.Ask<CmdReply>(CmdRequest.Of(CmdPalettes.Cluster, "show"), TimeSpan.FromSeconds(10));
+        Assert.Equal(reason, ((ClusterView)Assert.IsType<CmdOk>(reply).Data).Partitioned);
+    }
+
+    [Fact]
     public async Task Tail_streams_the_members_then_a_leave_that_removes_the_member()
     {
         var probe = CreateTestProbe(_cluster[0].System);

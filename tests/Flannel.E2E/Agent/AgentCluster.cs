@@ -4,11 +4,12 @@ using Xunit;
 namespace Flannel.E2E.Agent;
 
 /// <summary>
-/// A 3-host flannel cluster of one backend in network namespaces (the demo's topology), shared by every test of a class:
-/// agents started and ready, one pod per host made through the CNI plugin. Tests that disturb it (kill, stop, delete
-/// routes) restore it before they end; <see cref="EnsureReadyAsync"/> guards the others.
+/// A 3-host (or <paramref name="hosts"/>) flannel cluster of one backend in network namespaces (the demo's topology),
+/// shared by every test of a class: agents started and ready, one pod per host made through the CNI plugin. Tests that
+/// disturb it (kill, stop, delete routes, cut links) restore it before they end; <see cref="EnsureReadyAsync"/> guards
+/// the others. Logs are kept under flannel-e2e-logs/<paramref name="name"/> (default: the backend).
 /// </summary>
-public abstract class AgentCluster(string backend) : IAsyncLifetime
+public abstract class AgentCluster(string backend, int hosts = 3, string? name = null) : IAsyncLifetime
 {
     private static int _counter;
 
@@ -23,9 +24,10 @@ public abstract class AgentCluster(string backend) : IAsyncLifetime
         var prefix = $"fe{Environment.ProcessId % 10000}{Backend[0]}{Interlocked.Increment(ref _counter)}";
         Topology = ClusterTopology.Create(new TopologyOptions(prefix, Flanneld)
         {
+            Hosts = hosts,
             Backend = Backend,
             StateRoot = "/run/flannel-e2e",
-            KeepLogsIn = Path.Combine(Path.GetTempPath(), "flannel-e2e-logs", Backend),
+            KeepLogsIn = Path.Combine(Path.GetTempPath(), "flannel-e2e-logs", name ?? Backend),
         });
         try
         {

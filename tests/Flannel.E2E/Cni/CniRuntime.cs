@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Flannel.Host.Demo;
 using Flannel.Testing;
 
 namespace Flannel.E2E.Cni;
@@ -13,7 +14,7 @@ public sealed class CniRuntime : IDisposable
     public const string StandardPlugins = "/usr/lib/cni";
     private readonly NetNs _host;
 
-    /// <summary>A directory holding only `flannel` (our flanneld binary), searched before /usr/lib/cni.</summary>
+    /// <summary>A directory holding only `flannel` (the native plugin from src/Flannel.Cni), searched before /usr/lib/cni.</summary>
     public string PluginDir { get; }
     public string CniPath => $"{PluginDir}:{StandardPlugins}";
 
@@ -22,10 +23,8 @@ public sealed class CniRuntime : IDisposable
         _host = host;
         PluginDir = Path.Combine(workDir, "cni-bin");
         Directory.CreateDirectory(PluginDir);
-        var flanneld = Path.Combine(AppContext.BaseDirectory, "flanneld");
-        if (!File.Exists(flanneld)) throw new FileNotFoundException("the flanneld apphost is not next to the tests", flanneld);
-        // Runtimes exec <CNI_PATH>/flannel; the symlink keeps the binary under test the one that was just built.
-        File.CreateSymbolicLink(Path.Combine(PluginDir, "flannel"), flanneld);
+        // Runtimes exec <CNI_PATH>/flannel; the symlink keeps the binary under test the one that was just published.
+        File.CreateSymbolicLink(Path.Combine(PluginDir, "flannel"), CniPluginBinary.Locate());
     }
 
     public sealed record Call(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);

@@ -53,6 +53,17 @@ public sealed class AkkaConfigBuilderTests : IDisposable
     }
 
     [Fact]
+    public void CoordinatedShutdown_never_exits_the_process_even_when_a_hocon_file_asks_for_it()
+    {
+        // Issue #13: a downed node's actor system terminates, the process does not (the agent rejoins).
+        var overrides = Path.Combine(_dir, "exit.conf");
+        File.WriteAllText(overrides, "akka.coordinated-shutdown.exit-clr = on");
+        var config = AkkaConfigBuilder.Build("10.0.0.1", 4053, [], overrides, Path.Combine(AppContext.BaseDirectory, "hocon"));
+        Assert.False(config.GetBoolean("akka.coordinated-shutdown.exit-clr"));
+        Assert.True(config.GetBoolean("akka.cluster.run-coordinated-shutdown-when-down"));
+    }
+
+    [Fact]
     public void The_bundled_leases_hocon_is_the_same_as_LeaseConfig()
     {
         // Two copies of one text (hocon/leases.hocon ships next to flanneld; LeaseConfig is the built-in fallback).

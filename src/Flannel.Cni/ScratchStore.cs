@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Flannel.Host.Cni;
+namespace Flannel.Cni;
 
 /// <summary>
 /// The rendered delegate config per container (&lt;dataDir&gt;/&lt;containerID&gt;, 0600): written on ADD so that DEL

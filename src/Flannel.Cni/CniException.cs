@@ -1,4 +1,4 @@
-namespace Flannel.Host.Cni;
+namespace Flannel.Cni;
 
 /// <summary>A CNI error, printed as the spec's error JSON on stdout with a non-zero exit.</summary>
 public sealed class CniException(int code, string message, string? details = null) : Exception(message)

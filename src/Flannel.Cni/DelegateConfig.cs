@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flannel.Net.SubnetEnv;
 
-namespace Flannel.Host.Cni;
+namespace Flannel.Cni;
 
 /// <summary>
 /// Renders the delegate plugin's config from the flannel config and subnet.env, with flannel's rules: the user's delegate
@@ -44,9 +44,10 @@ public static class DelegateConfig
         var ipam = conf.Ipam is { } user ? (JsonObject)user.DeepClone() : new JsonObject();
         if (!ipam.ContainsKey("type")) ipam["type"] = "host-local";
 
-        var ranges = new JsonArray { new JsonArray { new JsonObject { ["subnet"] = env.Lease.ToString() } } };
+        // JsonNode-typed adds only: the generic JsonArray.Add<T> is not trim/AOT-safe.
+        var ranges = new JsonArray(new JsonArray(new JsonObject { ["subnet"] = env.Lease.ToString() }));
         if (env.Ipv6SubnetAddress is { } v6)
-            ranges.Add(new JsonArray { new JsonObject { ["subnet"] = MaskedNetwork(v6, env.Ipv6SubnetPrefix) } });
+            ranges.Add((JsonNode)new JsonArray(new JsonObject { ["subnet"] = MaskedNetwork(v6, env.Ipv6SubnetPrefix) }));
         ipam["ranges"] = ranges;
 
         var routes = new JsonArray();
@@ -55,10 +56,10 @@ public static class DelegateConfig
             if (userRoutes is not JsonArray list || list.Any(r => r is not JsonObject ro || !IsCidr(ro["dst"])))
                 throw new CniException(CniErrorCodes.InvalidNetworkConfig,
                     "failed to assemble Delegate IPAM: failed to read IPAM routes: ipam.routes must be a list of {\"dst\": CIDR, \"gw\": IP}");
-            foreach (var r in list) routes.Add(r!.DeepClone());
+            foreach (var r in list) routes.Add((JsonNode?)r!.DeepClone());
         }
-        routes.Add(new JsonObject { ["dst"] = env.Network.ToString() });
-        if (env.Ipv6Network is { } v6net) routes.Add(new JsonObject { ["dst"] = v6net.ToString() });
+        routes.Add((JsonNode)new JsonObject { ["dst"] = env.Network.ToString() });
+        if (env.Ipv6Network is { } v6net) routes.Add((JsonNode)new JsonObject { ["dst"] = v6net.ToString() });
         ipam["routes"] = routes;
         return ipam;
     }

@@ -1,9 +1,9 @@
 using System.Text;
-using Flannel.Host.Cni;
+using Flannel.Cni;
 using Flannel.Net.SubnetEnv;
 using Xunit;
 
-namespace Flannel.Host.Tests.Cni;
+namespace Flannel.Cni.Tests;
 
 public class DelegateConfigTests
 {

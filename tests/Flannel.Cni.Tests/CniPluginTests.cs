@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Flannel.Host.Cni;
+using Flannel.Cni;
 using Xunit;
 
-namespace Flannel.Host.Tests.Cni;
+namespace Flannel.Cni.Tests;
 
 /// <summary>
 /// The plugin against a fake delegate (a shell script on CNI_PATH that records what it was given), so the protocol is

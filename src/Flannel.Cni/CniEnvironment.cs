@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Flannel.Host.Cni;
+namespace Flannel.Cni;
 
 /// <summary>
 /// The CNI_* variables a runtime sets, plus the whole environment, which is handed to the delegate plugin unchanged

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Flannel.Host.Cni;
+namespace Flannel.Cni;
 
 /// <summary>What the delegate printed and how it exited; relayed to the runtime unchanged.</summary>
 public sealed record DelegateResult(int ExitCode, byte[] Stdout, string Stderr);

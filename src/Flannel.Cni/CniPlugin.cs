@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Flannel.Net.SubnetEnv;
 
-namespace Flannel.Host.Cni;
+namespace Flannel.Cni;
 
 /// <summary>
 /// The `flannel` CNI plugin (flanneld started with CNI_COMMAND set): renders a delegate config from subnet.env and runs

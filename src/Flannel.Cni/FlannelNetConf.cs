@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Flannel.Host.Cni;
+namespace Flannel.Cni;
 
 /// <summary>
 /// The `flannel` plugin's network configuration (flannel-io/cni-plugin's NetConf). The delegate/ipam/runtimeConfig objects
