@@ -33,6 +33,9 @@ trap 'exit 130' INT TERM
 
 dotnet build src/Flannel.Host -c Release -nologo -v q -clp:ErrorsOnly >&2
 dotnet build bench/Flannel.Bench.Footprint -c Release -nologo -v q -clp:ErrorsOnly >&2
+# The topology wires pods with the native `flannel` CNI plugin (the load phase's pods).
+plugin="$(./scripts/cni-plugin.sh)"
+export FLANNEL_CNI_PLUGIN="$plugin"
 # The agents run with the runtime variables the image sets (deploy/Dockerfile), as a deployed agent does.
 mapfile -t AGENT_ENV < <(sed -n 's/^ENV \(DOTNET_[A-Za-z_]*=[^ ]*\)$/\1/p' deploy/Dockerfile)
 echo "footprint: agents' runtime variables: ${AGENT_ENV[*]}" >&2
