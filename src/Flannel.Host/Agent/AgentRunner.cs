@@ -165,7 +165,7 @@ public static class AgentRunner
                 {
                     var endpoint = new IPEndPoint(options.HealthzIp, options.HealthzPort);
                     var metrics = observability!.Metrics;
-                    health = await HealthServer.StartAsync(endpoint, status, app => app.MapFlannelMetrics(metrics), ct).ConfigureAwait(false);
+                    health = await HealthServer.StartAsync(endpoint, status, MetricsEndpoints.Routes(metrics), ct).ConfigureAwait(false);
                     log.LogInformation("health endpoints on http://{Endpoint}/healthz and /readyz", endpoint.ToString());
                 }
 

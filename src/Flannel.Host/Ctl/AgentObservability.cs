@@ -10,7 +10,7 @@ namespace Flannel.Host.Ctl;
 /// Everything an agent starts for operators in one call: the command host on the root-only Unix socket
 /// (--cmd-socket, none when null) and, only when asked, 127.0.0.1:&lt;cmdPort&gt; (none when 0),
 /// the Prometheus collectors read from the same <see cref="CmdContext"/> at scrape time, and the bridge from the actor
-/// layer's instruments. Map <see cref="Metrics"/> on the health app with <c>app.MapFlannelMetrics(observability.Metrics)</c>.
+/// layer's instruments. Serve <see cref="Metrics"/> on the health port with <c>MetricsEndpoints.Routes(observability.Metrics)</c>.
 /// </summary>
 public sealed class AgentObservability : IAsyncDisposable
 {

@@ -14,14 +14,11 @@ public static class FlannelLoggerFactory
     public static ILoggerFactory Create(LogFormat format, LogLevelSwitch level) =>
         LoggerFactory.Create(builder => Configure(builder, format, level));
 
-    /// <summary>For hosts that own an ILoggingBuilder (the health web app): same providers, same switch.</summary>
-    public static void Configure(ILoggingBuilder builder, LogFormat format, LogLevelSwitch level)
+    private static void Configure(ILoggingBuilder builder, LogFormat format, LogLevelSwitch level)
     {
         builder.ClearProviders();
         builder.SetMinimumLevel(LogLevel.Trace);
         builder.AddFilter((_, _, l) => level.IsEnabled(l));
-        // ASP.NET's per-request logs would drown the agent's own events at Information.
-        builder.AddFilter("Microsoft.AspNetCore", l => l >= LogLevel.Warning && level.IsEnabled(l));
         builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         if (format == LogFormat.Json)
         {

@@ -3,11 +3,8 @@ using System.Text.RegularExpressions;
 using Flannel.Actors.Cmd;
 using Flannel.Actors.Observability;
 using Flannel.Host.Metrics;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
+using Flannel.Actors.Node;
+using Flannel.Host.Health;
 using Xunit;
 
 namespace Flannel.Host.Tests.Ctl;
@@ -139,19 +136,15 @@ public sealed class MetricsTests : IAsyncLifetime
     [Fact]
     public async Task Metrics_are_served_at_slash_metrics()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
-        app.MapFlannelMetrics(_metrics);
-        await app.StartAsync();
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        await using var server = await HealthServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), new AgentStatus("node-a"),
+            MetricsEndpoints.Routes(_metrics), CancellationToken.None);
 
         using var http = new HttpClient();
-        var response = await http.GetAsync(url + "/metrics");
+        var response = await http.GetAsync($"http://{server.Endpoint}/metrics");
         var text = await response.Content.ReadAsStringAsync();
-        await app.StopAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
         Assert.Equal(2, Value(text, "flannel_leases_known"));
         Assert.Contains("# TYPE flannel_tunnel_drops_total counter", text);
     }

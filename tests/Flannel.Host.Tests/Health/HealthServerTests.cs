@@ -72,4 +72,70 @@ public sealed class HealthServerTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
         Assert.Contains("released by an operator", await r.Content.ReadAsStringAsync());
     }
+
+    /// <summary>Sends raw bytes to the server and returns everything it answers until it closes the connection.</summary>
+    private static async Task<string> Raw(HealthServer server, byte[] request, bool closeSend = false)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(server.Endpoint);
+        var stream = client.GetStream();
+        await stream.WriteAsync(request);
+        if (closeSend) client.Client.Shutdown(SocketShutdown.Send);
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        return await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private static Task<HealthServer> Start() =>
+        HealthServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), new AgentStatus("node-a"), null, CancellationToken.None);
+
+    [Theory]
+    [InlineData("GARBAGE\r\n\r\n", "HTTP/1.1 400 Bad Request", "bad request: request line is not")]
+    [InlineData("GET /healthz HTTP/3\r\n\r\n", "HTTP/1.1 400 Bad Request", "unsupported protocol version")]
+    [InlineData("POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 405 Method Not Allowed", "method POST not allowed")]
+    [InlineData("GET /nothing HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found", "not found")]
+    public async Task Bad_requests_get_a_clear_status_and_reason(string request, string statusLine, string reason)
+    {
+        await using var server = await Start();
+        var answer = await Raw(server, System.Text.Encoding.ASCII.GetBytes(request));
+        Assert.StartsWith(statusLine + "\r\n", answer);
+        Assert.Contains("Connection: close", answer);
+        Assert.Contains(reason, answer);
+    }
+
+    [Fact]
+    public async Task A_head_longer_than_8_KiB_is_refused_with_431()
+    {
+        await using var server = await Start();
+        var request = System.Text.Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nX-Fill: " + new string('a', HttpRequestHead.MaxHeadBytes));
+        Assert.StartsWith("HTTP/1.1 431 ", await Raw(server, request));
+    }
+
+    [Fact]
+    public async Task A_head_answer_has_the_length_but_no_body()
+    {
+        await using var server = await Start();
+        var answer = await Raw(server, "HEAD /healthz HTTP/1.1\r\n\r\n"u8.ToArray());
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", answer);
+        Assert.Contains("Content-Length: 3\r\n", answer);
+        Assert.EndsWith("\r\n\r\n", answer);
+    }
+
+    [Fact]
+    public async Task A_client_that_closes_before_a_full_head_gets_nothing_and_the_server_keeps_serving()
+    {
+        await using var server = await Start();
+        Assert.Equal("", await Raw(server, "GET /heal"u8.ToArray(), closeSend: true));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{server.Endpoint}/") };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Disposing_frees_the_port()
+    {
+        var server = await Start();
+        var endpoint = server.Endpoint;
+        await server.DisposeAsync();
+        await using var again = await HealthServer.StartAsync(endpoint, new AgentStatus("node-a"), null, CancellationToken.None);
+        Assert.Equal(endpoint, again.Endpoint);
+    }
 }
