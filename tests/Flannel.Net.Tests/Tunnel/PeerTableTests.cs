@@ -71,17 +71,28 @@ public class PeerTableTests
     {
         var t = Table(Lease("10.5.0.0/16", "192.168.1.1"), Lease("10.5.3.0/24", "192.168.1.3"));
         uint dst = A("10.5.3.9"), miss = A("10.9.0.1"), peer = A("192.168.1.3");
-        t.Lookup(dst);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int found = 0;
-        for (int i = 0; i < 100_000; i++)
+        int Loop()
         {
-            if (t.Lookup(dst) != null) found++;
-            if (t.Lookup(miss) != null) found++;
-            if (t.LookupPeer(peer) != null) found++;
+            int found = 0;
+            for (int i = 0; i < 100_000; i++)
+            {
+                if (t.Lookup(dst) != null) found++;
+                if (t.Lookup(miss) != null) found++;
+                if (t.LookupPeer(peer) != null) found++;
+            }
+            return found;
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(200_000, found);
+        // The least of three passes: the JIT's tier-up of the loop (OSR) may allocate on this thread once, under load at
+        // any pass; a lookup that allocates would show in every pass.
+        var allocated = long.MaxValue;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var found = Loop();
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(200_000, found);
+        }
+        Assert.Equal(0, allocated);
     }
 
     [Fact]
