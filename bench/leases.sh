@@ -11,9 +11,17 @@
 # all_up_s: when the last node became Up; lease_after_up_s = converge_s - all_up_s (the lease layer's own share).
 # converged_runs: runs where every node got a distinct lease and saw all N (a run that did not counts, never aborts).
 # rss_per_node_mib / heap_per_node_mib: process RSS growth and live managed heap (after a full GC) per node; idle_cores: CPU the converged idle cluster burns (3 s sample);
+# gc_pause_s / gc_pause_share: time all nodes stood still in GC during the run, and its share of converge_s;
 # harness: the N-dependent in-process settings (Harness.cs) and the machine's load average during the run.
 # LEASES_BENCH_MODES=plain|tls|plain,tls (default both); BENCH_VERBOSE=1 prints membership/CPU progress per second.
+# The gen0 budget: N nodes in one process share one managed heap (~1 GB live at 100 nodes). With the default budget
+# the process ran ~10 gen0 collections a second, each stopping all N nodes and scanning that shared heap: 25-48 % of
+# the wall clock in GC pauses at 50-100 nodes (profile in bench/leases/RESULTS.md). A real agent has its own ~10 MB
+# heap. A 256 MiB budget (fewer, not cheaper-per-byte, collections; every allocation still counted) removes that
+# in-process multiplier; the JSON reports the pauses (gc_pause_s). Set DOTNET_GCgen0size= (empty) for the default.
 set -euo pipefail
+export DOTNET_GCgen0size="${DOTNET_GCgen0size-0x10000000}"
+[ -n "$DOTNET_GCgen0size" ] || unset DOTNET_GCgen0size
 cd "$(dirname "$0")/.."
 dotnet build bench/Flannel.Bench.Leases -c Release -nologo -v q "-clp:ErrorsOnly" >&2
 exec dotnet bench/Flannel.Bench.Leases/bin/Release/net10.0/Flannel.Bench.Leases.dll "$@"

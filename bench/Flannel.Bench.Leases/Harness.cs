@@ -29,6 +29,12 @@ public static class Harness
     /// <summary>How long one node's acquire (and the whole convergence) may take before the run counts as failed.</summary>
     public const int AcquireTimeoutS = 90;
 
+    /// <summary>
+    /// The gen0 budget the runtime was started with (bench/leases.sh sets DOTNET_GCgen0size; "default" if not): one
+    /// heap for all N nodes made GC pauses 25-48 % of the run at 50-100 nodes with the default budget.
+    /// </summary>
+    public static string Gen0Budget() => Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is { Length: > 0 } v ? v : "default";
+
     /// <summary>The 1-minute load average, so results say how busy the machine was (others share these cores).</summary>
     public static double LoadAverage()
     {

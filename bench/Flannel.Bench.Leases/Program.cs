@@ -72,6 +72,8 @@ foreach (var n in sizes)
             ["heap_per_node_mib"] = Math.Round(Median(results.Select(x => (double)x["heap_per_node_mib"])), 2),
             ["idle_cores"] = Math.Round(Median(results.Select(x => (double)x["idle_cores"])), 2),
             ["threads"] = results.Max(x => (int)x["threads"]),
+            ["gc_pause_s"] = Math.Round(Median(results.Select(x => (double)x["gc_pause_s"])), 2),
+            ["gc_pause_share"] = Math.Round(Median(results.Select(x => (double)x["gc_pause_share"])), 2),
         };
     }
     var line = new Dictionary<string, object>
@@ -84,6 +86,7 @@ foreach (var n in sizes)
             ["claim_retry_ms"] = Harness.RetryMs(n),
             ["majority_timeout_s"] = Harness.MajorityTimeoutS(n),
             ["cores"] = Environment.ProcessorCount,
+            ["gc_gen0_budget"] = Harness.Gen0Budget(),
             ["loadavg_1m"] = Harness.LoadAverage(),
         },
     };
@@ -136,6 +139,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
     long baselineRss;
     using (var before = Process.GetCurrentProcess()) baselineRss = before.WorkingSet64;
     var baselineHeap = GC.GetTotalMemory(forceFullCollection: true);
+    var gcPause0 = GC.GetTotalPauseDuration();
     var sw = Stopwatch.StartNew();
     void Log(string what)
     {
@@ -183,7 +187,7 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         using var self = Process.GetCurrentProcess();
         Log($"seed sees {state.Members.Count(m => m.Status == MemberStatus.Up)} Up, {state.Members.Count(m => m.Status == MemberStatus.Joining)} Joining, " +
             $"{state.Unreachable.Count} unreachable; {Volatile.Read(ref granted)} leases; threads {self.Threads.Count}, " +
-            $"cpu {self.TotalProcessorTime.TotalSeconds:F1} s, rss {self.WorkingSet64 / 1048576} MiB");
+            $"cpu {self.TotalProcessorTime.TotalSeconds:F1} s, gc pauses {GC.GetTotalPauseDuration().TotalSeconds:F1} s, rss {self.WorkingSet64 / 1048576} MiB");
     }, null, 1000, 1000) : null;
     // A node whose acquire times out counts as not converged (the run reports it) instead of ending the benchmark.
     var acquired = await Task.WhenAll(actors.Select(async a =>
@@ -223,6 +227,8 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         await Task.Delay(Math.Max(20, 2 * n));
     }
     var converge = sw.Elapsed.TotalSeconds;
+    // Every GC stops all N nodes at once (one heap); a real agent's pauses are its own.
+    var gcPause = (GC.GetTotalPauseDuration() - gcPause0).TotalSeconds;
     Log(converged ? "tables converged" : "NOT converged");
 
     var finalTables = (await Task.WhenAll(actors.Select(TableOf))).Where(t => t is not null).Select(t => t!).ToList();
@@ -257,6 +263,8 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         ["heap_per_node_mib"] = Math.Round(heapPerNodeMiB, 2),
         ["idle_cores"] = Math.Round(idleCores, 2),
         ["threads"] = threads,
+        ["gc_pause_s"] = Math.Round(gcPause, 2),
+        ["gc_pause_share"] = Math.Round(gcPause / converge, 2),
         // The joiners only: the seed joins itself.
         ["join_up_all"] = joinUp.Skip(1).ToArray(),
     };
