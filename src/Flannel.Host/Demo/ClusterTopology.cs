@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Flannel.Host.Ctl;
+using Flannel.Host.Health;
 using Flannel.Host.Security;
 
 namespace Flannel.Host.Demo;
@@ -272,7 +274,19 @@ public sealed class ClusterTopology : IDisposable
                 if (r is not { Ready: true }) { allReady = false; continue; }
                 // Ready only says the agent programmed the peers it knows; one that came up before the others' leases
                 // reached it is ready with fewer. Pod traffic between every pair needs every peer programmed.
-                var s = await h.Client!.StatusAsync(ct).ConfigureAwait(false);
+                StatusView s;
+                try
+                {
+                    s = await h.Client!.StatusAsync(ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is CtlUnavailableException or InvalidOperationException or IOException
+                                               or System.Net.Sockets.SocketException)
+                {
+                    // Ready a moment ago and now between answers (an agent switching actor-system incarnations).
+                    last[h.NodeName] = "ready, status not answering: " + e.Message;
+                    allReady = false;
+                    continue;
+                }
                 var peers = which.Count - 1;
                 if (!(s.Reconcile.InSync && s.Reconcile.PeersProgrammed >= peers))
                 {
