@@ -1,3 +1,4 @@
+using Flannel.Net.Files;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -24,23 +25,10 @@ public static class SubnetEnvFile
         return sb.ToString();
     }
 
-    /// <summary>Writes through a temp file in the same directory and renames it, so readers never see half a file.</summary>
-    public static void Write(string path, SubnetEnv env)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Environment.ProcessId + ".tmp");
-        try
-        {
-            File.WriteAllText(tmp, Format(env), new UTF8Encoding(false));
-            File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    /// <summary>Replaced atomically (<see cref="AtomicFile"/>), so readers (the CNI plugin) never see half a file; 0644 as flannel's.</summary>
+    public static void Write(string path, SubnetEnv env) =>
+        AtomicFile.Write(path, new UTF8Encoding(false).GetBytes(Format(env)),
+            AtomicFile.OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
     /// <summary>Reads subnet.env; every missing or malformed key is reported by name (like flannel's CNI plugin).</summary>
     public static SubnetEnv Read(string path)

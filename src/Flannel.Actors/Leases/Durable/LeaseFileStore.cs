@@ -1,3 +1,4 @@
+using Flannel.Net.Files;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;

@@ -1,4 +1,4 @@
-namespace Flannel.Actors.Leases.Durable;
+namespace Flannel.Net.Files;
 
 /// <summary>
 /// Replaces a file so that after a crash or power loss it holds either the old or the new content, never a mix: write a
@@ -6,16 +6,17 @@ namespace Flannel.Actors.Leases.Durable;
 /// </summary>
 public static class AtomicFile
 {
-    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    /// <summary>0600: the default, for state only root reads (the lease store).</summary>
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private static int _counter;
 
-    /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> (mode 0600; a missing directory is created 0700).</summary>
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> with <paramref name="mode"/> (0600 unless given; a
+    /// missing directory is created with the same readers, 0700 or 0755).</summary>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = OwnerOnly)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, DirectoryMode);
+        if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, DirectoryModeFor(mode));
         // Unique per writer: two actor systems of one process (a restart) or two processes never share a temp file.
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Interlocked.Increment(ref _counter)}.tmp");
         try
@@ -24,7 +25,7 @@ public static class AtomicFile
                    {
                        Mode = System.IO.FileMode.CreateNew,
                        Access = FileAccess.Write,
-                       UnixCreateMode = FileMode,
+                       UnixCreateMode = mode,
                    }))
             {
                 f.Write(content);
@@ -38,6 +39,12 @@ public static class AtomicFile
             if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
+
+    /// <summary>Whoever may read the file may enter its directory.</summary>
+    private static UnixFileMode DirectoryModeFor(UnixFileMode mode) =>
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | ((mode & UnixFileMode.GroupRead) != 0 ? UnixFileMode.GroupRead | UnixFileMode.GroupExecute : 0)
+        | ((mode & UnixFileMode.OtherRead) != 0 ? UnixFileMode.OtherRead | UnixFileMode.OtherExecute : 0);
 
     /// <summary>fsync of the directory: makes a rename in it durable.</summary>
     private static unsafe void SyncDirectory(string dir)
