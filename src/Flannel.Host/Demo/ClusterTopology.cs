@@ -293,6 +293,14 @@ public sealed class ClusterTopology : IDisposable
                     last[h.NodeName] = $"ready, peers programmed {s.Reconcile.PeersProgrammed}/{peers} (in sync: {s.Reconcile.InSync})";
                     allReady = false;
                 }
+                // The own lease is written by the allocator with WriteMajority, which need not include this node's
+                // replica: an agent can know its lease and every peer's while its table still lacks its own entry
+                // until the next gossip (CI saw a host list 2 leases of 3 with both peers programmed).
+                else if (s.Leases.Count < which.Count)
+                {
+                    last[h.NodeName] = $"ready, lease table {s.Leases.Count}/{which.Count}";
+                    allReady = false;
+                }
             }
             if (allReady) return;
             if (DateTime.UtcNow > deadline)
