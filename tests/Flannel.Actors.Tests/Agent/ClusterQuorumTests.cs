@@ -1,3 +1,4 @@
+using Akka.Cluster;
 using Flannel.Actors.Node;
 using Xunit;
 
@@ -42,11 +43,43 @@ public sealed class ClusterQuorumTests
     }
 
     [Fact]
-    public void Joining_members_do_not_count()
+    public void Joining_members_count_and_a_node_that_saw_them_join_before_the_cut_has_no_majority()
     {
-        var members = Members(2, 2).Concat([new MemberSight("joining", false, false)]);
-        Assert.Equal(new QuorumVerdict.Majority(3, 5), ClusterQuorum.Judge(members, Self, selfUp: true));
+        // Seen from a node cut off with one other while three joined on the far side: 2 of 5, not 2 of 2.
+        var members = new[]
+        {
+            MemberSight.Of(Self, MemberStatus.Up, markedUnreachable: false),
+            MemberSight.Of("near", MemberStatus.Up, markedUnreachable: false),
+            MemberSight.Of("far1", MemberStatus.Joining, markedUnreachable: true),
+            MemberSight.Of("far2", MemberStatus.Joining, markedUnreachable: true),
+            MemberSight.Of("far3", MemberStatus.Joining, markedUnreachable: true),
+        };
+        Assert.Equal(new QuorumVerdict.NoMajority(2, 5), ClusterQuorum.Judge(members, Self, selfUp: true));
     }
+
+    [Fact]
+    public void Reachable_joiners_do_not_make_a_starting_cluster_look_partitioned()
+    {
+        var members = new[]
+        {
+            MemberSight.Of(Self, MemberStatus.Up, markedUnreachable: false),
+            MemberSight.Of("j1", MemberStatus.Joining, markedUnreachable: false),
+            MemberSight.Of("j2", MemberStatus.Joining, markedUnreachable: false),
+        };
+        Assert.Equal(new QuorumVerdict.Majority(3, 3), ClusterQuorum.Judge(members, Self, selfUp: true));
+    }
+
+    [Theory]
+    [InlineData(MemberStatus.Joining, false, true, true)]
+    [InlineData(MemberStatus.WeaklyUp, false, true, true)]
+    [InlineData(MemberStatus.Up, true, true, false)]
+    [InlineData(MemberStatus.Leaving, false, true, true)]
+    [InlineData(MemberStatus.Exiting, false, true, false)]
+    [InlineData(MemberStatus.Down, false, true, false)]
+    [InlineData(MemberStatus.Removed, false, false, false)]
+    public void A_member_counts_until_removed_and_is_reachable_while_alive_and_not_marked(
+        MemberStatus status, bool markedUnreachable, bool counts, bool reachable) =>
+        Assert.Equal(new MemberSight("m", counts, reachable), MemberSight.Of("m", status, markedUnreachable));
 
     [Fact]
     public void Nothing_is_said_before_this_node_is_up()
