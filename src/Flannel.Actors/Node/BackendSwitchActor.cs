@@ -81,8 +81,6 @@ public sealed class BackendSwitchActor : ReceiveActor
             var tags = new[] { new KeyValuePair<string, object?>("from", from), new KeyValuePair<string, object?>("to", to) };
             FlannelInstruments.BackendSwitches.Add(1, tags);
             FlannelInstruments.BackendSwitchSeconds.Record(clock.Elapsed.TotalSeconds, tags);
-            FlannelInstruments.BackendSwitches.Add(1, new KeyValuePair<string, object?>("from", from), new KeyValuePair<string, object?>("to", to));
-            FlannelInstruments.BackendSwitchSeconds.Record(clock.Elapsed.TotalSeconds);
             result = new ClusterNetConfApplied(apply.Config.Version, to, null, clock.Elapsed.TotalMilliseconds);
         }
         catch (Exception e) when (e is InvalidOperationException or AskTimeoutException or TaskCanceledException or IOException

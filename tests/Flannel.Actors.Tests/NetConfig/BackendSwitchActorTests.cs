@@ -5,6 +5,8 @@ using Akka.TestKit.Xunit2;
 using Flannel.Actors.Leases;
 using Flannel.Actors.NetConfig;
 using Flannel.Actors.Node;
+using Flannel.Actors.Observability;
+using Flannel.Actors.Tests.Observability;
 using Flannel.Actors.Routes;
 using Flannel.Net.Backends;
 using Flannel.Net.Config;
@@ -36,6 +38,7 @@ public sealed class BackendSwitchActorTests : TestKit
         var switcher = Sys.ActorOf(BackendSwitchActor.Props(backend, c => new TypedFakeBackend(c.Type, 1472, _log), leases.Ref, node.Ref,
             status, new Effects(_log)));
 
+        using var metrics = new MeasurementRecorder(FlannelInstruments.BackendSwitches, FlannelInstruments.BackendSwitchSeconds);
         var config = new VersionedNetConf(2, """{"Network":"10.244.0.0/16","Backend":{"Type":"udp"}}""", "test", DateTimeOffset.UtcNow);
         switcher.Tell(new ApplyClusterNetConf(config, Udp, Vxlan));
 
@@ -54,6 +57,13 @@ public sealed class BackendSwitchActorTests : TestKit
         Assert.Equal(["vxlan configure 10.244.3.0/24", "vxlan teardown", "udp prepare", "udp configure 10.244.3.0/24", "vxlan dispose",
             "subnet.env 10.244.3.0/24 mtu 1472"], _log);
         Assert.Equal(("udp", "udp"), (status.Current.BackendType, status.Current.Lease?.BackendType));
+
+        // One switch: one count and one duration, both labelled from -> to.
+        var switches = metrics.Of(FlannelInstruments.BackendSwitches);
+        var durations = metrics.Of(FlannelInstruments.BackendSwitchSeconds);
+        Assert.Equal([1.0], switches.Select(m => m.Value));
+        Assert.Single(durations);
+        Assert.All(switches.Concat(durations), m => Assert.Equal(("vxlan", "udp"), (m.Tags["from"], m.Tags["to"])));
     }
 
     [Fact]
