@@ -53,11 +53,6 @@ public sealed class NodeLeaseReleaserActor : ReceiveActor, IWithTimers
             _table = m.Leases;
             ReleaseLeasesOfDeleted();
         });
-        Receive<LeaseAdded>(_ => { });
-        Receive<LeaseChanged>(_ => { });
-        Receive<LeaseRemoved>(_ => { });
-        Receive<OwnLeaseChanged>(_ => { });
-        Receive<OwnLeaseLost>(_ => { });
         Receive<LeaseReleased>(m =>
         {
             _releasing.Remove(m.Subnet);

@@ -44,16 +44,14 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
             OnLease(m.New, m.Reason);
         });
         Receive<OwnLeaseLost>(m => Fail($"lease {m.Old.Subnet} lost: {m.Reason}"));
-        Receive<LeaseSnapshot>(_ => { });
-        Receive<LeaseAdded>(_ => { });
-        Receive<LeaseRemoved>(_ => { });
-        Receive<LeaseChanged>(m =>
+        Receive<LeaseSnapshot>(m =>
         {
-            // A renewal of our own lease: keep the expiration the status shows current.
-            if (_lease is { } own && m.Lease.Subnet.Equals(own.Subnet) && m.Lease.Node == own.Node)
+            // A renewal (or re-advertisement) of our own lease: keep the expiration the status shows current. A moved
+            // subnet is handled by OwnLeaseChanged, which comes first.
+            if (_lease is { } own && m.Own is { } now && now.Subnet.Equals(own.Subnet) && now.Node == own.Node && !now.Equals(own))
             {
-                _lease = m.Lease;
-                _status.Update(s => s with { Lease = m.Lease });
+                _lease = now;
+                _status.Update(s => s with { Lease = now });
             }
         });
         Receive<MasqTick>(_ => CheckMasq());
@@ -72,7 +70,7 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _status.Update(s => s with { BackendType = _settings.Backend.Type, BackendPrepared = true });
-        _leases.Tell(new SubscribeLeases(Self));
+        _leases.Tell(new SubscribeLeases(Self, OwnLeaseEvents: true));
         _leases.Tell(AcquireLease.Instance);
     }
 
