@@ -16,10 +16,11 @@ public sealed record NetConfProposalResult(string Outcome, string? Reason = null
 /// <summary>Published on the event stream when an offered config is refused (the host turns it into a Kubernetes Event).</summary>
 public sealed record ClusterNetConfRefused(string Source, string Reason);
 
-/// <summary>Sent to the backend switcher: bring the node to <paramref name="Conf"/>. Reply: <see cref="ClusterNetConfApplied"/>.</summary>
+/// <summary>Sent to the node agent (which has the backend switcher swap the data plane): bring the node to
+/// <paramref name="Conf"/>. Reply: <see cref="ClusterNetConfApplied"/>.</summary>
 public sealed record ApplyClusterNetConf(VersionedNetConf Config, NetConf Conf, NetConf Previous);
 
-/// <summary>The switcher's answer; <paramref name="Error"/> null = the node runs <see cref="ApplyClusterNetConf.Conf"/> now.
+/// <summary>The node agent's answer; <paramref name="Error"/> null = the node runs <see cref="ApplyClusterNetConf.Conf"/> now.
 /// Also published on the event stream.</summary>
 public sealed record ClusterNetConfApplied(long Version, string BackendType, string? Error, double DurationMs);
 

@@ -15,7 +15,7 @@ namespace Flannel.Actors.NetConfig;
 /// Offers (<see cref="ProposeNetConf"/>, or <see cref="NetConfChanged"/> from the ConfigMap watcher) are checked with
 /// <see cref="NetConfChangePolicy"/>: refused ones are logged (event "config refused") and published as
 /// <see cref="ClusterNetConfRefused"/>; accepted ones are written with WriteMajority as version latest + 1. Every node
-/// (the writer included) sees the new version through its subscription and hands it to the switcher, one at a time;
+/// (the writer included) sees the new version through its subscription and hands it to the node agent, one at a time;
 /// the newest version waiting wins. Identical offers from several nodes (all watch the same ConfigMap) collapse into one
 /// version because the write keeps the register when its text is already current. The one owner of the node's net-conf:
 /// <see cref="GetClusterNetConf"/> answers `flanneld ctl config show` with the config in force and its cluster version.
@@ -39,6 +39,8 @@ public sealed class ClusterNetConfActor : ReceiveActor
     private VersionedNetConf? _switching;
     private VersionedNetConf? _waiting;
 
+    /// <param name="switcher">Who brings the node to a new config (the <see cref="Node.NodeAgentActor"/>): answers
+    /// <see cref="ApplyClusterNetConf"/> with <see cref="ClusterNetConfApplied"/>.</param>
     /// <param name="inForceChanged">Told the config in force after each successful switch: the agent keeps it beyond this
     /// actor system, so a rejoining incarnation starts from what the data plane runs, not from the file of the start.</param>
     public ClusterNetConfActor(NetConfInForce initial, IActorRef switcher, TimeSpan writeTimeout, Action<NetConf>? inForceChanged = null)

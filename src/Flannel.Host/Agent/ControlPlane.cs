@@ -163,15 +163,15 @@ public sealed class ControlPlane : IAsyncDisposable
             new RouteProgrammerSettings(options.NodeName, RouteProgrammerSettings.DefaultPeriod,
                 RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
             options.IptablesResync);
-        var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
+        // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes. The switcher
+        // swaps the data plane; the node agent owns the rest (subnet.env, status, reconcile, the answer).
+        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface), leases), "backend-switch");
+        var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status, switcher), "node");
         system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel),
             status, TimeSpan.FromSeconds(5)), "tunnel");
 
-        // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes.
-        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface), leases, node, status,
-            settings.Effects), "backend-switch");
         var netConfSource = kube?.ConfigMapNetConf is null ? options.NetConfigPath : "configmap kube-flannel-cfg";
-        var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(NetConfInForce.AtStart(conf, data.ConfJson, netConfSource), switcher,
+        var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(NetConfInForce.AtStart(conf, data.ConfJson, netConfSource), node,
             inForceChanged: c => data.InForce = c), "cluster-config");
         if (kube is not null)
             _kubeServices = KubeAgentServices.Start(system, kube, options, s.DiscoverSeeds, nodeWatcher!, leases, clusterNetConf, status, reason =>
