@@ -193,13 +193,14 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         // Drift: the kernel needed changes for a peer set that had already been programmed successfully.
         var drift = report.Repairs > 0 && _lastReconciled is not null && _lastReconciled.SequenceEqual(done.Peers);
         if (drift)
-            foreach (var change in report.Changes) _events.DriftRepaired(_backend.Type, Subject(change), change);
+            foreach (var change in report.Changes) _events.DriftRepaired(change.Kind, change.Subnet?.ToString() ?? "-", change.Text);
         else
-            foreach (var change in report.Changes) _log.Info("programmed: {0}", change);
+            foreach (var change in report.Changes) _log.Info("programmed: {0}", change.Text);
 
-        FlannelInstruments.ReconcileRuns.Add(1, new KeyValuePair<string, object?>("backend", _backend.Type));
-        if (report.Repairs > 0)
-            FlannelInstruments.ReconcileRepairs.Add(report.Repairs, new KeyValuePair<string, object?>("backend", _backend.Type));
+        var backend = new KeyValuePair<string, object?>("backend", _backend.Type);
+        FlannelInstruments.ReconcileRuns.Add(1, backend);
+        foreach (var kind in report.Changes.GroupBy(c => c.Kind))
+            FlannelInstruments.ReconcileRepairs.Add(kind.Count(), backend, new KeyValuePair<string, object?>("kind", kind.Key));
 
         var current = ReferenceEquals(done.Peers, _desired);
         var ok = report.Errors.Count == 0;
@@ -222,13 +223,6 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         // A failed pass is retried at the next period or notification; a newer desired set is programmed at once.
         if (!current) _pendingTrigger ??= "leases";
         StartNext();
-    }
-
-    private static string Subject(string change)
-    {
-        foreach (var word in change.Split(' '))
-            if (word.Contains('/') && System.Net.IPNetwork.TryParse(word, out _)) return word;
-        return "-";
     }
 
     private sealed record Trigger(string Reason);

@@ -4,6 +4,8 @@ using Akka.TestKit.Xunit2;
 using Flannel.Actors.Leases;
 using Flannel.Actors.Node;
 using Flannel.Actors.Routes;
+using Flannel.Actors.Observability;
+using Flannel.Actors.Tests.Observability;
 using Flannel.Net.Backends;
 using Xunit;
 using static Flannel.Actors.Tests.Agent.LeaseFixtures;
@@ -61,11 +63,15 @@ public sealed class RouteProgrammerActorTests : TestKit
         actor.Tell(Snapshot(Lease("10.244.2.0/24", "b", "192.0.2.2")));
         AwaitAssert(() => Assert.True(_status.Current.PeersInSync));
 
+        using var repairs = new MeasurementRecorder(FlannelInstruments.ReconcileRepairs);
         _backend.Forget(IPNetwork.Parse("10.244.2.0/24"));
         _kernelChanged!();
 
         AwaitAssert(() => Assert.Equal(1, _status.Current.DriftRepairs));
         Assert.Single(_backend.Kernel);
+        // flannel_reconcile_repairs_total{backend,kind}: the repaired object's kind comes with the change, not parsed from text.
+        var repair = Assert.Single(repairs.Of(FlannelInstruments.ReconcileRepairs));
+        Assert.Equal((1.0, "fake", "route"), (repair.Value, repair.Tags["backend"], repair.Tags.GetValueOrDefault("kind")));
     }
 
     [Fact]
