@@ -169,17 +169,16 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         var lostReason = _ownLostReason;
         _ownLostReason = null;
 
-        if (old is null)
-            _log.Info("Acquired lease {Subnet} ({How}), expires {Expiration:O}", lease.Subnet, m.How, lease.Expiration);
-        else if (!old.Subnet.Equals(lease.Subnet) || lostReason is not null)
+        // One log line per event: the node agent logs "lease acquired" (1001) for the first and every new lease; a loss
+        // found in the table was logged as "lease lost" (1003) when it was found.
+        if (old is not null && (!old.Subnet.Equals(lease.Subnet) || lostReason is not null))
         {
             var reason = lostReason ?? $"{old.Subnet} no longer fits or is taken";
-            _log.Warning("Own lease changed from {Old} to {New} ({How}): {Reason}", old.Subnet, lease.Subnet, m.How, reason);
+            if (lostReason is null) _events.LeaseLost(old.Subnet.ToString(), reason);
             PublishOwnEvent(new OwnLeaseChanged(old, lease, reason));
         }
-        else
+        else if (old is not null)
         {
-            _log.Debug("Lease {Subnet} renewed ({Reason}), expires {Expiration:O}", lease.Subnet, flight.Reason, lease.Expiration);
             _events.LeaseRenewed(lease.Subnet.ToString(), lease.Expiration);
             FlannelInstruments.LeaseRenewSeconds.Record(Stopwatch.GetElapsedTime(flight.Started).TotalSeconds,
                 new KeyValuePair<string, object?>("result", "ok"));
@@ -330,7 +329,7 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
 
     private void LoseOwnLease(string reason)
     {
-        _log.Warning("Own lease {Subnet}: {Reason}; acquiring a new lease", _own!.Subnet, reason);
+        _events.LeaseLost(_own!.Subnet.ToString(), $"{reason}; acquiring a new lease");
         _ownLostReason = reason;
         _ownSeen = false;
         Timers.Cancel("renew");

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Event;
 using Flannel.Actors.Leases;
 using Flannel.Actors.NetConfig;
 using Flannel.Net.Backends;
@@ -21,7 +20,6 @@ public sealed class BackendSwitchActor : ReceiveActor
     private readonly Func<BackendConfig, IBackend> _create;
     private readonly IActorRef _leases;
     private readonly TimeSpan _timeout;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public BackendSwitchActor(SwitchableBackend backend, Func<BackendConfig, IBackend> create, IActorRef leases, TimeSpan timeout)
     {
@@ -53,7 +51,7 @@ public sealed class BackendSwitchActor : ReceiveActor
         catch (Exception e) when (e is InvalidOperationException or AskTimeoutException or TaskCanceledException or IOException
                                        or ArgumentException or Flannel.Net.Netlink.NetlinkException)
         {
-            _log.Error(e, "backend switch to {0} failed", to);
+            // Logged once, by the config owner ("config refused ... cannot switch", event 3002), with this message.
             replyTo.Tell(new BackendSwitched(apply, _backend.Type, _backend.Mtu, null, e.Message) { BackendReplaced = switched });
         }
     }

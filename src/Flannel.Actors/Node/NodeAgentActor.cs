@@ -52,11 +52,8 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
 
         Receive<LeaseAcquired>(m => OnLease(m.Lease, "acquired"));
         Receive<LeaseAcquireFailed>(m => Fail($"cannot acquire a subnet lease: {m.Reason}"));
-        Receive<OwnLeaseChanged>(m =>
-        {
-            _events.LeaseLost(m.Old?.Subnet.ToString() ?? "-", m.Reason);
-            OnLease(m.New, m.Reason);
-        });
+        // The lease actor logged the loss (event 1003); OnLease logs the new lease.
+        Receive<OwnLeaseChanged>(m => OnLease(m.New, m.Reason));
         Receive<OwnLeaseLost>(m => Fail($"lease {m.Old.Subnet} lost: {m.Reason}"));
         Receive<LeaseSnapshot>(m =>
         {
