@@ -167,10 +167,13 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
         if (_switch is not { } sw || !ReferenceEquals(sw.Apply, done.Apply)) return;
         var version = sw.Apply.Config.Version;
         if (done.BackendReplaced) _conf = sw.Apply.Conf;
-        if (done.Lease is { } lease) _lease = lease;
+        // Before the node is set up for its first lease there is nothing to rewrite: the start sequence configures the
+        // backend now running and writes subnet.env when the lease comes.
+        var setUp = _lease is not null;
+        if (setUp && done.Lease is { } lease) _lease = lease;
         var subnetEnvWritten = false;
         string? error = done.Error;
-        if (done.Error is null && done.Lease is { } advertised)
+        if (done.Error is null && setUp && done.Lease is { } advertised)
         {
             try
             {
@@ -187,7 +190,7 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
         {
             BackendType = done.BackendType,
             BackendPrepared = true,
-            BackendConfigured = (_lease ?? s.Lease) is not null,
+            BackendConfigured = setUp,
             Lease = _lease ?? s.Lease,
             SubnetEnvWritten = s.SubnetEnvWritten || subnetEnvWritten,
         });

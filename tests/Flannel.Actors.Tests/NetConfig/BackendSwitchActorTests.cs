@@ -115,4 +115,32 @@ public sealed class BackendSwitchActorTests : TestKit
         Assert.Single(durations);
         Assert.All(switches.Concat(durations), m => Assert.Equal(("vxlan", "udp"), (m.Tags["from"], m.Tags["to"])));
     }
+
+    [Fact]
+    public void A_switch_before_the_first_lease_leaves_subnet_env_to_the_start_sequence_which_sets_up_the_new_backend()
+    {
+        var backend = new SwitchableBackend(new TypedFakeBackend("vxlan", 1450, _log, "{\"VNI\":1}"));
+        var status = new AgentStatus("a");
+        var leases = CreateTestProbe();
+        var switcher = Sys.ActorOf(BackendSwitchActor.Props(backend, c => new TypedFakeBackend(c.Type, 1472, _log), leases.Ref));
+        var settings = new NodeAgentSettings("a", Vxlan, backend, new Effects(_log),
+            new RouteProgrammerSettings("a", TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(20)), TimeSpan.FromMinutes(10));
+        var node = Sys.ActorOf(NodeAgentActor.Props(settings, leases.Ref, status, switcher));
+        leases.ExpectMsg<SubscribeLeases>();
+        leases.ExpectMsg<AcquireLease>();
+
+        node.Tell(new ApplyClusterNetConf(new VersionedNetConf(2, UdpJson, "test", DateTimeOffset.UtcNow), Udp, Vxlan));
+        leases.ExpectMsg<UpdateBackend>();
+        leases.Reply(new BackendUpdated(Own("udp")));
+        Assert.Null(ExpectMsg<ClusterNetConfApplied>().Error);
+        Assert.DoesNotContain(_log, l => l.StartsWith("subnet.env"));
+        Assert.False(status.Current.BackendConfigured);
+
+        // The lease arrives: the start sequence configures the backend now running and writes its MTU.
+        node.Tell(new LeaseAcquired(Own("udp")), leases.Ref);
+        leases.ExpectMsg<SubscribeLeases>();
+        Assert.Equal(["udp configure 10.244.3.0/24", "subnet.env 10.244.3.0/24 mtu 1472"],
+            _log.Where(l => l.StartsWith("udp configure") || l.StartsWith("subnet.env")));
+        Assert.True(status.Current.BackendConfigured);
+    }
 }
