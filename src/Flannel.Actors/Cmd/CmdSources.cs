@@ -56,21 +56,13 @@ public static class CmdSources
             });
     }
 
-    /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels).</summary>
+    /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels). tx: packets read
+    /// from the TUN device towards peers; rx: datagrams received from peers. Each side counts its own.</summary>
     public static IReadOnlyList<DropCount> Drops(TunnelCounters tunnel) =>
-        tunnel.Drops.Where(d => d.Value > 0)
-            .OrderBy(d => d.Key)
-            .Select(d => new DropCount(Direction(d.Key), Reason(d.Key), d.Value))
-            .ToList();
+        [.. Side("tx", tunnel.TxDrops), .. Side("rx", tunnel.RxDrops)];
 
-    /// <summary>tx: packets read from the TUN device towards peers; rx: datagrams received from peers.</summary>
-    public static string Direction(DropReason reason) => reason switch
-    {
-        DropReason.NoRoute or DropReason.NotIpv4 or DropReason.SendFailed => "tx",
-        DropReason.Stranger or DropReason.ForeignSource or DropReason.ForeignDestination or DropReason.TunWriteFailed => "rx",
-        // Truncated/malformed/TTL can happen either way; the tunnel counts them once, at the receiving side mostly.
-        _ => "rx",
-    };
+    private static IEnumerable<DropCount> Side(string direction, IReadOnlyDictionary<DropReason, long> drops) =>
+        drops.Where(d => d.Value > 0).OrderBy(d => d.Key).Select(d => new DropCount(direction, Reason(d.Key), d.Value));
 
     public static string Reason(DropReason reason) => reason switch
     {

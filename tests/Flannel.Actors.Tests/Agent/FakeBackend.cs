@@ -27,12 +27,13 @@ public sealed class FakeBackend : IBackend
         if (FailNext?.Invoke() is { } failed) return failed;
         lock (_lock)
         {
-            var added = peers.Where(p => _kernel.Add(p)).Select(p => $"add route {p.Subnet} via {p.PublicIp}").ToList();
+            var added = peers.Where(p => _kernel.Add(p))
+                .Select(p => new ReconcileChange(ReconcileKind.Route, p.Subnet, $"add route {p.Subnet} via {p.PublicIp}")).ToList();
             var removed = _kernel.Where(p => !peers.Contains(p)).ToList();
             foreach (var r in removed) _kernel.Remove(r);
             Calls.Enqueue($"reconcile {peers.Count}");
             return new ReconcileReport(added.Count, 0, removed.Count,
-                added.Concat(removed.Select(r => $"delete route {r.Subnet}")).ToList(), []);
+                added.Concat(removed.Select(r => new ReconcileChange(ReconcileKind.Route, r.Subnet, $"remove route {r.Subnet}"))).ToList(), []);
         }
     }
 

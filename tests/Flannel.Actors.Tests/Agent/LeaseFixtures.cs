@@ -11,4 +11,8 @@ public static class LeaseFixtures
 
     public static LeaseSnapshot Snapshot(params Lease[] leases) =>
         new(leases.ToImmutableDictionary(l => l.Subnet));
+
+    /// <summary>The table as the lease actor publishes it: with this node's lease <paramref name="own"/>.</summary>
+    public static LeaseSnapshot SnapshotWithOwn(Lease own, params Lease[] others) =>
+        new(others.Append(own).ToImmutableDictionary(l => l.Subnet), own);
 }

@@ -12,7 +12,7 @@ public sealed class UdpTunnelActorTests : TestKit
 {
     private static TunnelCounters Counters(long strangers) => new(
         new TrafficCounters(10, 1000), new TrafficCounters(5, 500),
-        new Dictionary<DropReason, long> { [DropReason.Stranger] = strangers },
+        new Dictionary<DropReason, long>(), new Dictionary<DropReason, long> { [DropReason.Stranger] = strangers },
         [new PeerCounters(IPAddress.Parse("192.0.2.2"), new TrafficCounters(10, 1000), new TrafficCounters(5, 500))], true, 2);
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Net;
+using Flannel.Actors.Cmd;
+using Flannel.E2E.Ctl;
 using Flannel.Host.Demo;
 using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
@@ -106,6 +108,9 @@ public sealed class UdpClusterTests(UdpCluster cluster) : AgentClusterTests<UdpC
         await Cluster.EnsureReadyAsync();
         var target = Topology.Hosts[0];
         var before = await target.Client!.StatusAsync();
+        long Dropped(string direction) => CtlAgent.Json<PeersView>(target, "peers").Drops
+            .Where(d => d.Direction == direction && d.Reason == "not_ipv4").Sum(d => d.Count);
+        var (rxBefore, txBefore) = (Dropped("rx"), Dropped("tx"));
         var sent = TunnelNoise.Send(Topology.Hosts[1].Namespace, new IPEndPoint(target.Address, 8285), count: 200);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         long dropped;
@@ -118,6 +123,10 @@ public sealed class UdpClusterTests(UdpCluster cluster) : AgentClusterTests<UdpC
         while (dropped < sent && DateTime.UtcNow < deadline);
         Assert.Equal(200, sent);
         Assert.True(dropped >= sent, $"{sent} garbage datagrams sent, {dropped} drops counted");
+        // They were dropped on the receive side, and ctl peers says so (it showed them as tx/not_ipv4 before). The send side
+        // drops a few not-IPv4 packets of its own (the kernel's IPv6 chatter on the TUN device), never the noise.
+        Assert.True(Dropped("rx") - rxBefore >= sent, $"rx/not_ipv4 {rxBefore} -> {Dropped("rx")} after {sent} datagrams");
+        Assert.True(Dropped("tx") - txBefore < sent / 2, $"tx/not_ipv4 {txBefore} -> {Dropped("tx")} after {sent} datagrams");
         // The garbage did not disturb the tunnel.
         Assert.True(ClusterTopology.Ping(Cluster.Pods[1], Cluster.Pods[0]));
     }
