@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Flannel.Bench.Footprint;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 
 // The footprint of one idle flanneld agent in a 3-host namespace cluster (the demo topology, mutual TLS), per backend.
 // Per run: host 1's agent is started alone (a cluster's first node) and timed from exec to /readyz 200, then hosts 2 and

@@ -1,4 +1,4 @@
-using Flannel.Net.Namespaces;
+using Flannel.Demo;
 
 namespace Flannel.Testing;
 

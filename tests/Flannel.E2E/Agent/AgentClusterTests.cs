@@ -1,5 +1,5 @@
 using System.Net;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
 using Xunit;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 
 namespace Flannel.E2E.Agent;
 

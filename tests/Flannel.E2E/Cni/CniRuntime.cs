@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Testing;
 
 namespace Flannel.E2E.Cni;

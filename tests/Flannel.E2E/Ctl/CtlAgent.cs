@@ -1,11 +1,10 @@
 using Flannel.Testing;
-using Flannel.Net.Namespaces;
+using Flannel.Demo;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Flannel.E2E.Agent;
 using Flannel.Host.Ctl;
-using Flannel.Host.Demo;
 
 namespace Flannel.E2E.Ctl;
 

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Flannel.Actors.Cmd;
 using Flannel.E2E.Agent;
 using Flannel.Actors.Remoting;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
 using Xunit;

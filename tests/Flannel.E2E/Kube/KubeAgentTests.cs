@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Xunit;
 using Xunit.Abstractions;
 

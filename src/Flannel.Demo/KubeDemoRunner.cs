@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>
-/// `flanneld demo --kube`: the seed's flow on local hosts. A test API server holds 3 Nodes with podCIDRs and the
+/// `flannel-demo --kube`: the seed's flow on local hosts. A test API server holds 3 Nodes with podCIDRs and the
 /// kube-flannel-cfg ConfigMap (vxlan); the agents run with --kube-subnet-mgr and find each other by listing the flannel
 /// pods; pods talk; then `kubectl patch configmap` switches the backend to udp and back while a ping runs, and the loss
 /// is printed. Exit 0 only when every pod pair is reachable after each switch and no old backend state remains.

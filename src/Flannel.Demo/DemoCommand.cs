@@ -1,11 +1,11 @@
 using System.Globalization;
 using Flannel.Net.Config;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>
-/// `flanneld demo [--backend udp|vxlan|host-gw] [--hosts N]`: a local flannel cluster in network namespaces, pods made by
-/// the CNI plugin, a ping matrix and one throughput figure; cleans up on exit, Ctrl-C and failure. Exit 0 only when
+/// `flannel-demo [--backend udp|vxlan|host-gw] [--hosts N]` (what ./demo.sh runs): a local flannel cluster in network
+/// namespaces, agents from the flanneld built beside this executable, pods made by the CNI plugin, a ping matrix and one throughput figure; cleans up on exit, Ctrl-C and failure. Exit 0 only when
 /// every pod reached every other pod.
 /// </summary>
 public static class DemoCommand
@@ -38,10 +38,10 @@ public static class DemoCommand
                     kubeServer = args[++i];
                     break;
                 case "-h" or "--help":
-                    Console.WriteLine("usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR] [--kube --kube-test-server PATH]");
+                    Console.WriteLine("usage: flannel-demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR] [--kube --kube-test-server PATH]");
                     return 0;
                 default:
-                    Console.Error.WriteLine($"demo: unknown argument \"{args[i]}\" (usage: flanneld demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR] [--kube --kube-test-server PATH])");
+                    Console.Error.WriteLine($"demo: unknown argument \"{args[i]}\" (usage: flannel-demo [--backend udp|vxlan|host-gw] [--hosts 2..20] [--logs DIR] [--kube --kube-test-server PATH])");
                     return 2;
             }
         }
@@ -50,9 +50,11 @@ public static class DemoCommand
             Console.Error.WriteLine($"demo: --backend \"{backend}\" is not one of {string.Join(", ", BackendConfig.SupportedTypes)}");
             return 2;
         }
-        if (Environment.ProcessPath is not { } flanneld)
+        // The project reference to Flannel.Host puts flanneld (apphost, runtimeconfig, hocon/) into this output directory.
+        var flanneld = Path.Combine(AppContext.BaseDirectory, "flanneld");
+        if (!File.Exists(flanneld))
         {
-            Console.Error.WriteLine("demo: cannot tell where the flanneld executable is");
+            Console.Error.WriteLine($"demo: no flanneld beside the demo ({flanneld}): build src/Flannel.Demo");
             return 2;
         }
         var options = new TopologyOptions("fldemo", flanneld) { Backend = backend, Hosts = hosts, KeepLogsIn = logs };

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>Runs short commands (ip, ping, iperf3, redis-cli) and collects their output.</summary>
 public static class ProcessRunner

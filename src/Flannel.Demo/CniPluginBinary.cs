@@ -1,4 +1,4 @@
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>
 /// Where the native `flannel` CNI plugin (src/Flannel.Cni, NativeAOT) is: the one place the demo topology and the

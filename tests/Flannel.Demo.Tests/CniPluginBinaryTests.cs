@@ -1,7 +1,7 @@
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Xunit;
 
-namespace Flannel.Host.Tests.Demo;
+namespace Flannel.Demo.Tests;
 
 /// <summary>The demo and the end-to-end tests get the native plugin only through FLANNEL_CNI_PLUGIN; a bad value fails loudly.</summary>
 public sealed class CniPluginBinaryTests : IDisposable

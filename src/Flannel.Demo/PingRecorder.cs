@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>What a continuous ping saw: packets sent and answered, and the longest run of unanswered ones as time.</summary>
 public sealed record PingLoss(int Sent, int Received, double LongestGapMs)

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>
 /// Checks a host for state of backends other than the one in force (a live switch must leave none): flannel.* vxlan

@@ -5,7 +5,7 @@ using Flannel.Host.Ctl;
 using Flannel.Host.Health;
 using Flannel.Host.Security;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>One simulated machine: a network namespace on the underlay bridge, running one flanneld.</summary>
 public sealed class TopologyHost(int index, string ns, IPAddress address, string stateDir)
@@ -38,7 +38,7 @@ public sealed record Pod(string Name, string Namespace, IPAddress Address, Topol
 /// <summary>
 /// A local flannel cluster: an underlay bridge in its own namespace, N host namespaces attached by veth, a flanneld agent
 /// per host (started inside it with `ip netns exec`, seeds = host 1; mutual TLS with a CA made for the run) and pods created through the CNI plugin exactly as
-/// a container runtime calls it. Used by `flanneld demo` and the end-to-end tests. Dispose removes everything, also
+/// a container runtime calls it. Used by `flannel-demo` and the end-to-end tests. Dispose removes everything, also
 /// after a failure; every process it started is killed by PID.
 /// </summary>
 public sealed class ClusterTopology : IDisposable

@@ -1,4 +1,4 @@
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>Waiting for a live backend switch to reach every agent of a <see cref="ClusterTopology"/>.</summary>
 public static class BackendWait

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace Flannel.Net.Namespaces;
+namespace Flannel.Demo;
 
 /// <summary>
 /// A dedicated thread that entered a network namespace with setns(2) (only that thread is in the namespace). Sockets and

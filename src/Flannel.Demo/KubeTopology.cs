@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>
 /// The Kubernetes variant of <see cref="ClusterTopology"/>: the test API server (kube-test-server) runs inside the

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>iperf3 between two pods: server in one, a short TCP run from the other; returns bits per second received.</summary>
 public static class Throughput

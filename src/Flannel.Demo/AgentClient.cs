@@ -1,4 +1,3 @@
-using Flannel.Net.Namespaces;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -6,7 +5,7 @@ using Flannel.Actors.Cmd;
 using Flannel.Host.Ctl;
 using Flannel.Host.Health;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>
 /// An agent seen from outside: HTTP to its health endpoints inside its host namespace (sockets made in that namespace),

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>How to lay out a local flannel cluster in network namespaces.</summary>
 /// <param name="Prefix">Namespace name prefix; unique per run (namespaces starting with it are removed first).</param>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>The demo's steps and what it prints.</summary>
 public sealed class DemoRunner(TopologyOptions options, TextWriter output)

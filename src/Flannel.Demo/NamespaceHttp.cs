@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Flannel.Net.Namespaces;
 
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>
 /// HTTP from outside into a network namespace: every connection's socket is made on a thread inside it (see

@@ -1,4 +1,4 @@
-namespace Flannel.Host.Demo;
+namespace Flannel.Demo;
 
 /// <summary>Network namespaces through iproute2 (`ip netns`), the way an operator would.</summary>
 public static class Netns
