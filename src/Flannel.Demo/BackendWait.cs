@@ -1,3 +1,5 @@
+using Flannel.Testing;
+
 namespace Flannel.Demo;
 
 /// <summary>Waiting for a live backend switch to reach every agent of a <see cref="ClusterTopology"/>.</summary>
@@ -11,7 +13,7 @@ public static class BackendWait
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var last = new Dictionary<string, string>();
-        while (true)
+        await Poll.UntilAsync(async () =>
         {
             var done = true;
             foreach (var h in cluster.Hosts.Where(h => h.Agent is { HasExited: false } && h.Client is not null))
@@ -33,12 +35,9 @@ public static class BackendWait
                 }
                 last[h.NodeName] = view;
             }
-            if (done) return clock.Elapsed;
-            if (clock.Elapsed > timeout)
-                throw new TimeoutException($"not every agent switched to {backend} within {timeout.TotalSeconds} s: " +
-                    string.Join("; ", last.Select(kv => $"{kv.Key}: {kv.Value}")));
-            await Task.Delay(100, ct).ConfigureAwait(false);
-        }
+            return done;
+        }, timeout, () => $"every agent switched to {backend}: " + string.Join("; ", last.Select(kv => $"{kv.Key}: {kv.Value}")), 100, ct)
+            .ConfigureAwait(false);
+        return clock.Elapsed;
     }
-
 }

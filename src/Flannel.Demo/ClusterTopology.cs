@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Flannel.Host.Ctl;
 using Flannel.Host.Health;
 using Flannel.Host.Security;
+using Flannel.Testing;
 
 namespace Flannel.Demo;
 
@@ -260,9 +261,8 @@ public sealed class ClusterTopology : IDisposable
     public async Task WaitReadyAsync(TimeSpan timeout, IEnumerable<TopologyHost>? hosts = null, CancellationToken ct = default)
     {
         var which = (hosts ?? Hosts).ToList();
-        var deadline = DateTime.UtcNow + timeout;
         var last = new Dictionary<string, string>();
-        while (true)
+        await Poll.UntilAsync(async () =>
         {
             var allReady = true;
             foreach (var h in which)
@@ -294,13 +294,9 @@ public sealed class ClusterTopology : IDisposable
                     allReady = false;
                 }
             }
-            if (allReady) return;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("agents not ready within " + timeout.TotalSeconds + " s: " +
-                    string.Join("; ", last.Select(kv => $"{kv.Key}: {kv.Value}")) + "\n" +
-                    string.Join("\n", which.Select(h => $"--- {h.NodeName} log ---\n{Tail(h.LogFile, 15)}")));
-            await Task.Delay(200, ct).ConfigureAwait(false);
-        }
+            return allReady;
+        }, timeout, () => "agents ready: " + string.Join("; ", last.Select(kv => $"{kv.Key}: {kv.Value}")) + "\n" +
+            string.Join("\n", which.Select(h => $"--- {h.NodeName} log ---\n{Tail(h.LogFile, 15)}")), 200, ct).ConfigureAwait(false);
     }
 
     /// <summary>Creates a pod on <paramref name="h"/> by calling the flannel CNI plugin with CNI_COMMAND=ADD.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Flannel.Testing;
 
 namespace Flannel.Demo;
 
@@ -61,13 +62,8 @@ public sealed class KubeTopology : IDisposable
         Cluster.StartInNamespace(Cluster.UnderlayNamespace, ServerExe,
             ["--address", ApiAddress.ToString(), "--port", ApiPort.ToString(CultureInfo.InvariantCulture), "--state", StatePath,
              "--kubeconfig", KubeconfigPath, "--bookmark-interval-ms", "2000"], ServerLog);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!(File.Exists(KubeconfigPath) && File.ReadAllText(ServerLog).Contains("listening", StringComparison.Ordinal)))
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"kube-test-server did not start within 30 s:\n{ClusterTopology.Tail(ServerLog, 20)}");
-            Thread.Sleep(100);
-        }
+        Poll.Until(() => File.Exists(KubeconfigPath) && File.ReadAllText(ServerLog).Contains("listening", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), () => $"kube-test-server listening:\n{ClusterTopology.Tail(ServerLog, 20)}", 100);
     }
 
     private string StateYaml()

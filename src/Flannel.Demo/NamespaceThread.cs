@@ -40,6 +40,8 @@ public sealed partial class NamespaceThread : IDisposable
         entered.Task.GetAwaiter().GetResult();
     }
 
+    public NamespaceThread(Netns ns) : this(ns.Name) { }
+
     public T Run<T>(Func<T> func)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);

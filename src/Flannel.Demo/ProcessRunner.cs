@@ -3,9 +3,16 @@ using System.Text;
 
 namespace Flannel.Demo;
 
-/// <summary>Runs short commands (ip, ping, iperf3, redis-cli) and collects their output.</summary>
+/// <summary>
+/// Runs short commands (ip, ping, iperf3, redis-cli, kubectl, the CNI plugin) and collects their output: the one process
+/// runner of the demo, the benches and the tests. Long-running processes start through <see cref="ClusterTopology.StartInNamespace"/>
+/// or <see cref="Netns.Start"/>, which kill them on Dispose.
+/// </summary>
 public static class ProcessRunner
 {
+    /// <summary>The exit code of a <see cref="Result"/> whose command was killed at its timeout.</summary>
+    public const int TimedOut = -1;
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {
         public bool Ok => ExitCode == 0;
@@ -39,7 +46,7 @@ public static class ProcessRunner
         {
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
-            return new Result(-1, stdout.ToString(), stderr + $"\n{file} timed out");
+            return new Result(TimedOut, stdout.ToString(), stderr + $"\n{file} timed out");
         }
         p.WaitForExit();
         return new Result(p.ExitCode, stdout.ToString(), stderr.ToString());

@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Net;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
@@ -124,7 +125,7 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
     {
         StartWatcher();
         await ExpectInitialSync();
-        await Eventually.HoldsAsync(() => _server.Store.OpenWatchCount == 1, "the watcher is watching");
+        await Poll.UntilAsync(() => _server.Store.OpenWatchCount == 1, TimeSpan.FromSeconds(15), "the watcher is watching", 25);
 
         // Cut the watch with a 410 and change things while the history is gone: only a re-list can see them.
         _server.Store.ExpireWatches();
@@ -148,7 +149,7 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
     {
         StartWatcher();
         await ExpectInitialSync();
-        await Eventually.HoldsAsync(() => _server.Store.OpenWatchCount == 1, "the watcher is watching");
+        await Poll.UntilAsync(() => _server.Store.OpenWatchCount == 1, TimeSpan.FromSeconds(15), "the watcher is watching", 25);
 
         // Changes made while no watch is open are replayed from the retained history.
         Assert.Equal(1, _server.Store.DisconnectWatches());
@@ -166,7 +167,7 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
     {
         StartWatcher();
         await ExpectInitialSync();
-        await Eventually.HoldsAsync(() => _server.Store.OpenWatchCount == 1, "the watcher is watching");
+        await Poll.UntilAsync(() => _server.Store.OpenWatchCount == 1, TimeSpan.FromSeconds(15), "the watcher is watching", 25);
 
         // Unrelated writes (pods) advance the revision; bookmarks let the watcher resume past them even after compaction.
         _server.Put(Seed.Namespace(Seed.FlannelNamespace), Seed.FlannelPod("p", "node-a", "10.99.0.1"));

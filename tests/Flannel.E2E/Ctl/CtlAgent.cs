@@ -49,6 +49,4 @@ public static class CtlAgent
         return await http.GetStringAsync($"http://127.0.0.1:{port}{path}");
     }
 
-    public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
-        Poll.UntilAsync(condition, timeout, what, 250);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
+using Flannel.Testing;
 using Flannel.Actors.Observability;
 using Flannel.Host.Logging;
 using Flannel.Host.Options;
@@ -99,7 +100,7 @@ public sealed class LoggingTests
             {
                 system.Log.Warning("replicator is {State}", "slow");
                 // The bridge is an actor and the console logger writes from its own thread.
-                await CtlCluster.Eventually(() => captured.ToString().Contains("replicator is slow"), TimeSpan.FromSeconds(5),
+                await Poll.UntilAsync(() => captured.ToString().Contains("replicator is slow"), TimeSpan.FromSeconds(5),
                     "Akka's warning on stderr");
             }
             finally
