@@ -172,13 +172,22 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
         // Unrelated writes (pods) advance the revision; bookmarks let the watcher resume past them even after compaction.
         _server.Put(Seed.Namespace(Seed.FlannelNamespace), Seed.FlannelPod("p", "node-a", "10.99.0.1"));
         var revision = _server.Store.Revision;
+        var lists = NodeLists();
         await Task.Delay(TimeSpan.FromMilliseconds(900));
         _server.Store.Compact();
         _server.Store.DisconnectWatches();
         _server.Put(Seed.Node("node-g"));
         Assert.Equal("node-g", ExpectMsg<KubeNodeAdded>(Wait).Node.Name);
         Assert.True(_server.Store.Revision > revision);
+        // A full re-list (what a watcher without the bookmark's version must do after the compaction) would also report
+        // node-g, as a difference, and end with KubeNodesSynced; resuming lists nothing and sends nothing more.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(lists, NodeLists());
+        Assert.Equal(1L, NodeWatchProgress.Get(Sys).Current!.Lists);
     }
+
+    /// <summary>How many times the nodes were listed (the initial list and every re-list), as the server saw it.</summary>
+    private int NodeLists() => _server.Requests.Count(r => r is { Verb: "list", Resource: "nodes" });
 
     [Fact]
     public async Task New_subscribers_get_the_current_nodes()
