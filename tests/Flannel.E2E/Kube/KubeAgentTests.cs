@@ -113,9 +113,32 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
         foreach (var h in Topology.Hosts)
             Assert.Contains("config refused", File.ReadAllText(h.LogFile), StringComparison.Ordinal);
 
-        // Back to a valid text equal to what runs: nothing switches.
+        // Back to a valid text equal to what runs (the cluster's newest config is still the refused one's baseline): every
+        // agent sees it, none refuses it, nothing switches. (That vxlan runs was true before this patch too.)
+        var refusals = RefusalEvents().Count;
+        var leaseVersions = await LeaseVersionsAsync();
+        var seen = Topology.Hosts.ToDictionary(h => h.NodeName, ConfigMapChangesSeen);
         Kube.PatchNetConf(KubeTopology.NetConf("vxlan"));
+        await Poll.UntilAsync(() => Topology.Hosts.All(h => ConfigMapChangesSeen(h) > seen[h.NodeName]), TimeSpan.FromSeconds(15),
+            "every agent's ConfigMap watcher saw the patch", 250);
+        // Time for a wrongful refusal (an event) or switch (a rewritten lease) to show.
+        await Task.Delay(2000);
+        Assert.Equal(refusals, RefusalEvents().Count);
+        Assert.Equal(leaseVersions, await LeaseVersionsAsync());
         await Kube.WaitBackendAsync("vxlan", TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>How many ConfigMap net-conf changes <paramref name="h"/>'s agent has logged.</summary>
+    private static int ConfigMapChangesSeen(TopologyHost h) =>
+        File.ReadAllText(h.LogFile).Split("net-conf.json changed at resourceVersion").Length - 1;
+
+    /// <summary>Every lease as every agent sees it, with its version: a backend switch rewrites them.</summary>
+    private async Task<List<string>> LeaseVersionsAsync()
+    {
+        var all = new List<string>();
+        foreach (var h in Topology.Hosts)
+            all.AddRange((await h.Client!.StatusAsync()).Leases.Select(l => $"{h.NodeName} sees {l.Node} {l.Subnet} {l.Backend} v{l.Version}").Order());
+        return all;
     }
 
     [Fact, Step(4)]
