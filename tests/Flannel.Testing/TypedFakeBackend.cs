@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Flannel.Net.Backends;
 
-namespace Flannel.Actors.Tests.NetConfig;
+namespace Flannel.Testing;
 
 /// <summary>A backend of a given type that records its calls into a shared log (to check the order across backends).</summary>
 public sealed class TypedFakeBackend(string type, int mtu, ConcurrentQueue<string> log, string? leaseData = null) : IBackend

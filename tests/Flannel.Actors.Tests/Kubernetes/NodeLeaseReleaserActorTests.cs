@@ -6,7 +6,7 @@ using Flannel.Actors.Kubernetes;
 using Flannel.Actors.Leases;
 using Xunit;
 
-namespace Flannel.Actors.Tests.NetConfig;
+namespace Flannel.Actors.Tests.Kubernetes;
 
 public sealed class NodeLeaseReleaserActorTests : TestKit
 {

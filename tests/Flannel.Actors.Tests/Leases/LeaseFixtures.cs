@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using Flannel.Actors.Leases;
 
-namespace Flannel.Actors.Tests.Agent;
+namespace Flannel.Actors.Tests.Leases;
 
 public static class LeaseFixtures
 {

@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using Akka.Actor;
 using System.Collections.Concurrent;
 using System.Net;
@@ -10,7 +11,7 @@ using Flannel.Net.Backends;
 using Flannel.Net.Config;
 using Xunit;
 
-namespace Flannel.Actors.Tests.NetConfig;
+namespace Flannel.Actors.Tests.Node;
 
 public sealed class BackendSwitchActorTests : TestKit
 {

@@ -1,7 +1,7 @@
 using Flannel.Actors.Node;
 using Xunit;
 
-namespace Flannel.Actors.Tests.Agent;
+namespace Flannel.Actors.Tests.Node;
 
 /// <summary>Issue #13: when this node reports "partitioned" (no majority reachable, so every lease change fails).</summary>
 public sealed class ClusterQuorumTests

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Flannel.Net.Backends;
 
-namespace Flannel.Actors.Tests.Agent;
+namespace Flannel.Actors.Tests.Node;
 
 /// <summary>A backend that keeps its "kernel" in memory: Reconcile adds/removes peers and reports what it changed.</summary>
 public sealed class FakeBackend : IBackend

@@ -7,9 +7,9 @@ using Flannel.Actors.Node;
 using Flannel.Actors.Routes;
 using Flannel.Net.Config;
 using Xunit;
-using static Flannel.Actors.Tests.Agent.LeaseFixtures;
+using static Flannel.Actors.Tests.Leases.LeaseFixtures;
 
-namespace Flannel.Actors.Tests.Agent;
+namespace Flannel.Actors.Tests.Node;
 
 public sealed class NodeAgentActorTests : TestKit
 {

@@ -3,9 +3,9 @@ using Flannel.Actors.Leases;
 using Flannel.Actors.Routes;
 using Flannel.Net.Backends;
 using Xunit;
-using static Flannel.Actors.Tests.Agent.LeaseFixtures;
+using static Flannel.Actors.Tests.Leases.LeaseFixtures;
 
-namespace Flannel.Actors.Tests.Agent;
+namespace Flannel.Actors.Tests.Routes;
 
 public sealed class DesiredPeersTests
 {

@@ -6,9 +6,10 @@ using Flannel.Actors.Node;
 using Flannel.Actors.Routes;
 using Flannel.Net.Backends;
 using Xunit;
-using static Flannel.Actors.Tests.Agent.LeaseFixtures;
+using Flannel.Actors.Tests.Node;
+using static Flannel.Actors.Tests.Leases.LeaseFixtures;
 
-namespace Flannel.Actors.Tests.Agent;
+namespace Flannel.Actors.Tests.Routes;
 
 public sealed class RouteProgrammerActorTests : TestKit
 {

@@ -6,7 +6,7 @@ using Flannel.Actors.Tunnel;
 using Flannel.Net.Tunnel;
 using Xunit;
 
-namespace Flannel.Actors.Tests.Agent;
+namespace Flannel.Actors.Tests.Tunnel;
 
 public sealed class UdpTunnelActorTests : TestKit
 {

@@ -8,9 +8,10 @@ using Flannel.Host.Logging;
 using Flannel.Host.Options;
 using Microsoft.Extensions.Logging;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
+using Flannel.Host.Tests.Ctl;
 using Xunit;
 
-namespace Flannel.Host.Tests.Ctl;
+namespace Flannel.Host.Tests.Logging;
 
 [CollectionDefinition(nameof(ConsoleCapture), DisableParallelization = true)]
 public sealed class ConsoleCapture;

@@ -5,9 +5,10 @@ using Flannel.Actors.Observability;
 using Flannel.Host.Metrics;
 using Flannel.Actors.Node;
 using Flannel.Host.Health;
+using Flannel.Host.Tests.Ctl;
 using Xunit;
 
-namespace Flannel.Host.Tests.Ctl;
+namespace Flannel.Host.Tests.Metrics;
 
 /// <summary>The Prometheus collectors read from a (fake) agent at scrape time and from the actor layer's instruments.</summary>
 public sealed class MetricsTests : IAsyncLifetime

@@ -1,9 +1,10 @@
+using Flannel.Testing;
 using System.Collections.Concurrent;
 using System.Net;
 using Flannel.Net.Backends;
 using Xunit;
 
-namespace Flannel.Actors.Tests.NetConfig;
+namespace Flannel.Net.Tests.Backends;
 
 public sealed class SwitchableBackendTests
 {

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Flannel.Net.Interfaces;
 using Xunit;
 
-namespace Flannel.Host.Tests.Interfaces;
+namespace Flannel.Net.Tests.Interfaces;
 
 public class InterfaceSelectorTests
 {

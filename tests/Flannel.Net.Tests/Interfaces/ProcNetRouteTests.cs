@@ -2,7 +2,7 @@ using System.Net;
 using Flannel.Net.Interfaces;
 using Xunit;
 
-namespace Flannel.Host.Tests.Interfaces;
+namespace Flannel.Net.Tests.Interfaces;
 
 public class ProcNetRouteTests
 {
