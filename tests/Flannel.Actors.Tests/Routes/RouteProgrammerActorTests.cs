@@ -156,6 +156,10 @@ public sealed class RouteProgrammerActorTests : TestKit
 
         public RejectionCounter()
         {
+            // Created (and published) before the listener starts: published first from inside FlannelInstruments' static
+            // initializer, the callback would compare against a field not yet set and enable nothing (this test then
+            // failed whenever it was the first in the process to touch the instruments).
+            _ = Flannel.Actors.Observability.FlannelInstruments.LeaseEntriesRejected;
             _listener.InstrumentPublished = (i, l) =>
             {
                 if (ReferenceEquals(i, Flannel.Actors.Observability.FlannelInstruments.LeaseEntriesRejected)) l.EnableMeasurementEvents(i);
