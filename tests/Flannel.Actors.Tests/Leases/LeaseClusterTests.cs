@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using Flannel.Testing;
 using Flannel.Actors.Leases;
 using Flannel.Net.Config;
 using Xunit;
@@ -177,7 +178,7 @@ public sealed class LeaseClusterTests : TestKit
         Assert.Contains("to node intruder", changed.Reason);
         var own = (OwnLease)await Ask(victim, GetOwnLease.Instance);
         Assert.Equal(changed.New, own.Lease);
-        await Eventually(async () =>
+        await Poll.UntilAsync(async () =>
         {
             var table = await TableAsync(cluster[0]);
             return table.TryGetValue(changed.New.Subnet, out var l) && l.Node == victim.Name
@@ -190,7 +191,7 @@ public sealed class LeaseClusterTests : TestKit
         var expected = leases.ToDictionary(l => l.Subnet, l => l.Node);
         foreach (var node in cluster.Nodes.Where(n => !n.IsTerminated))
         {
-            await Eventually(async () =>
+            await Poll.UntilAsync(async () =>
             {
                 var table = await TableAsync(node);
                 return table.Count == expected.Count && expected.All(e => table.TryGetValue(e.Key, out var l) && l.Node == e.Value);

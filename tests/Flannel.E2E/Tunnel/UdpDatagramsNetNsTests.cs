@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -42,8 +43,8 @@ public class UdpDatagramsNetNsTests
         // Resolve the neighbours on both paths first: a burst to an unresolved neighbour overflows its small queue.
         var (code, stdout, stderr) = t.PodNs1.TryExec($"ping -c 2 -i 0.2 -W 2 {OverlayTopology.Pod2}");
         Assert.True(code == 0, $"ping failed: {stdout} {stderr}");
-        using var pod1 = new NetNsThread(t.PodNs1);
-        using var pod2 = new NetNsThread(t.PodNs2);
+        using var pod1 = new NamespaceThread(t.PodNs1);
+        using var pod2 = new NamespaceThread(t.PodNs2);
         using var server = pod2.Run(() =>
         {
             var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
