@@ -25,6 +25,10 @@ public static class EventIds
     public static readonly EventId PeerAdded = new(2001, nameof(PeerAdded));
     public static readonly EventId PeerRemoved = new(2002, nameof(PeerRemoved));
     public static readonly EventId DriftRepaired = new(2003, nameof(DriftRepaired));
+    // Nodes outside our cluster programmed from their Kubernetes annotations (2020-2029): Routes/ForeignPeers (issue #17).
+    public static readonly EventId ForeignPeerAccepted = new(2020, nameof(ForeignPeerAccepted));
+    public static readonly EventId ForeignPeerWithdrawn = new(2021, nameof(ForeignPeerWithdrawn));
+    public static readonly EventId ForeignPeerRejected = new(2022, nameof(ForeignPeerRejected));
 
     public static readonly EventId BackendSwitched = new(3001, nameof(BackendSwitched));
     public static readonly EventId ConfigRefused = new(3002, nameof(ConfigRefused));
