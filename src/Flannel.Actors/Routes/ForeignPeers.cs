@@ -70,7 +70,7 @@ public static class ForeignPeers
         candidates.AddRange(members.Select(l => (l.ToPeerLease(), (string?)l.Node)));
         foreach (var n in foreign)
         {
-            var peer = new PeerLease(n.PodCidr!.Value, n.PublicIp ?? IPAddress.Any, backendType, n.BackendData);
+            var peer = new PeerLease(n.PodCidr!.Value, n.PublicIp ?? IPAddress.Any, backendType, Canonical(backendType, n.BackendData));
             if (memberSubnets.Overlaps(peer.Subnet)) refused.Add(new RejectedPeer(peer, PeerRejectReason.OverlapsMemberLease, n.Name));
             else candidates.Add((peer, n.Name));
         }
@@ -83,11 +83,20 @@ public static class ForeignPeers
         foreach (var n in foreign)
         {
             var subnet = n.PodCidr!.Value;
-            if (accepted.Contains(new PeerLease(subnet, n.PublicIp ?? IPAddress.Any, backendType, n.BackendData))) bySubnet[subnet] = n.Name;
+            if (accepted.Contains(new PeerLease(subnet, n.PublicIp ?? IPAddress.Any, backendType, Canonical(backendType, n.BackendData))))
+                bySubnet[subnet] = n.Name;
         }
         return new MergedPeers(refused.Count == 0 ? selection : selection with { Rejected = [.. refused, .. selection.Rejected] },
             bySubnet, foreignNames);
     }
+
+    /// <summary>
+    /// vxlan data in our lease's spelling ({"VNI":1,"VtepMAC":"..."}): upstream v0.7.1 writes {"VtepMAC":"..."} only, HEAD
+    /// adds the VNI; equal content must compare equal, so a node moving between the two sources is not "changed".
+    /// Unparsable data is kept as it is (PeerFilter refuses it).
+    /// </summary>
+    public static string? Canonical(string backendType, string? data) =>
+        backendType == Flannel.Net.Config.BackendConfig.Vxlan && VxlanLeaseData.TryParse(data) is { } v ? v.ToJson() : data;
 
     /// <summary>
     /// A lease is a live member's when a member runs on its owner's host or its public IP (agents bind remoting to their

@@ -143,7 +143,10 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         foreach (var p in foreignPeers.Where(p => !_foreign.ContainsKey(p.Peer.Subnet)))
             _events.ForeignPeerAccepted(p.Peer.Subnet.ToString(), p.Node, p.Peer.PublicIp.ToString(), p.Peer.BackendType);
         foreach (var (subnet, node) in _foreign.Where(kv => !merged.Foreign.ContainsKey(kv.Key)))
-            _events.ForeignPeerWithdrawn(subnet.ToString(), node, desired.Any(p => p.Subnet.Equals(subnet)) ? "now a member's lease" : "node or annotations gone");
+            _events.ForeignPeerWithdrawn(subnet.ToString(), node,
+                desired.Any(p => p.Subnet.Equals(subnet)) ? "now a member's lease"
+                : selection.Rejected.Any(r => r.Node == node) ? "its annotations are refused"
+                : "node or annotations gone");
         _foreign = merged.Foreign;
         var leases = snapshot.Leases.Values.OrderBy(l => l.Subnet.ToString(), StringComparer.Ordinal).ToList();
         var diff = DesiredPeers.Diff(_desired, desired);

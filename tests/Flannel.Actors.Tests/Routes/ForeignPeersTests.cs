@@ -83,6 +83,15 @@ public sealed class ForeignPeersTests
     }
 
     [Fact]
+    public void Upstream_v071_vxlan_data_without_a_vni_equals_our_leases_spelling()
+    {
+        var before = Merge([], View(["198.18.0.1"], Node("b", "10.244.2.0/24", "198.18.0.2", $"{{\"VtepMAC\":\"{MacB}\"}}")));
+        var after = Merge([Lease("10.244.2.0/24", "b", "198.18.0.2", MacB)], View(["198.18.0.1", "198.18.0.2"]));
+        Assert.Equal(Data(MacB), Assert.Single(before.Selection.Accepted).BackendData);
+        Assert.True(DesiredPeers.Diff(before.Selection.Accepted, after.Selection.Accepted).IsEmpty);
+    }
+
+    [Fact]
     public void A_departed_members_lease_without_annotations_stays_until_it_expires()
     {
         var merged = Merge([Lease("10.244.2.0/24", "b", "198.18.0.2", MacB)], View(["198.18.0.1"]));
