@@ -7,7 +7,8 @@
 #   FLANNEL_SRC=~/src/flannel bash bench/migration.sh      (a flannel checkout at tag v0.7.1; nothing of it is committed)
 # Builds flanneld from FLANNEL_SRC with Debian's Go (apt-get install golang-go) in GOPATH mode (v0.7.1 predates modules
 # and vendors its dependencies), or uses FLANNEL_UPSTREAM_FLANNELD when set. Needs socat and openssl (v0.7.1 speaks only
-# https to the API: a TLS front for the test server). KEEP_LOGS=dir keeps the agents' logs.
+# https to the API: a TLS front for the test server). KEEP_LOGS=dir keeps the agents' logs;
+# FLANNELD=path runs another build of ours (a control: main before issue #17 fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "migration.sh: run as root" >&2; exit 1; }

@@ -8,10 +8,11 @@ using Flannel.Host.Demo;
 // are replaced by ours one at a time (stop upstream, start ours), then back; a ping matrix between all pods at 10 ms runs
 // throughout. Prints per step the lost pings and the longest gap per pair (a table on stderr, one JSON line per step on
 // stdout); exits 1 when any pair stays unreachable for more than 2 s in any step.
-// Environment: FLANNEL_UPSTREAM_FLANNELD (the built v0.7.1 binary), FLANNEL_KUBE_TEST_SERVER, FLANNEL_CNI_PLUGIN.
+// Environment: FLANNEL_UPSTREAM_FLANNELD (the built v0.7.1 binary), FLANNEL_KUBE_TEST_SERVER, FLANNEL_CNI_PLUGIN; FLANNELD.
 var upstreamBinary = Environment.GetEnvironmentVariable("FLANNEL_UPSTREAM_FLANNELD") ?? throw new InvalidOperationException("set FLANNEL_UPSTREAM_FLANNELD");
 var testServer = Environment.GetEnvironmentVariable("FLANNEL_KUBE_TEST_SERVER") ?? throw new InvalidOperationException("set FLANNEL_KUBE_TEST_SERVER");
-var flanneld = Path.Combine(AppContext.BaseDirectory, "flanneld");
+// FLANNELD=path runs another build of ours (e.g. main's, as a control that the bench can fail).
+var flanneld = Environment.GetEnvironmentVariable("FLANNELD") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "flanneld");
 var maxGapMs = 2000.0;
 var interval = TimeSpan.FromMilliseconds(10);
 void Say(string s) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {s}");
@@ -101,13 +102,19 @@ try
     }
 
     var errors = topology.Hosts.SelectMany(h => File.Exists(upstream.LogFile(h)) ? File.ReadLines(upstream.LogFile(h)).Where(l => l.StartsWith('E')).Select(l => $"{h.NodeName}: {l}") : []).ToList();
-    Say($"upstream flanneld error lines: {errors.Count}");
+    // v0.7.1's own shutdown bug: on SIGTERM its kube WatchLease returns an empty result and subnet.WatchLease indexes it
+    // (panic after "Exiting..."); reported apart from errors while it runs.
+    var exitPanics = topology.Hosts.Sum(h => File.Exists(upstream.LogFile(h)) ? File.ReadLines(upstream.LogFile(h)).Count(l => l.StartsWith("panic:", StringComparison.Ordinal)) : 0);
+    Say($"upstream flanneld error lines: {errors.Count}; panics at exit (v0.7.1's SIGTERM bug): {exitPanics}");
     foreach (var e in errors.Take(20)) Say("    " + e);
 }
 finally
 {
     matrix?.Dispose();
     upstream?.StopAll();
+    if (Environment.GetEnvironmentVariable("KEEP_LOGS") is { Length: > 0 } keep && upstream is not null)
+        foreach (var h in topology.Hosts.Where(h => File.Exists(upstream.LogFile(h))))
+            File.Copy(upstream.LogFile(h), Path.Combine(Directory.CreateDirectory(keep).FullName, $"{h.NodeName}-upstream-flanneld.log"), overwrite: true);
     kube.Dispose();
     foreach (var dir in createdMountPoints) try { Directory.Delete(dir); } catch (IOException) { }
 }
