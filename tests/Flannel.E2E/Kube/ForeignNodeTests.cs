@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Flannel.Actors.Cmd;
 using Flannel.E2E.Ctl;
 using Flannel.Host.Demo;
+using Flannel.Testing;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -170,8 +171,8 @@ public sealed class ForeignNodeTests(ForeignNodeCluster cluster, ITestOutputHelp
         var judged = reason == "overlaps_member_lease" ? [Topology.Hosts[1]] : cluster.Ours;
         if (reason != "overlaps_member_lease") await WaitRouteAsync(present: false);
         foreach (var h in judged)
-            await EventuallyAsync(() => File.ReadAllText(h.LogFile).Contains(reason, StringComparison.Ordinal) ? true : null,
-                TimeSpan.FromSeconds(15), $"{h.NodeName} logs the refusal {reason}");
+            await Poll.UntilAsync(() => File.ReadAllText(h.LogFile).Contains(reason, StringComparison.Ordinal),
+                TimeSpan.FromSeconds(15), $"{h.NodeName} logs the refusal {reason}", intervalMs: 250);
         await Task.Delay(TimeSpan.FromSeconds(11)); // a periodic reconcile and recomputation in between: still logged once
         foreach (var h in judged)
         {
@@ -213,8 +214,8 @@ public sealed class ForeignNodeTests(ForeignNodeCluster cluster, ITestOutputHelp
         Kube.Kubectl("create", "-f", path);
         Topology.StartAgent(foreign, Kube.AgentArgs(foreign));
         await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90), [foreign]);
-        await EventuallyAsync(() => CtlAgent.Json<RoutesView>(host1, "routes").Routes.SingleOrDefault(r => r.Subnet == ForeignCidr)?.Source == LeaseRow.LeaseSource ? true : null,
-            TimeSpan.FromSeconds(30), "host1 takes host3's subnet from the lease table");
+        await Poll.UntilAsync(() => CtlAgent.Json<RoutesView>(host1, "routes").Routes.SingleOrDefault(r => r.Subnet == ForeignCidr)?.Source == LeaseRow.LeaseSource,
+            TimeSpan.FromSeconds(30), "host1 takes host3's subnet from the lease table", intervalMs: 250);
         await Task.Delay(2000);
         var loss = ping.Stop();
         output.WriteLine($"foreign -> member: ping pod1 -> pod3 {loss}; host1 programming lines for {ForeignCidr}: {before} -> {Programmed()}");
@@ -229,20 +230,10 @@ public sealed class ForeignNodeTests(ForeignNodeCluster cluster, ITestOutputHelp
     }
 
     private async Task WaitRouteAsync(bool present) =>
-        await EventuallyAsync(() => cluster.Ours.All(h => Netns.Exec(h.Namespace, "ip", ["-4", "route", "show", ForeignCidr]).Stdout.Contains("flannel.1", StringComparison.Ordinal) == present) ? true : null,
-            TimeSpan.FromSeconds(20), $"route to {ForeignCidr} {(present ? "programmed" : "withdrawn")} on hosts 1 and 2");
+        await Poll.UntilAsync(() => cluster.Ours.All(h => Netns.Exec(h.Namespace, "ip", ["-4", "route", "show", ForeignCidr]).Stdout.Contains("flannel.1", StringComparison.Ordinal) == present),
+            TimeSpan.FromSeconds(20), $"route to {ForeignCidr} {(present ? "programmed" : "withdrawn")} on hosts 1 and 2", intervalMs: 200);
 
     private List<string> UnreachablePairs() =>
         (from a in cluster.Pods from b in cluster.Pods where a != b select (a, b)).AsParallel()
         .Where(p => !ClusterTopology.Ping(p.a, p.b)).Select(p => $"{p.a} -> {p.b}").ToList();
-
-    private static async Task EventuallyAsync(Func<bool?> probe, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (probe() is not true)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout.TotalSeconds} s: {what}");
-            await Task.Delay(250);
-        }
-    }
 }
