@@ -22,6 +22,10 @@ public sealed record RouteProgrammerSettings(
     /// (<see cref="Kubernetes.ForeignNodesActor"/>); its Nodes outside our cluster are programmed too. Null: leases only.</summary>
     public Akka.Actor.IActorRef? ForeignNodes { get; init; }
 
+    /// <summary>How long the first pass waits for <see cref="ForeignNodes"/>' first view (a Node list from the API)
+    /// before programming the lease table alone.</summary>
+    public TimeSpan ForeignViewWait { get; init; } = TimeSpan.FromSeconds(15);
+
     public static readonly TimeSpan DefaultPeriod = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan DefaultDebounce = TimeSpan.FromMilliseconds(250);
 }

@@ -20,6 +20,7 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
 {
     private const string PeriodicTimer = "periodic";
     private const string DebounceTimer = "debounce";
+    private const string ForeignWaitTimer = "foreign-wait";
 
     private readonly IActorRef _leases;
     private readonly IBackend _backend;
@@ -37,7 +38,8 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     private IReadOnlyDictionary<System.Net.IPNetwork, string> _foreign = new Dictionary<System.Net.IPNetwork, string>();
     private ForeignNodeView _foreignView = ForeignNodeView.Empty;
     /// <summary>Without a foreign-node source there is nothing to wait for; with one, the first pass waits for its view
-    /// (a pass before it would delete the routes of Nodes outside the cluster that a restarted agent is about to keep).</summary>
+    /// (a pass before it would delete the routes of Nodes outside the cluster that a restarted agent is about to keep), but
+    /// not for ever: without the API (a control-plane restart while it is down) member leases must still be programmed.</summary>
     private bool _seenForeign;
     /// <summary>"subnet reason" of the refusals already logged: each is logged once while it persists.</summary>
     private HashSet<string> _rejectionsLogged = [];
@@ -63,8 +65,16 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         _seenForeign = settings.ForeignNodes is null;
 
         Receive<LeaseSnapshot>(OnSnapshot);
+        Receive<ForeignWaitOver>(_ =>
+        {
+            if (_seenForeign) return;
+            _log.Warning("no Node list after {0}: programming the lease table alone until it comes", _settings.ForeignViewWait);
+            _seenForeign = true;
+            if (_snapshot is { } last) OnSnapshot(last, force: true);
+        });
         Receive<ForeignNodesChanged>(m =>
         {
+            Timers.Cancel(ForeignWaitTimer);
             _foreignView = m.View;
             var first = !_seenForeign;
             _seenForeign = true;
@@ -118,7 +128,11 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         }
         Timers.StartPeriodicTimer(PeriodicTimer, new Trigger("periodic"), _settings.Period);
         _leases.Tell(new SubscribeLeases(Self));
-        _settings.ForeignNodes?.Tell(new SubscribeForeignNodes(Self));
+        if (_settings.ForeignNodes is { } foreign)
+        {
+            foreign.Tell(new SubscribeForeignNodes(Self));
+            Timers.StartSingleTimer(ForeignWaitTimer, ForeignWaitOver.Instance, _settings.ForeignViewWait);
+        }
     }
 
     protected override void PostStop()
@@ -281,6 +295,11 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     }
 
     private sealed record Trigger(string Reason);
+
+    private sealed record ForeignWaitOver
+    {
+        public static readonly ForeignWaitOver Instance = new();
+    }
 
     private sealed record PassDone(IReadOnlyList<PeerLease> Peers, ReconcileReport? Report, Exception? Error, string Trigger);
 

@@ -17,7 +17,7 @@ public sealed class RouteProgrammerForeignNodesTests : TestKit
     private readonly FakeBackend _backend = new();
     private readonly AgentStatus _status = new("a");
 
-    private (IActorRef Actor, Akka.TestKit.TestProbe Leases, Akka.TestKit.TestProbe Foreign) Start()
+    private (IActorRef Actor, Akka.TestKit.TestProbe Leases, Akka.TestKit.TestProbe Foreign) Start(TimeSpan? foreignWait = null)
     {
         _status.Update(s => s with { Lease = Lease("10.244.1.0/24", "a", "192.0.2.1") });
         var leases = CreateTestProbe();
@@ -26,6 +26,7 @@ public sealed class RouteProgrammerForeignNodesTests : TestKit
         {
             Network = IPNetwork.Parse("10.244.0.0/16"),
             ForeignNodes = foreign.Ref,
+            ForeignViewWait = foreignWait ?? TimeSpan.FromSeconds(15),
         };
         var actor = Sys.ActorOf(RouteProgrammerActor.Props(leases.Ref, _backend, settings, _status));
         leases.ExpectMsg<SubscribeLeases>();
@@ -78,5 +79,15 @@ public sealed class RouteProgrammerForeignNodesTests : TestKit
         actor.Tell(Snapshot());
         actor.Tell(View(["192.0.2.1"], Upstream("c", "10.244.3.0/24", "192.0.2.3") with { Managed = false, BackendType = null }));
         AwaitAssert(() => Assert.Empty(_backend.Kernel));
+    }
+
+    [Fact]
+    public void Without_a_node_list_the_lease_table_is_programmed_alone_after_the_wait()
+    {
+        var (actor, _, _) = Start(foreignWait: TimeSpan.FromMilliseconds(500));
+        actor.Tell(Snapshot(Lease("10.244.2.0/24", "b", "192.0.2.2")));
+        Thread.Sleep(200);
+        Assert.Equal(0, _backend.ReconcileCount);
+        AwaitAssert(() => Assert.Single(_backend.Kernel), TimeSpan.FromSeconds(3));
     }
 }
