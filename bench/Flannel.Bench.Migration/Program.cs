@@ -17,9 +17,15 @@ var maxGapMs = 2000.0;
 var interval = TimeSpan.FromMilliseconds(10);
 void Say(string s) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {s}");
 
+// Every directory level created for the mount points, removed again (innermost first, only when empty) at the end.
 var createdMountPoints = new List<string>();
 foreach (var dir in new[] { UpstreamFlanneld.ServiceAccountMount, UpstreamFlanneld.ConfMount, UpstreamFlanneld.RunMount })
-    if (!Directory.Exists(dir)) { Directory.CreateDirectory(dir); createdMountPoints.Add(dir); }
+{
+    var missing = new Stack<string>();
+    for (var d = dir; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Push(d);
+    Directory.CreateDirectory(dir);
+    createdMountPoints.AddRange(missing);
+}
 
 var kube = KubeTopology.Create(new TopologyOptions($"mg{Environment.ProcessId % 10000}", flanneld)
 {
@@ -116,7 +122,7 @@ finally
         foreach (var h in topology.Hosts.Where(h => File.Exists(upstream.LogFile(h))))
             File.Copy(upstream.LogFile(h), Path.Combine(Directory.CreateDirectory(keep).FullName, $"{h.NodeName}-upstream-flanneld.log"), overwrite: true);
     kube.Dispose();
-    foreach (var dir in createdMountPoints) try { Directory.Delete(dir); } catch (IOException) { }
+    foreach (var dir in Enumerable.Reverse(createdMountPoints)) try { Directory.Delete(dir); } catch (IOException) { }
 }
 if (failed.Count > 0)
 {
