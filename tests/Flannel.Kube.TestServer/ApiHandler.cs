@@ -37,6 +37,7 @@ public sealed class ApiHandler(ResourceStore store)
 
     private async Task RouteAsync(HttpContext ctx)
     {
+        LegacyWatchPaths.Rewrite(ctx.Request);
         var path = ctx.Request.Path.Value?.TrimEnd('/') ?? "";
         var method = ctx.Request.Method;
         switch (path)
@@ -59,7 +60,7 @@ public sealed class ApiHandler(ResourceStore store)
         _requests.Enqueue(new ApiRequest(RbacVerb(method, route.Name, IsTrue(q["watch"])), route.Type.Plural, route.Subresource, route.Namespace, rbacName));
         switch (method, route.Name)
         {
-            case ("GET", null) when IsTrue(q["watch"]):
+            case ("GET", _) when IsTrue(q["watch"]) && route.Subresource is null:
                 await WatchAsync(ctx, route);
                 return;
             case ("GET", null):

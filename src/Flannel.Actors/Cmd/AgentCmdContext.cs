@@ -32,11 +32,11 @@ public static class AgentCmdContext
         return new CmdContext
         {
             NodeName = nodeName,
-            Leases = new SubnetLeaseTable(leases, t),
+            Leases = new SubnetLeaseTable(leases, t, () => status.Current.ForeignPeers),
             Routes = async ct =>
             {
                 var s = await Routes(ct);
-                return CmdSources.ToRoutesView(s.Backend, s.Peers);
+                return CmdSources.ToRoutesView(s.Backend, s.Peers, s.Foreign);
             },
             Peers = async ct =>
             {

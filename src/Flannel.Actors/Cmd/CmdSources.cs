@@ -10,7 +10,9 @@ namespace Flannel.Actors.Cmd;
 /// </summary>
 public static class CmdSources
 {
-    public static RoutesView ToRoutesView(string backendType, IEnumerable<PeerRouteStatus> statuses) =>
+    /// <param name="foreign">Subnets programmed from Kubernetes annotations (their rows say so).</param>
+    public static RoutesView ToRoutesView(string backendType, IEnumerable<PeerRouteStatus> statuses,
+        IReadOnlyDictionary<System.Net.IPNetwork, string>? foreign = null) =>
         new(backendType, statuses
             .OrderBy(s => s.Subnet.BaseAddress.GetAddressBytes(), ByteComparer.Instance)
             .Select(s => new RouteRow(
@@ -24,7 +26,8 @@ public static class CmdSources
                 },
                 s.Desired,
                 s.Actual ?? "(missing)",
-                s.Drift))
+                s.Drift,
+                foreign?.ContainsKey(s.Subnet) == true ? LeaseRow.KubeSource : LeaseRow.LeaseSource))
             .ToList());
 
     /// <summary>

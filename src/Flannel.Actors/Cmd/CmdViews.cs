@@ -18,7 +18,13 @@ public sealed record ClusterEventRow(DateTimeOffset Time, string Event, string A
 
 public sealed record LeaseRow(
     string Subnet, string Node, string PublicIp, string Backend, string? BackendData,
-    DateTimeOffset Expiration, long Version, bool Live, bool Own);
+    DateTimeOffset Expiration, long Version, bool Live, bool Own, string Source = LeaseRow.LeaseSource)
+{
+    /// <summary>Where the entry comes from: the replicated lease table, or a Node's annotations (a node outside our
+    /// cluster, e.g. on upstream flannel; no expiry of its own: it lasts as long as the Node and its annotations).</summary>
+    public const string LeaseSource = "lease table";
+    public const string KubeSource = "kube annotations";
+}
 
 public sealed record LeaseListView(string Self, IReadOnlyList<LeaseRow> Leases);
 
@@ -26,7 +32,8 @@ public sealed record LeaseListView(string Self, IReadOnlyList<LeaseRow> Leases);
 /// Desired vs actual kernel state for one peer. <paramref name="State"/>: "in-sync", "drift" (the reconcile loop will
 /// repair it; `ctl routes` marks it) or "ignored" (not programmed: other backend type, bad backend data, own lease).
 /// </summary>
-public sealed record RouteRow(string Subnet, string Peer, string State, string Desired, string Actual, IReadOnlyList<string> Differences)
+public sealed record RouteRow(string Subnet, string Peer, string State, string Desired, string Actual, IReadOnlyList<string> Differences,
+    string Source = LeaseRow.LeaseSource)
 {
     public const string InSync = "in-sync";
     public const string Drifted = "drift";

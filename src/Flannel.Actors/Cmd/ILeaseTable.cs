@@ -15,4 +15,4 @@ public interface ILeaseTable
 /// <summary>A lease as the palettes need it (mirrors the SubnetLeaseActor's Lease, without depending on its shape).</summary>
 public sealed record LeaseEntry(
     IPNetwork Subnet, string Node, IPAddress PublicIp, string BackendType, string? BackendData,
-    DateTimeOffset Expiration, long Version);
+    DateTimeOffset Expiration, long Version, string Source = LeaseRow.LeaseSource);

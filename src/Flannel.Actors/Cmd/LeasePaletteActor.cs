@@ -52,6 +52,8 @@ public sealed class LeasePaletteActor : PaletteActor
             return Usage($"lease release: '{key}' is not a subnet (expected CIDR like 10.5.1.0/24)");
         var lease = (await Rows()).FirstOrDefault(r => r.Subnet == subnet.ToString());
         if (lease is null) return new CmdFailed($"no lease for {subnet}");
+        if (lease.Source != LeaseRow.LeaseSource)
+            return new CmdFailed($"{subnet} of {lease.Node} comes from its Node's {lease.Source}, not from our lease table: nothing to release");
         if (lease.Live && !request.Has("force"))
             return new CmdFailed(
                 $"{subnet} is held by {lease.Node} ({lease.PublicIp}), which is alive in the cluster; " +
@@ -75,8 +77,8 @@ public sealed class LeasePaletteActor : PaletteActor
             .Select(e =>
             {
                 var row = new LeaseRow(e.Subnet.ToString(), e.Node, e.PublicIp.ToString(), e.BackendType, e.BackendData,
-                    e.Expiration, e.Version, Live: false, Own: string.Equals(e.Node, _ctx.NodeName, StringComparison.Ordinal));
-                return row with { Live = state is not null && isLive(row, state) };
+                    e.Expiration, e.Version, Live: false, Own: string.Equals(e.Node, _ctx.NodeName, StringComparison.Ordinal), e.Source);
+                return row with { Live = row.Source == LeaseRow.LeaseSource && state is not null && isLive(row, state) };
             })
             .ToList();
     }

@@ -27,6 +27,8 @@ public sealed record AgentState
     public int PeersDesired { get; init; }
     /// <summary>Lease table entries refused as peers (outside Network, bad public IP, overlaps...), with the reason.</summary>
     public IReadOnlyList<Flannel.Net.Backends.RejectedPeer> RejectedLeases { get; init; } = [];
+    /// <summary>Peers programmed from Kubernetes annotations (Nodes outside our cluster, e.g. on upstream flannel), with their node.</summary>
+    public IReadOnlyList<Routes.ForeignPeer> ForeignPeers { get; init; } = [];
     /// <summary>Peers the last successful reconcile programmed.</summary>
     public int PeersProgrammed { get; init; }
     /// <summary>The last reconcile covered the current desired set and reported no error.</summary>

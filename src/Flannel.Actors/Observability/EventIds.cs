@@ -29,6 +29,10 @@ public static class EventIds
         public const int PeerAdded = 2001;
         public const int PeerRemoved = 2002;
         public const int DriftRepaired = 2003;
+        // Nodes outside our cluster programmed from their Kubernetes annotations (2020-2029): Routes/ForeignPeers (issue #17).
+        public const int ForeignPeerAccepted = 2020;
+        public const int ForeignPeerWithdrawn = 2021;
+        public const int ForeignPeerRejected = 2022;
 
         public const int BackendSwitched = 3001;
         public const int ConfigRefused = 3002;
@@ -93,6 +97,9 @@ public static class EventIds
     public static readonly EventId PeerAdded = new(Id.PeerAdded, nameof(PeerAdded));
     public static readonly EventId PeerRemoved = new(Id.PeerRemoved, nameof(PeerRemoved));
     public static readonly EventId DriftRepaired = new(Id.DriftRepaired, nameof(DriftRepaired));
+    public static readonly EventId ForeignPeerAccepted = new(Id.ForeignPeerAccepted, nameof(ForeignPeerAccepted));
+    public static readonly EventId ForeignPeerWithdrawn = new(Id.ForeignPeerWithdrawn, nameof(ForeignPeerWithdrawn));
+    public static readonly EventId ForeignPeerRejected = new(Id.ForeignPeerRejected, nameof(ForeignPeerRejected));
     public static readonly EventId BackendSwitched = new(Id.BackendSwitched, nameof(BackendSwitched));
     public static readonly EventId ConfigRefused = new(Id.ConfigRefused, nameof(ConfigRefused));
     public static readonly EventId ConfigApplied = new(Id.ConfigApplied, nameof(ConfigApplied));

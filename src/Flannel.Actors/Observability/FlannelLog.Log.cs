@@ -115,6 +115,19 @@ public static partial class FlannelLog
     [LoggerMessage(EventId = EventIds.Id.OwnLeaseRewritten, EventName = nameof(EventIds.OwnLeaseRewritten), Level = LogLevel.Warning,
         Message = "own lease {Subnet} was rewritten by someone else (v{Version}: public IP {PublicIp}, backend {Backend}, owner {Owner}); restoring it")]
     public static partial void OwnLeaseRewritten(this ILogger logger, string subnet, long version, string publicIp, string backend, string owner);
+
+    [LoggerMessage(EventId = EventIds.Id.ForeignPeerAccepted, EventName = nameof(EventIds.ForeignPeerAccepted), Level = LogLevel.Information,
+        Message = "peer from kube annotations: {Subnet} of node {Node} (not in our cluster) via {PublicIp} ({Backend})")]
+    public static partial void ForeignPeerAccepted(this ILogger logger, string subnet, string node, string publicIp, string backend);
+
+    [LoggerMessage(EventId = EventIds.Id.ForeignPeerWithdrawn, EventName = nameof(EventIds.ForeignPeerWithdrawn), Level = LogLevel.Information,
+        Message = "peer from kube annotations withdrawn: {Subnet} of node {Node}: {Reason}")]
+    public static partial void ForeignPeerWithdrawn(this ILogger logger, string subnet, string node, string reason);
+
+    [LoggerMessage(EventId = EventIds.Id.ForeignPeerRejected, EventName = nameof(EventIds.ForeignPeerRejected), Level = LogLevel.Warning,
+        Message = "node annotations refused: {Subnet} of node {Node} via {PublicIp}: {Reason} (source {Source}; not programmed)")]
+    public static partial void ForeignPeerRejected(this ILogger logger, string subnet, string node, string publicIp, string reason, string source);
+
     [LoggerMessage(EventId = EventIds.Id.LeaseEntryRejected, EventName = nameof(EventIds.LeaseEntryRejected), Level = LogLevel.Warning,
         Message = "lease table entry refused: {Subnet} of node {Node} via {PublicIp}: {Reason} ({Detail})")]
     public static partial void LeaseEntryRejected(this ILogger logger, string subnet, string node, string publicIp, string reason, string detail);

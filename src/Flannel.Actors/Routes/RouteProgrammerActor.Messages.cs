@@ -18,6 +18,14 @@ public sealed record RouteProgrammerSettings(
     /// it from the config it runs with (Network never changes while the cluster runs).</summary>
     public IPNetwork? Network { get; init; }
 
+    /// <summary>Kubernetes mode: the source of Nodes with flannel annotations and live member hosts
+    /// (<see cref="Kubernetes.ForeignNodesActor"/>); its Nodes outside our cluster are programmed too. Null: leases only.</summary>
+    public Akka.Actor.IActorRef? ForeignNodes { get; init; }
+
+    /// <summary>How long the first pass waits for <see cref="ForeignNodes"/>' first view (a Node list from the API)
+    /// before programming the lease table alone.</summary>
+    public TimeSpan ForeignViewWait { get; init; } = TimeSpan.FromSeconds(15);
+
     public static readonly TimeSpan DefaultPeriod = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan DefaultDebounce = TimeSpan.FromMilliseconds(250);
 }
@@ -43,7 +51,8 @@ public sealed record GetRouteStatus
     public static readonly GetRouteStatus Instance = new();
 }
 
-public sealed record RouteStatus(string Backend, IReadOnlyList<PeerRouteStatus> Peers);
+/// <param name="Foreign">Subnets programmed from Kubernetes annotations, with their node (the rest come from the lease table).</param>
+public sealed record RouteStatus(string Backend, IReadOnlyList<PeerRouteStatus> Peers, IReadOnlyDictionary<IPNetwork, string>? Foreign = null);
 
 /// <summary>The peers the programmer currently wants in the kernel. Reply: <see cref="DesiredPeerSet"/>.</summary>
 public sealed record GetDesiredPeers

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Flannel.Actors.Kubernetes;
 using Flannel.Actors.Leases;
 using Flannel.Actors.Node;
 using Flannel.Actors.Observability;
@@ -10,7 +11,9 @@ namespace Flannel.Actors.Routes;
 
 /// <summary>
 /// Keeps the kernel's peer routes equal to the replicated lease table: subscribes to the leases, computes the desired
-/// peer set (<see cref="DesiredPeers"/>) from each <see cref="LeaseSnapshot"/> (the table and this node's lease) and runs <see cref="IBackend.Reconcile"/> when the set changes, when the kernel
+/// peer set (<see cref="DesiredPeers"/>; in Kubernetes mode merged with Nodes outside the cluster by
+/// <see cref="ForeignPeers"/>) from each <see cref="LeaseSnapshot"/> (the table and this node's lease) and runs
+/// <see cref="IBackend.Reconcile"/> when the set changes, when the kernel
 /// reports a change (debounced) and every <see cref="RouteProgrammerSettings.Period"/>. Backend calls run on the thread
 /// pool, one at a time; requests arriving meanwhile fold into one follow-up pass. No packet ever passes through here.
 /// </summary>
@@ -18,6 +21,7 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
 {
     private const string PeriodicTimer = "periodic";
     private const string DebounceTimer = "debounce";
+    private const string ForeignWaitTimer = "foreign-wait";
 
     private readonly IActorRef _leases;
     private readonly IBackend _backend;
@@ -31,8 +35,17 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
 
     private IReadOnlyList<PeerLease> _desired = [];
     private IReadOnlyList<RejectedPeer> _rejected = [];
+    private IReadOnlySet<string> _foreignNodes = new HashSet<string>();
+    private IReadOnlyDictionary<System.Net.IPNetwork, string> _foreign = new Dictionary<System.Net.IPNetwork, string>();
+    private ForeignNodeView _foreignView = ForeignNodeView.Empty;
+    /// <summary>Without a foreign-node source there is nothing to wait for; with one, the first pass waits for its view
+    /// (a pass before it would delete the routes of Nodes outside the cluster that a restarted agent is about to keep), but
+    /// not for ever: without the API (a control-plane restart while it is down) member leases must still be programmed.</summary>
+    private bool _seenForeign;
     /// <summary>"subnet reason" of the refusals already logged: each is logged once while it persists.</summary>
     private HashSet<string> _rejectionsLogged = [];
+    /// <summary>The last lease snapshot, recomputed against when the foreign-node view changes.</summary>
+    private LeaseSnapshot? _snapshot;
     private IReadOnlyList<PeerLease>? _lastReconciled;
     private bool _running;
     private bool _seenSnapshot;
@@ -49,9 +62,25 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         _status = status;
         _network = settings.Network ?? throw new ArgumentException("RouteProgrammerSettings.Network is required", nameof(settings));
         _events = Context.System.FlannelLogger("Flannel.Routes");
+        _seenForeign = settings.ForeignNodes is null;
 
         // A moved own subnet comes as a snapshot too: peers overlapping the new one go, the ones over the old one come back.
         Receive<LeaseSnapshot>(OnSnapshot);
+        Receive<ForeignWaitOver>(_ =>
+        {
+            if (_seenForeign) return;
+            _log.Warning("no Node list after {0}: programming the lease table alone until it comes", _settings.ForeignViewWait);
+            _seenForeign = true;
+            if (_snapshot is { } last) OnSnapshot(last, force: true);
+        });
+        Receive<ForeignNodesChanged>(m =>
+        {
+            Timers.Cancel(ForeignWaitTimer);
+            _foreignView = m.View;
+            var first = !_seenForeign;
+            _seenForeign = true;
+            if (_snapshot is { } last) OnSnapshot(last, force: first);
+        });
         Receive<KernelChanged>(_ =>
         {
             if (!Timers.IsTimerActive(DebounceTimer)) Timers.StartSingleTimer(DebounceTimer, new Trigger("kernel change"), _settings.Debounce);
@@ -90,6 +119,11 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         }
         Timers.StartPeriodicTimer(PeriodicTimer, new Trigger("periodic"), _settings.Period);
         _leases.Tell(new SubscribeLeases(Self));
+        if (_settings.ForeignNodes is { } foreign)
+        {
+            foreign.Tell(new SubscribeForeignNodes(Self));
+            Timers.StartSingleTimer(ForeignWaitTimer, ForeignWaitOver.Instance, _settings.ForeignViewWait);
+        }
     }
 
     protected override void PostStop()
@@ -98,13 +132,27 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         _leases.Tell(new UnsubscribeLeases(Self));
     }
 
-    private void OnSnapshot(LeaseSnapshot snapshot)
+    private void OnSnapshot(LeaseSnapshot snapshot) => OnSnapshot(snapshot, force: false);
+
+    private void OnSnapshot(LeaseSnapshot snapshot, bool force)
     {
+        _snapshot = snapshot;
         var own = snapshot.Own;
         var self = new LocalNode(_settings.NodeName, _network, own?.Subnet, own?.PublicIp);
-        var selection = DesiredPeers.Compute(snapshot.Leases.Values, self, DateTimeOffset.UtcNow);
+        var merged = ForeignPeers.Merge(snapshot.Leases.Values, _foreignView, self, _backend.Type, DateTimeOffset.UtcNow);
+        var selection = merged.Selection;
         var desired = selection.Accepted;
+        _foreignNodes = merged.ForeignNodes;
         ReportRejections(selection.Rejected);
+        var foreignPeers = desired.Where(p => merged.Foreign.ContainsKey(p.Subnet)).Select(p => new ForeignPeer(merged.Foreign[p.Subnet], p)).ToList();
+        foreach (var p in foreignPeers.Where(p => !_foreign.ContainsKey(p.Peer.Subnet)))
+            _events.ForeignPeerAccepted(p.Peer.Subnet.ToString(), p.Node, p.Peer.PublicIp.ToString(), p.Peer.BackendType);
+        foreach (var (subnet, node) in _foreign.Where(kv => !merged.Foreign.ContainsKey(kv.Key)))
+            _events.ForeignPeerWithdrawn(subnet.ToString(), node,
+                desired.Any(p => p.Subnet.Equals(subnet)) ? "now a member's lease"
+                : selection.Rejected.Any(r => r.Node == node) ? "its annotations are refused"
+                : "node or annotations gone");
+        _foreign = merged.Foreign;
         var leases = snapshot.Leases.Values.OrderBy(l => l.Subnet.ToString(), StringComparer.Ordinal).ToList();
         var diff = DesiredPeers.Diff(_desired, desired);
         _status.Update(s => s with
@@ -113,8 +161,9 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
             PeersDesired = desired.Count,
             PeersInSync = s.PeersInSync && diff.IsEmpty,
             RejectedLeases = selection.Rejected,
+            ForeignPeers = foreignPeers,
         });
-        if (diff.IsEmpty && _seenSnapshot) return;
+        if (diff.IsEmpty && _seenSnapshot && !force) return;
         _seenSnapshot = true;
         foreach (var p in diff.Added) _events.PeerAdded(p.Subnet.ToString(), p.PublicIp.ToString(), p.BackendType);
         foreach (var p in diff.Removed) _events.PeerRemoved(p.Subnet.ToString(), p.PublicIp.ToString());
@@ -134,9 +183,13 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
             var label = PeerFilter.Label(r.Reason);
             var key = $"{r.Peer.Subnet} {label}";
             if (!now.Add(key) || _rejectionsLogged.Contains(key)) continue;
-            _events.LeaseEntryRejected(r.Peer.Subnet.ToString(), r.Node ?? "-", r.Peer.PublicIp.ToString(), label,
-                $"backend {r.Peer.BackendType}; not programmed");
-            FlannelInstruments.LeaseEntriesRejected.Add(1, new KeyValuePair<string, object?>("reason", label));
+            if (r.Node is { } n && _foreignNodes.Contains(n))
+                _events.ForeignPeerRejected(r.Peer.Subnet.ToString(), n, r.Peer.PublicIp.ToString(), label, MergedPeers.KubeSource);
+            else
+                _events.LeaseEntryRejected(r.Peer.Subnet.ToString(), r.Node ?? "-", r.Peer.PublicIp.ToString(), label,
+                    $"backend {r.Peer.BackendType}; not programmed");
+            FlannelInstruments.LeaseEntriesRejected.Add(1, new KeyValuePair<string, object?>("reason", label),
+                new KeyValuePair<string, object?>("source", r.Node is { } m && _foreignNodes.Contains(m) ? "kube" : "lease"));
         }
         _rejectionsLogged = now;
     }
@@ -145,7 +198,7 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     {
         // Before the first lease table arrives the desired set is unknown: reconciling "no peers" would delete routes
         // a restarted agent is about to keep.
-        if (!_seenSnapshot) return;
+        if (!_seenSnapshot || !_seenForeign) return;
         _pendingTrigger = _pendingTrigger == "leases" ? "leases" : trigger;
         if (!_running) StartNext();
     }
@@ -178,7 +231,8 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
             var refused = _rejected.Where(r => programmed.Add(r.Peer.Subnet))
                 .Select(r => new PeerRouteStatus(r.Peer.Subnet, r.Peer.PublicIp, r.Peer.BackendType,
                     PeerRouteState.Ignored, $"refused: {PeerFilter.Label(r.Reason)}", null, [])).ToList();
-            Task.Run(() => (object)new RouteStatus(backend.Type, [.. backend.Inspect(peers), .. refused])).ContinueWith(
+            var foreign = _foreign;
+            Task.Run(() => (object)new RouteStatus(backend.Type, [.. backend.Inspect(peers), .. refused], foreign)).ContinueWith(
                 t => new InspectDone(replyTo, t.IsCompletedSuccessfully ? t.Result : new Status.Failure(t.Exception?.GetBaseException())),
                 TaskScheduler.Default).PipeTo(Self);
         }
@@ -226,6 +280,11 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     }
 
     private sealed record Trigger(string Reason);
+
+    private sealed record ForeignWaitOver
+    {
+        public static readonly ForeignWaitOver Instance = new();
+    }
 
     private sealed record PassDone(IReadOnlyList<PeerLease> Peers, ReconcileReport? Report, Exception? Error, string Trigger);
 

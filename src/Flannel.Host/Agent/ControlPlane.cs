@@ -149,6 +149,7 @@ public sealed class ControlPlane : IAsyncDisposable
         }
 
         var nodeWatcher = kube is null ? null : KubeAgentServices.StartNodeWatcher(system, kube, options, s.NodeCidrs!);
+        var foreignNodes = nodeWatcher is null ? null : KubeAgentServices.StartForeignNodes(system, nodeWatcher);
         // A rejoining incarnation still holds its lease: prefer that subnet over the one of the old subnet.env.
         var last = status.Current;
         var preferred = last.Lease?.Subnet ?? data.PreviousSubnet;
@@ -161,7 +162,7 @@ public sealed class ControlPlane : IAsyncDisposable
         var settings = new NodeAgentSettings(
             options.NodeName, conf, backend, data.Effects,
             new RouteProgrammerSettings(options.NodeName, RouteProgrammerSettings.DefaultPeriod,
-                RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
+                RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink) { ForeignNodes = foreignNodes },
             options.IptablesResync);
         // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes. The switcher
         // swaps the data plane; the node agent owns the rest (subnet.env, status, reconcile, the answer).

@@ -78,14 +78,14 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
     private void Leases(LeaseListView v)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"subnet leases ({v.Leases.Count})")
-            .AddColumns("Subnet", "Node", "Public IP", "Backend", "Expires", "Live");
+            .AddColumns("Subnet", "Node", "Public IP", "Backend", "Expires", "Live", "Source");
         foreach (var l in v.Leases)
         {
             var left = l.Expiration - _now();
-            var expires = left <= TimeSpan.Zero ? $"[red]expired {Ago(-left)} ago[/]" : $"in {Ago(left)}";
+            var expires = l.Source != LeaseRow.LeaseSource ? "-" : left <= TimeSpan.Zero ? $"[red]expired {Ago(-left)} ago[/]" : $"in {Ago(left)}";
             var node = Markup.Escape(l.Node) + (l.Own ? " [grey](self)[/]" : "");
             table.AddRow(Markup.Escape(l.Subnet), node, Markup.Escape(l.PublicIp), Markup.Escape(l.Backend), expires,
-                l.Live ? "[green]yes[/]" : "[yellow]no[/]");
+                l.Live ? "[green]yes[/]" : l.Source != LeaseRow.LeaseSource ? "-" : "[yellow]no[/]", Markup.Escape(l.Source));
         }
         console.Write(table);
     }
@@ -93,7 +93,7 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
     private void Routes(RoutesView v)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"routes ({v.Backend}, {v.Routes.Count(r => r.Drift)} drifted)")
-            .AddColumns("Subnet", "Peer", "Desired", "Actual", "State");
+            .AddColumns("Subnet", "Peer", "Desired", "Actual", "State", "Source");
         foreach (var r in v.Routes)
         {
             var state = r.State switch
@@ -102,7 +102,7 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
                 RouteRow.InSync => "[green]ok[/]",
                 _ => "[grey]ignored[/]",
             };
-            table.AddRow(Markup.Escape(r.Subnet), Markup.Escape(r.Peer), Markup.Escape(r.Desired), Markup.Escape(r.Actual), state);
+            table.AddRow(Markup.Escape(r.Subnet), Markup.Escape(r.Peer), Markup.Escape(r.Desired), Markup.Escape(r.Actual), state, Markup.Escape(r.Source));
         }
         console.Write(table);
     }

@@ -30,6 +30,11 @@ public sealed class KubeAgentServices : IAsyncDisposable
         return watcher;
     }
 
+    /// <summary>Nodes outside our cluster with flannel's annotations (upstream flannel during a migration), for the route
+    /// programmer (<see cref="Flannel.Actors.Routes.RouteProgrammerSettings.ForeignNodes"/>).</summary>
+    public static IActorRef StartForeignNodes(ActorSystem system, IActorRef watcher) =>
+        system.ActorOf(ForeignNodesActor.Props(watcher), "kube-foreign-nodes");
+
     /// <param name="watcher">The Node watcher from <see cref="StartNodeWatcher"/>.</param>
     /// <param name="clusterNetConf">The ClusterNetConfActor (receives the ConfigMap's net-conf.json).</param>
     /// <param name="onOwnNodeDeleted">Called when this agent's Node is deleted.</param>

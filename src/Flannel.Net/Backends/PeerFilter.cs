@@ -27,6 +27,8 @@ public enum PeerRejectReason
     OverlapsPeer,
     /// <summary>More valid entries than <see cref="PeerFilter.MaxPeers"/>.</summary>
     TooManyPeers,
+    /// <summary>A node outside the cluster (Kubernetes annotations only) whose podCIDR overlaps a member's lease: members win.</summary>
+    OverlapsMemberLease,
 }
 
 /// <summary>One entry that was not accepted, and why.</summary>
@@ -155,6 +157,7 @@ public static class PeerFilter
         PeerRejectReason.DuplicateSubnet => "duplicate_subnet",
         PeerRejectReason.OverlapsPeer => "overlaps_peer",
         PeerRejectReason.TooManyPeers => "too_many_peers",
+        PeerRejectReason.OverlapsMemberLease => "overlaps_member_lease",
         _ => reason.ToString().ToLowerInvariant(),
     };
 
