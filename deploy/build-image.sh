@@ -75,6 +75,7 @@ rm -rf "$out/flanneld"
 dotnet publish "$root/src/Flannel.Host/Flannel.Host.csproj" -c Release -r linux-x64 --self-contained true \
   -p:PublishSingleFile=true -p:DebugType=none -o "$out/flanneld" -nologo -v q -clp:ErrorsOnly >&2
 plugin="$("$root/scripts/cni-plugin.sh")"
+previous=$(buildah inspect --type image --format '{{.FromImageID}}' "$image" 2>/dev/null || true)
 ctr=$(buildah from --quiet "$base")
 trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
 buildah copy --quiet "$ctr" "$out/flanneld/" /opt/flannel/ >/dev/null
@@ -86,6 +87,10 @@ buildah config "${cfg[@]}" --entrypoint "$entry" --cmd '' --workingdir / \
   --label org.opencontainers.image.source=flannel-net --label org.opencontainers.image.title=flanneld "$ctr"
 buildah commit --quiet --rm "$ctr" "$image" >/dev/null
 trap - EXIT
+# The image this one replaces (now untagged) would stay in the store at ~115 MiB a build.
+if [ -n "$previous" ] && [ "$previous" != "$(buildah inspect --type image --format '{{.FromImageID}}' "$image")" ]; then
+  buildah rmi "$previous" >/dev/null 2>&1 || echo "build-image: the previous image ${previous:0:12} is still in use; left in the store" >&2
+fi
 
 # 3. Archives for other runtimes, and the sizes.
 rm -f "$out/flanneld.oci.tar" "$out/flanneld.docker.tar"

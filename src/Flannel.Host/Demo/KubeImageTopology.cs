@@ -23,6 +23,7 @@ public sealed class KubeImageTopology : IDisposable
     private readonly List<System.Diagnostics.Process> _kubelets = [];
     private readonly List<Pod> _pods = [];
     private int _podCounter;
+    private bool _disposed;
 
     private KubeImageTopology(ClusterTopology cluster)
     {
@@ -211,6 +212,8 @@ public sealed class KubeImageTopology : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         lock (_pods)
         {
             foreach (var p in _pods)
