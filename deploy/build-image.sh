@@ -74,7 +74,8 @@ echo "build-image: publishing flanneld (self-contained, single file)" >&2
 rm -rf "$out/flanneld"
 dotnet publish "$root/src/Flannel.Host/Flannel.Host.csproj" -c Release -r linux-x64 --self-contained true \
   -p:PublishSingleFile=true -p:DebugType=none -o "$out/flanneld" -nologo -v q -clp:ErrorsOnly >&2
-plugin="$("$root/scripts/cni-plugin.sh")"
+# test.sh and demo.sh have published it already (FLANNEL_CNI_PLUGIN).
+plugin="${FLANNEL_CNI_PLUGIN:-$("$root/scripts/cni-plugin.sh")}"
 previous=$(buildah inspect --type image --format '{{.FromImageID}}' "$image" 2>/dev/null || true)
 ctr=$(buildah from --quiet "$base")
 trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
