@@ -13,18 +13,25 @@ namespace Flannel.MiniKubelet;
 /// node (<see cref="PodRunner"/>) as the DaemonSet controller and kubelet together would: creates the Pod object (owned by
 /// the DaemonSet, spec = the template on this node), runs it, reports its status, replaces it when the template changes
 /// (generation), and stops it and deletes the object when the DaemonSet goes. It also writes the DaemonSet's status
-/// counts from the pods it sees (every kubelet computes the same numbers). Node selectors and affinity are not
-/// evaluated: every DaemonSet runs on every node, as kube-flannel-ds does on Linux nodes.
+/// counts from the pods it sees (every kubelet computes the same numbers). A template change rolls one node at a time
+/// (the manifest's maxUnavailable 1; other values are treated as 1): a kubelet replaces its pod only when every other
+/// pod of the DaemonSet is Ready and it holds the DaemonSet's roll annotation, claimed with a resourceVersion
+/// precondition (so two kubelets never both win) and released once its new pod is Ready. Node selectors and affinity
+/// are not evaluated: every DaemonSet runs on every node, as kube-flannel-ds does on Linux nodes.
 /// </summary>
 public sealed class DaemonSetKubelet(IKubernetes client, KubeletOptions o, TextWriter log)
 {
     public const string GenerationAnnotation = "minikubelet.flannel.net/template-generation";
+    public const string RollingAnnotation = "minikubelet.flannel.net/rolling";
+    private readonly HashSet<string> _holdingRoll = new();
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, RunningPod> _pods = new();
 
     private sealed record RunningPod(V1DaemonSet Ds, string PodName, string Uid, long Generation, PodRunner Runner);
 
     private sealed record StatusChanged(string Key, string Uid);
+
+    private sealed record RollRetry(string Key);
 
     public static string PodName(string dsName, string node) =>
         $"{dsName}-{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(node)))[..5].ToLowerInvariant()}";
@@ -51,6 +58,7 @@ public sealed class DaemonSetKubelet(IKubernetes client, KubeletOptions o, TextW
                     switch (message)
                     {
                         case KubeObjectChange<V1DaemonSet> { Type: KubeChangeType.Deleted } d:
+                            _holdingRoll.Remove(Key(d.Object));
                             await StopAsync(Key(d.Object), deleteObject: true, ct);
                             break;
                         case KubeObjectChange<V1DaemonSet> c:
@@ -58,6 +66,9 @@ public sealed class DaemonSetKubelet(IKubernetes client, KubeletOptions o, TextW
                             break;
                         case StatusChanged s:
                             await PublishAsync(s, ct);
+                            break;
+                        case RollRetry r when _pods.TryGetValue(r.Key, out var p) && p.Generation != (p.Ds.Metadata.Generation ?? 0):
+                            await ReconcileAsync(p.Ds, ct);
                             break;
                     }
                 }
@@ -88,6 +99,11 @@ public sealed class DaemonSetKubelet(IKubernetes client, KubeletOptions o, TextW
         {
             _pods[key] = current with { Ds = ds };
             if (current.Generation == generation) return;
+            if (!await ClaimRollAsync(ds, current, ct))
+            {
+                _ = Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => _inbox.Writer.TryWrite(new RollRetry(key)), TaskScheduler.Default);
+                return;
+            }
             log.WriteLine($"mini-kubelet {o.NodeName}: {key} template generation {current.Generation} -> {generation}: replacing pod {current.PodName}");
             await StopAsync(key, deleteObject: true, ct);
         }
@@ -159,6 +175,48 @@ public sealed class DaemonSetKubelet(IKubernetes client, KubeletOptions o, TextW
         await client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(new { status }, V1Patch.PatchType.MergePatch), p.PodName,
             p.Ds.Metadata.NamespaceProperty, cancellationToken: ct);
         await PublishDaemonSetStatusAsync(p.Ds, ct);
+        if (_holdingRoll.Contains(s.Key) && p.Runner.AllReady)
+        {
+            // The new pod is Ready: the next node may roll.
+            await PatchRollAnnotationAsync(p.Ds, null, null, ct);
+            _holdingRoll.Remove(s.Key);
+            log.WriteLine($"mini-kubelet {o.NodeName}: {s.Key} rolled here; released the roll");
+        }
+    }
+
+    /// <summary>
+    /// May this node replace its pod now? Only when every other pod of the DaemonSet is Ready and this node holds the
+    /// roll annotation (taken here with a resourceVersion precondition: of two kubelets claiming at once, one gets 409).
+    /// </summary>
+    private async Task<bool> ClaimRollAsync(V1DaemonSet ds, RunningPod mine, CancellationToken ct)
+    {
+        var key = Key(ds);
+        if (_holdingRoll.Contains(key)) return true;
+        var fresh = await client.AppsV1.ReadNamespacedDaemonSetAsync(ds.Metadata.Name, ds.Metadata.NamespaceProperty, cancellationToken: ct);
+        var holder = fresh.Metadata.Annotations is { } a && a.TryGetValue(RollingAnnotation, out var h) ? h : null;
+        if (holder is not null && holder != o.NodeName) return false;
+        var selector = string.Join(',', (ds.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}"));
+        var others = (await client.CoreV1.ListNamespacedPodAsync(ds.Metadata.NamespaceProperty, labelSelector: selector, cancellationToken: ct)).Items
+            .Where(p => p.Metadata.Name != mine.PodName && p.Metadata.OwnerReferences?.Any(r => r.Uid == ds.Metadata.Uid) == true).ToList();
+        if (others.Any(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") != true)) return false;
+        try
+        {
+            await PatchRollAnnotationAsync(ds, o.NodeName, fresh.Metadata.ResourceVersion, ct);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when ((int)e.Response.StatusCode == 409)
+        {
+            return false;
+        }
+        _holdingRoll.Add(key);
+        return true;
+    }
+
+    private Task PatchRollAnnotationAsync(V1DaemonSet ds, string? node, string? resourceVersion, CancellationToken ct)
+    {
+        var metadata = new Dictionary<string, object?> { ["annotations"] = new Dictionary<string, string?> { [RollingAnnotation] = node } };
+        if (resourceVersion is not null) metadata["resourceVersion"] = resourceVersion;
+        return client.AppsV1.PatchNamespacedDaemonSetAsync(new V1Patch(new { metadata }, V1Patch.PatchType.MergePatch), ds.Metadata.Name,
+            ds.Metadata.NamespaceProperty, cancellationToken: ct);
     }
 
     /// <summary>The counts `kubectl describe ds` prints, from the pods the DaemonSet owns and the nodes there are.</summary>

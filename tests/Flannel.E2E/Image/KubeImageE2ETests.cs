@@ -11,7 +11,7 @@ namespace Flannel.E2E.Image;
 /// The DaemonSet as shipped, run from the image: `kubectl apply` twice is idempotent; each host's agent runs as the
 /// object says (only NET_ADMIN and NET_RAW, the host's network, downward API env) and installed the CNI plugin and
 /// conflist where kubelet looks; pods made by that plugin reach each other across hosts; a DaemonSet image change
-/// replaces every pod and the pods keep talking; `kubectl delete -f` stops the pods and the agents leave the cluster
+/// replaces every pod one node at a time and the pods keep talking; `kubectl delete -f` stops the pods and the agents leave the cluster
 /// (last). Skipped, with the reason printed, only when this machine cannot run containers.
 /// </summary>
 [Collection(Agent.AgentE2ECollection.Name)]
@@ -84,7 +84,7 @@ public sealed class KubeImageE2ETests(KubeImageCluster cluster, ITestOutputHelpe
     }
 
     [SkippableFact, Step(4)]
-    public async Task An_image_change_replaces_every_pod_and_the_pods_keep_talking()
+    public async Task An_image_change_rolls_one_node_at_a_time_and_the_pods_keep_talking()
     {
         SkipUnlessContainers();
         // The same image under a new name: the DaemonSet's template changes, the agent's code does not.
@@ -92,11 +92,17 @@ public sealed class KubeImageE2ETests(KubeImageCluster cluster, ITestOutputHelpe
         var before = Kube.Kubectl("-n", "kube-flannel", "get", "pods", "-o", "jsonpath={.items[*].metadata.uid}").Split(' ');
         using var ping = PingRecorder.Start(cluster.Pods[0], cluster.Pods[1]);
         Kube.Kubectl("-n", "kube-flannel", "set", "image", "ds/kube-flannel-ds", $"kube-flannel={NextImage}");
+        // maxUnavailable 1: one node at a time, so at least 2 of the 3 nodes have a Ready pod at every look.
+        var fewestReady = 3;
         await Flannel.Testing.Poll.UntilAsync(() =>
         {
             var uids = Kube.Kubectl("-n", "kube-flannel", "get", "pods", "-o", "jsonpath={.items[*].metadata.uid}").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return uids.Length == 3 && !uids.Intersect(before).Any() && Kube.FlannelPods().All(p => p.Ready);
-        }, TimeSpan.FromSeconds(180), "every flannel pod replaced and Ready", intervalMs: 500);
+            var pods = Kube.FlannelPods();
+            fewestReady = Math.Min(fewestReady, pods.Where(p => p.Ready).Select(p => p.Node).Distinct().Count());
+            return uids.Length == 3 && !uids.Intersect(before).Any() && pods.All(p => p.Ready);
+        }, TimeSpan.FromSeconds(240), "every flannel pod replaced and Ready", intervalMs: 200);
+        output.WriteLine($"fewest nodes with a Ready flannel pod during the roll: {fewestReady}");
+        Assert.True(fewestReady >= 2, $"the roll took {3 - fewestReady} nodes down at once");
         await Kube.Cluster.WaitReadyAsync(TimeSpan.FromSeconds(90));
         var loss = ping.Stop();
         output.WriteLine($"ping {cluster.Pods[0]} -> {cluster.Pods[1]} during the roll: {loss}");
