@@ -67,6 +67,10 @@ if ! buildah inspect --type image "$base" >/dev/null 2>&1; then
   buildah commit --quiet --rm "$ctr" "$base" >/dev/null
   rm -rf "$rootfs" "$cache/base-$key.tar"
   trap - EXIT
+  # Older bases (other package versions or another version of this script) are not used again.
+  for old in $(buildah images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/flannel-base:' | grep -v ":$key$" || true); do
+    buildah rmi "$old" >/dev/null 2>&1 || echo "build-image: $old is still in use; left in the store" >&2
+  done
 fi
 
 # 2. The app layer: flanneld as the Dockerfile publishes it, and the native CNI plugin (scripts/cni-plugin.sh).

@@ -87,6 +87,7 @@ public sealed class TutorialKubectlTests : IAsyncLifetime
         Assert.Contains("Init Containers:\n   install-cni-plugin:", ds);
         Assert.Matches(@"kube-flannel:\n\s+Image:\s+ghcr.io/flannel-net/flanneld:v0.1.0", ds);
         Assert.Matches(@"POD_NAME:\s+\(v1:metadata.name\)", ds);
+        Assert.Contains("Readiness:  http-get //:8081/readyz delay=0s timeout=1s period=5s #success=1 #failure=3", ds);
         Assert.Matches(@"/etc/cni/net.d from cni \(rw\)", ds);
         Assert.Matches(@"Type:\s+ConfigMap \(a volume populated by a ConfigMap\)", ds);
         Assert.Contains("Pods Status:  0 Running / 0 Waiting / 0 Succeeded / 0 Failed", ds);
