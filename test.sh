@@ -9,6 +9,8 @@ dotnet build Flannel.sln -c Release -nologo -v q
 # The end-to-end tests exec the native `flannel` CNI plugin (NativeAOT), which `dotnet build` does not make.
 plugin="$(./scripts/cni-plugin.sh)"
 export FLANNEL_CNI_PLUGIN="$plugin"
+# The image tests (tests/Flannel.E2E/Image) run what deploy/build-image.sh builds from this tree (cached base layer).
+deploy/build-image.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -2,8 +2,10 @@
 # Installs the Debian packages the tests, the demo and the benchmarks use. Idempotent; quiet when all is there.
 # clang: NativeAOT's compiler and linker for the `flannel` CNI plugin (scripts/cni-plugin.sh).
 # time: GNU time, the max RSS of a CNI plugin exec in bench/cni.sh.
+# buildah, podman, runc, skopeo: deploy/build-image.sh and the image flow of ./demo.sh --kube (crun, podman's default, refuses
+# this machine's hybrid cgroup layout; the minimal kubelet runs podman with --runtime runc).
 set -euo pipefail
-pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq socat clang time)
+pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq socat clang time buildah podman runc skopeo)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,8 @@ public static class BackendWait
         await Poll.UntilAsync(async () =>
         {
             var done = true;
-            foreach (var h in cluster.Hosts.Where(h => h.Agent is { HasExited: false } && h.Client is not null))
+            // An agent in a container has no Process here (h.Agent null): its client alone says it runs.
+            foreach (var h in cluster.Hosts.Where(h => h.Agent is not { HasExited: true } && h.Client is not null))
             {
                 string view;
                 try

@@ -67,6 +67,9 @@ public static class DemoCommand
                 Console.Error.WriteLine("demo: --kube needs the test API server: --kube-test-server PATH (demo.sh passes it)");
                 return 2;
             }
+            // With the minimal kubelet (FLANNEL_MINI_KUBELET, set by demo.sh unless --kube-processes): the tutorial with the image.
+            if (Environment.GetEnvironmentVariable("FLANNEL_MINI_KUBELET") is { Length: > 0 } kubelet)
+                return new KubeImageDemoRunner(options with { Prefix = "fldemoi" }, server, kubelet, "deploy/kube-flannel.yml", Console.Out).Run();
             return new KubeDemoRunner(options with { Prefix = "fldemok" }, server, Console.Out).Run();
         }
         return new DemoRunner(options, Console.Out).Run();

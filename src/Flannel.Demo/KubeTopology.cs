@@ -57,13 +57,21 @@ public sealed class KubeTopology : IDisposable
 
     private void StartApiServer()
     {
-        Netns.Sh(Cluster.UnderlayNamespace, $"ip addr add {ApiAddress}/{Cluster.Options.Underlay.PrefixLength} dev br0");
         File.WriteAllText(StatePath, StateYaml());
-        Cluster.StartInNamespace(Cluster.UnderlayNamespace, ServerExe,
-            ["--address", ApiAddress.ToString(), "--port", ApiPort.ToString(CultureInfo.InvariantCulture), "--state", StatePath,
-             "--kubeconfig", KubeconfigPath, "--bookmark-interval-ms", "2000"], ServerLog);
-        Poll.Until(() => File.Exists(KubeconfigPath) && File.ReadAllText(ServerLog).Contains("listening", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(30), () => $"kube-test-server listening:\n{ClusterTopology.Tail(ServerLog, 20)}", 100);
+        StartApiServer(Cluster, ApiAddress, ServerExe, StatePath, KubeconfigPath, ServerLog, []);
+    }
+
+    /// <summary>Starts kube-test-server inside the underlay namespace on <paramref name="address"/> (added to br0) and waits
+    /// until it listens. Also used by <see cref="KubeImageTopology"/>.</summary>
+    public static void StartApiServer(ClusterTopology cluster, IPAddress address, string serverExe, string statePath, string kubeconfigPath,
+        string serverLog, IEnumerable<string> extraArgs)
+    {
+        Netns.Sh(cluster.UnderlayNamespace, $"ip addr add {address}/{cluster.Options.Underlay.PrefixLength} dev br0");
+        cluster.StartInNamespace(cluster.UnderlayNamespace, serverExe,
+            ["--address", address.ToString(), "--port", ApiPort.ToString(CultureInfo.InvariantCulture), "--state", statePath,
+             "--kubeconfig", kubeconfigPath, "--bookmark-interval-ms", "2000", .. extraArgs], serverLog);
+        Poll.Until(() => File.Exists(kubeconfigPath) && File.Exists(serverLog) && File.ReadAllText(serverLog).Contains("listening", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), () => $"kube-test-server listening:\n{ClusterTopology.Tail(serverLog, 20)}", 100);
     }
 
     private string StateYaml()

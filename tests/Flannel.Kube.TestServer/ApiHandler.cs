@@ -50,10 +50,12 @@ public sealed class ApiHandler(ResourceStore store)
             case OpenApiDocuments.CoreV1Path: await WriteJsonAsync(ctx, 200, OpenApiDocuments.CoreV1()); return;
             case "/healthz" or "/readyz" or "/livez": ctx.Response.ContentType = "text/plain"; await ctx.Response.WriteAsync("ok"); return;
         }
-        if (!path.StartsWith("/api/v1/", StringComparison.Ordinal))
-            throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+        if (GroupDiscovery.Document(path) is { } groupDocument) { await WriteJsonAsync(ctx, 200, groupDocument); return; }
+        var (group, segments) = GroupDiscovery.Resource(path)
+            ?? throw new ApiException(404, "NotFound", "the server could not find the requested resource");
 
-        var route = ParseRoute(path["/api/v1/".Length..].Split('/'));
+        var route = ParseRoute(segments);
+        if (route.Type.Group != group) throw new ApiException(404, "NotFound", $"the server could not find the requested resource ({route.Type.Plural})");
         var q = ctx.Request.Query;
         // As RBAC sees it: a collection request with a metadata.name field selector names that object.
         var rbacName = route.Name ?? (method == "GET" ? FieldSelector.Parse(q["fieldSelector"]).ExactName : null);
@@ -143,7 +145,7 @@ public sealed class ApiHandler(ResourceStore store)
         await WriteJsonAsync(ctx, 200, new JsonObject
         {
             ["kind"] = route.Type.ListKind,
-            ["apiVersion"] = "v1",
+            ["apiVersion"] = route.Type.ApiVersion,
             ["metadata"] = metadata,
             ["items"] = array,
         });

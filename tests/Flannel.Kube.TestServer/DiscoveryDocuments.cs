@@ -29,13 +29,16 @@ public static class DiscoveryDocuments
     {
         ["kind"] = "APIGroupList",
         ["apiVersion"] = "v1",
-        ["groups"] = new JsonArray(),
+        ["groups"] = new JsonArray(TutorialResourceTypes.Groups.Select(g => (JsonNode)GroupDiscovery.Group(g)).ToArray()),
     };
 
-    public static JsonObject CoreV1Resources()
+    public static JsonObject CoreV1Resources() => Resources("");
+
+    /// <summary>The APIResourceList of a group's v1 ("" = core).</summary>
+    public static JsonObject Resources(string group)
     {
         var resources = new JsonArray();
-        foreach (var type in ResourceType.All)
+        foreach (var type in ResourceType.All.Where(t => t.Group == group))
         {
             resources.Add(new JsonObject
             {
@@ -63,7 +66,7 @@ public static class DiscoveryDocuments
         {
             ["kind"] = "APIResourceList",
             ["apiVersion"] = "v1",
-            ["groupVersion"] = "v1",
+            ["groupVersion"] = group.Length == 0 ? "v1" : group + "/v1",
             ["resources"] = resources,
         };
     }

@@ -38,19 +38,24 @@ public sealed class KubeTestServer : IAsyncDisposable
 
     /// <param name="address">Where to listen; loopback by default. Tests that run agents in network namespaces start the
     /// standalone server inside their own underlay namespace on its bridge address.</param>
+    /// <param name="tls">When set, HTTPS is served too, on <paramref name="tlsPort"/> (in-cluster clients: see <see cref="ServingCertificate"/>).</param>
     public static async Task<KubeTestServer> StartAsync(int port = 0, ResourceStore? store = null, ILoggerProvider? logger = null,
-        IPAddress? address = null)
+        IPAddress? address = null, System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null, int tlsPort = 0)
     {
         store ??= new ResourceStore();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logger is not null) builder.Logging.AddProvider(logger);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address ?? IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address ?? IPAddress.Loopback, port);
+            if (tls is not null) k.Listen(address ?? IPAddress.Loopback, tlsPort, o => o.UseHttps(tls));
+        });
         var app = builder.Build();
         var handler = new ApiHandler(store);
         app.Run(handler.HandleAsync);
         await app.StartAsync();
-        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http:", StringComparison.Ordinal));
         return new KubeTestServer(app, handler, store, new Uri(listening.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
     }
 

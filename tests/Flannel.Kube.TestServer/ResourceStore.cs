@@ -92,13 +92,14 @@ public sealed class ResourceStore
             if (_objects.ContainsKey(key)) throw ApiException.AlreadyExists(type, name);
 
             var stored = obj.DeepClone().AsObject();
-            stored["apiVersion"] = "v1";
+            stored["apiVersion"] = type.ApiVersion;
             stored["kind"] = type.Kind;
             var meta = stored["metadata"]!.AsObject();
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
             meta.Remove("resourceVersion");
             meta.Remove("generateName");
+            TutorialDefaults.Apply(type, null, stored);
             Commit(type, key, "ADDED", null, stored);
             return stored.DeepClone().AsObject();
         }
@@ -249,7 +250,7 @@ public sealed class ResourceStore
                 ["object"] = new JsonObject
                 {
                     ["kind"] = watch.Type.Kind,
-                    ["apiVersion"] = "v1",
+                    ["apiVersion"] = watch.Type.ApiVersion,
                     ["metadata"] = new JsonObject { ["resourceVersion"] = _revision.ToString(CultureInfo.InvariantCulture) },
                 },
             });
@@ -258,7 +259,7 @@ public sealed class ResourceStore
 
     private JsonObject Store(ResourceType type, string? ns, string name, JsonObject current, JsonObject updated, string? subresource, bool keepOtherPart)
     {
-        updated["apiVersion"] = "v1";
+        updated["apiVersion"] = type.ApiVersion;
         updated["kind"] = type.Kind;
         var meta = updated["metadata"] as JsonObject ?? new JsonObject();
         updated["metadata"] = meta;
@@ -283,6 +284,7 @@ public sealed class ResourceStore
                 else updated.Remove("status");
             }
         }
+        TutorialDefaults.Apply(type, current, updated);
         var withoutRv = updated.DeepClone().AsObject();
         withoutRv["metadata"]!.AsObject()["resourceVersion"] = currentMeta["resourceVersion"]?.DeepClone();
         // A no-op write keeps the resourceVersion and emits no event, as on a real server.

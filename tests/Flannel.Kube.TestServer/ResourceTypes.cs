@@ -1,9 +1,13 @@
 namespace Flannel.Kube.TestServer;
 
-/// <summary>A core/v1 resource the server knows: how it is addressed, listed and described in discovery.</summary>
-public sealed record ResourceType(string Plural, string Kind, bool Namespaced, string[] Verbs, string[] ShortNames, bool HasStatus)
+/// <summary>A resource the server knows: how it is addressed, listed and described in discovery. <paramref name="Group"/> is
+/// empty for core/v1 (served under /api/v1), else served under /apis/{Group}/v1.</summary>
+public sealed record ResourceType(string Plural, string Kind, bool Namespaced, string[] Verbs, string[] ShortNames, bool HasStatus, string Group = "")
 {
     public string ListKind => Kind + "List";
+
+    /// <summary>The apiVersion of its objects: "v1" or "{group}/v1".</summary>
+    public string ApiVersion => Group.Length == 0 ? "v1" : Group + "/v1";
 
     public static readonly ResourceType Nodes = new("nodes", "Node", false,
         ["create", "delete", "get", "list", "patch", "update", "watch"], ["no"], true);
@@ -20,7 +24,7 @@ public sealed record ResourceType(string Plural, string Kind, bool Namespaced, s
     public static readonly ResourceType Namespaces = new("namespaces", "Namespace", false,
         ["create", "delete", "get", "list", "patch", "update", "watch"], ["ns"], true);
 
-    public static readonly IReadOnlyList<ResourceType> All = [Nodes, Pods, ConfigMaps, Events, Namespaces];
+    public static readonly IReadOnlyList<ResourceType> All = [Nodes, Pods, ConfigMaps, Events, Namespaces, .. TutorialResourceTypes.All];
 
     public static ResourceType? ByPlural(string plural) => All.FirstOrDefault(r => r.Plural == plural);
 

@@ -82,7 +82,7 @@ public sealed class FieldSelector
     public static readonly FieldSelector Everything = new();
 
     private static readonly HashSet<string> Supported =
-        ["metadata.name", "metadata.namespace", "spec.nodeName", "status.phase", "spec.unschedulable", "involvedObject.name", "involvedObject.kind", "type", "reason"];
+        ["metadata.name", "metadata.namespace", "spec.nodeName", "status.phase", "spec.unschedulable", "involvedObject.name", "involvedObject.kind", "involvedObject.namespace", "involvedObject.uid", "type", "reason"];
 
     public static FieldSelector Parse(string? text)
     {

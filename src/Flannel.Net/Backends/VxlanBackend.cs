@@ -73,12 +73,29 @@ public sealed class VxlanBackend : KernelBackend
         vx.UnderlayIndex == Interface.Index && vx.Port == _config.EffectivePort && vx.Learning == _config.Learning &&
         vx.Gbp == _config.Gbp;
 
-    /// <summary>flannel sets accept_ra 0 so the device never takes an IPv6 router's advice. Absent when IPv6 is off.</summary>
+    /// <summary>
+    /// flannel sets accept_ra 0 so the device never takes an IPv6 router's advice. Absent when IPv6 is off. In a
+    /// container (the DaemonSet: not privileged, only NET_ADMIN and NET_RAW) /proc/sys is mounted read-only and the write
+    /// fails with EROFS (a live switch to vxlan in the image was refused on it): the device then keeps the kernel's
+    /// default. Its only link-layer neighbours are other flannel nodes' VTEPs (static FDB entries, no learning), so no
+    /// router on the underlay can reach it with an advertisement.
+    /// </summary>
     private void DisableRouterAdvertisements()
     {
         var path = $"/proc/sys/net/ipv6/conf/{DeviceName}/accept_ra";
-        if (File.Exists(path)) File.WriteAllText(path, "0");
+        if (!File.Exists(path)) return;
+        try
+        {
+            File.WriteAllText(path, "0");
+        }
+        catch (IOException e) when (e.HResult == ReadOnlyFileSystem)
+        {
+            // Read-only /proc/sys: see above.
+        }
     }
+
+    // EROFS: .NET reports the raw errno as the HResult of the IOException (measured).
+    private const int ReadOnlyFileSystem = 30;
 
     protected override void ConfigureKernel()
     {
