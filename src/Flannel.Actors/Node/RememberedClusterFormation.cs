@@ -81,7 +81,7 @@ public static class RememberedClusterFormation
             return new FormationDecision.Form($"no seed answered as a member for {waited.TotalSeconds:0} s (--cluster-form-alone-after {limit.TotalSeconds:0}s)", OnTimeout: true);
 
         return new FormationDecision.Wait(
-            $"was a member of a cluster of {remembered.Members} nodes; {answering.Count} of them reachable and not in a cluster, " +
+            $"was a member of a cluster of {remembered.Members} nodes; {answering.Count} of them (this node included) reachable and not in a cluster, " +
             $"{remembered.Majority} needed to form one; not forming a cluster alone while the others may run it");
     }
 }
