@@ -71,8 +71,9 @@ public static class AgentRunner
 
         var clusterHost = options.ClusterHostname ?? iface.Address.ToString();
         // A node that is its own only seed forms the cluster at once instead of waiting out seed-node-timeout.
-        // With several seeds the list is passed unchanged, self included: Akka's first-seed process then asks the
-        // other seeds before forming a cluster, so a restarted first seed rejoins instead of starting a second cluster.
+        // With several seeds the list is passed unchanged, self included: Akka's first-seed process asks the other
+        // seeds first, but forms a cluster alone when none answers within seed-node-timeout; a restart whose lease
+        // store remembers a cluster therefore goes through RememberedClusterBootstrap instead (see below).
         bool IsSelf(ClusterSeed s) =>
             s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString());
         var seeds = options.ClusterSeeds.All(IsSelf) ? new List<ClusterSeed>() : options.ClusterSeeds.ToList();
@@ -203,7 +204,7 @@ public static class AgentRunner
                 var last = status.Current;
                 log.ClusterLeft(incarnation, why, last.PeersProgrammed, last.Lease?.Subnet.ToString() ?? "none");
                 status.Update(s => s with { Partitioned = $"removed from the cluster ({why}); rejoining" });
-                await plane.DisposeAsync().ConfigureAwait(false);
+                await plane.EndIncarnationAsync($"incarnation {incarnation} ended: {why}").ConfigureAwait(false);
                 plane = null;
                 var wait = backoff.Next(now - startedAt);
                 log.Rejoining(incarnation + 1, wait.TotalSeconds, rejoinSeeds.Count == 0 && !discoverSeeds
@@ -215,6 +216,8 @@ public static class AgentRunner
         {
             if (health is not null) await health.DisposeAsync().ConfigureAwait(false);
             if (plane is not null) await plane.DisposeAsync().ConfigureAwait(false);
+            // Stopped between incarnations: the command host the last one left open goes too.
+            else if (observability?.CommandHost is { } kept) await kept.DisposeAsync().ConfigureAwait(false);
         }
     }
 

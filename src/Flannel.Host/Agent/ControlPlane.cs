@@ -221,13 +221,25 @@ public sealed class ControlPlane : IAsyncDisposable
     /// Stops this incarnation's services and its actor system (leaving the cluster gracefully when it is still a
     /// member). The data plane is not touched: no actor tears the backend down when it stops.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => StopAsync(null);
+
+    /// <summary>
+    /// Like <see cref="DisposeAsync"/>, but the process goes on with a new incarnation: the command host (socket) stays
+    /// and answers "rejoining: <paramref name="why"/>" until the next incarnation takes it over.
+    /// </summary>
+    public ValueTask EndIncarnationAsync(string why) => StopAsync(why);
+
+    private async ValueTask StopAsync(string? rejoining)
     {
         if (_disposed) return;
         _disposed = true;
         if (_kubeServices is not null) await _kubeServices.DisposeAsync().ConfigureAwait(false);
         if (_fileWatcher is not null) await _fileWatcher.DisposeAsync().ConfigureAwait(false);
-        if (Observability is not null) await Observability.DisposeAsync().ConfigureAwait(false);
+        if (Observability is not null)
+        {
+            if (rejoining is null) await Observability.DisposeAsync().ConfigureAwait(false);
+            else Observability.Detach(rejoining);
+        }
         // Leave the cluster gracefully: the lease stays until it expires, so a restart gets the same subnet.
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
         if (!await System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15)).ContinueWith(t => t.IsCompletedSuccessfully).ConfigureAwait(false))
