@@ -76,6 +76,10 @@ public static class EventIds
         public const int Rejoined = 4103;
         public const int QuorumRegained = 4104;
         public const int RejoinStartFailed = 4105;
+        // A restart with a remembered cluster (RememberedClusterFormation): never a second cluster alone.
+        public const int ClusterFormationWaiting = 4106;
+        public const int ClusterFormationDecided = 4107;
+        public const int ClusterFormedAloneAfterTimeout = 4108;
 
         public const int CmdHostStarted = 5001;
         public const int CmdExecuted = 5002;
@@ -134,6 +138,9 @@ public static class EventIds
     public static readonly EventId Rejoined = new(Id.Rejoined, nameof(Rejoined));
     public static readonly EventId QuorumRegained = new(Id.QuorumRegained, nameof(QuorumRegained));
     public static readonly EventId RejoinStartFailed = new(Id.RejoinStartFailed, nameof(RejoinStartFailed));
+    public static readonly EventId ClusterFormationWaiting = new(Id.ClusterFormationWaiting, nameof(ClusterFormationWaiting));
+    public static readonly EventId ClusterFormationDecided = new(Id.ClusterFormationDecided, nameof(ClusterFormationDecided));
+    public static readonly EventId ClusterFormedAloneAfterTimeout = new(Id.ClusterFormedAloneAfterTimeout, nameof(ClusterFormedAloneAfterTimeout));
     public static readonly EventId CmdHostStarted = new(Id.CmdHostStarted, nameof(CmdHostStarted));
     public static readonly EventId CmdExecuted = new(Id.CmdExecuted, nameof(CmdExecuted));
     public static readonly EventId CmdFailed = new(Id.CmdFailed, nameof(CmdFailed));

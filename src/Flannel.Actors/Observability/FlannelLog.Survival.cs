@@ -29,4 +29,16 @@ public static partial class FlannelLog
     [LoggerMessage(EventId = EventIds.Id.RejoinStartFailed, EventName = nameof(EventIds.RejoinStartFailed), Level = LogLevel.Warning,
         Message = "could not start incarnation {Incarnation}: {Error}; retrying in {Delay:0.0} s")]
     public static partial void RejoinStartFailed(this ILogger logger, int incarnation, string error, double delay);
+
+    [LoggerMessage(EventId = EventIds.Id.ClusterFormationWaiting, EventName = nameof(EventIds.ClusterFormationWaiting), Level = LogLevel.Warning,
+        Message = "not forming a cluster: {Reason}; asking the seeds {Seeds} again every {Interval:0.0} s (readiness: partitioned)")]
+    public static partial void ClusterFormationWaiting(this ILogger logger, string reason, string seeds, double interval);
+
+    [LoggerMessage(EventId = EventIds.Id.ClusterFormationDecided, EventName = nameof(EventIds.ClusterFormationDecided), Level = LogLevel.Information,
+        Message = "cluster formation: {Decision} ({Reason}) after {Seconds:0.0} s")]
+    public static partial void ClusterFormationDecided(this ILogger logger, string decision, string reason, double seconds);
+
+    [LoggerMessage(EventId = EventIds.Id.ClusterFormedAloneAfterTimeout, EventName = nameof(EventIds.ClusterFormedAloneAfterTimeout), Level = LogLevel.Warning,
+        Message = "forming a cluster alone on the operator's time-out: {Reason}; if the others still run the cluster, two clusters now exist until this agent is restarted")]
+    public static partial void ClusterFormedAloneAfterTimeout(this ILogger logger, string reason);
 }

@@ -71,8 +71,9 @@ public static class AgentRunner
 
         var clusterHost = options.ClusterHostname ?? iface.Address.ToString();
         // A node that is its own only seed forms the cluster at once instead of waiting out seed-node-timeout.
-        // With several seeds the list is passed unchanged, self included: Akka's first-seed process then asks the
-        // other seeds before forming a cluster, so a restarted first seed rejoins instead of starting a second cluster.
+        // With several seeds the list is passed unchanged, self included: Akka's first-seed process asks the other
+        // seeds first, but forms a cluster alone when none answers within seed-node-timeout; a restart whose lease
+        // store remembers a cluster therefore goes through RememberedClusterBootstrap instead (see below).
         bool IsSelf(ClusterSeed s) =>
             s.Port == options.ClusterPort && (s.Host == clusterHost || s.Host == iface.Address.ToString());
         var seeds = options.ClusterSeeds.All(IsSelf) ? new List<ClusterSeed>() : options.ClusterSeeds.ToList();
@@ -128,6 +129,14 @@ public static class AgentRunner
         var settings = new ControlPlaneSettings(options, level, loggerFactory, kube, nodeCidrs, discoverSeeds, tls, clusterHost, AkkaConfig);
         // A rejoining incarnation joins only the running cluster (never forms one of its own on its side of a partition).
         var rejoinSeeds = RejoinSeeds.For(seeds, IsSelf);
+        // A restart whose lease store remembers a cluster does not let Akka's first seed form one alone either: it asks
+        // the seeds first (RememberedClusterFormation), so a first seed restarted while cut off waits for the heal.
+        RememberedClusterBootstrapSettings? formation = null;
+        if (!discoverSeeds && rejoinSeeds.Count > 0 && StoreHoldsEntries(options.LeaseStore))
+            formation = new RememberedClusterBootstrapSettings(
+                seeds.Select(x => Address.Parse(AkkaConfigBuilder.SeedAddress(x, tls is not null))).ToList(),
+                rejoinSeeds.Select(x => Address.Parse(AkkaConfigBuilder.SeedAddress(x, tls is not null))).ToList(),
+                TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), options.ClusterFormAloneAfter);
 
         var stopped = Task.Delay(Timeout.Infinite, ct);
         var backoff = RejoinBackoff.Default();
@@ -142,7 +151,9 @@ public static class AgentRunner
                 var startedAt = DateTimeOffset.UtcNow;
                 if (incarnation == 1)
                 {
-                    plane = Step("actor system", () => ControlPlane.Start(settings, data, incarnation, null, seeds, null));
+                    plane = Step("actor system", () => formation is null
+                        ? ControlPlane.Start(settings, data, incarnation, null, seeds, null)
+                        : ControlPlane.Start(settings, data, incarnation, null, [], null, formation));
                 }
                 else
                 {
@@ -193,7 +204,7 @@ public static class AgentRunner
                 var last = status.Current;
                 log.ClusterLeft(incarnation, why, last.PeersProgrammed, last.Lease?.Subnet.ToString() ?? "none");
                 status.Update(s => s with { Partitioned = $"removed from the cluster ({why}); rejoining" });
-                await plane.DisposeAsync().ConfigureAwait(false);
+                await plane.EndIncarnationAsync($"incarnation {incarnation} ended: {why}").ConfigureAwait(false);
                 plane = null;
                 var wait = backoff.Next(now - startedAt);
                 log.Rejoining(incarnation + 1, wait.TotalSeconds, rejoinSeeds.Count == 0 && !discoverSeeds
@@ -205,6 +216,8 @@ public static class AgentRunner
         {
             if (health is not null) await health.DisposeAsync().ConfigureAwait(false);
             if (plane is not null) await plane.DisposeAsync().ConfigureAwait(false);
+            // Stopped between incarnations: the command host the last one left open goes too.
+            else if (observability?.CommandHost is { } kept) await kept.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -282,6 +295,24 @@ public static class AgentRunner
         catch (NetConfException e)
         {
             throw new StartupException($"{source}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The lease store file holds at least one key (its framing checked, not its content): this node ran in a cluster
+    /// before. What the table says (how many members) is read inside the actor system. A missing, empty or unreadable
+    /// file is no memory (the store then starts from the cluster's state, and so does formation).
+    /// </summary>
+    private static bool StoreHoldsEntries(string? path)
+    {
+        if (path is null || !File.Exists(path)) return false;
+        try
+        {
+            return Flannel.Actors.Leases.Durable.LeaseStoreFormat.Decode(File.ReadAllBytes(path)).Count > 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Flannel.Actors.Leases.Durable.LeaseStoreFormatException)
+        {
+            return false;
         }
     }
 

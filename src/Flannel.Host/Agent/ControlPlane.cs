@@ -93,8 +93,10 @@ public sealed class ControlPlane : IAsyncDisposable
 
     /// <param name="seeds">Whom to join (a rejoining incarnation: never this node itself, see <see cref="RejoinSeeds"/>).</param>
     /// <param name="previous">The previous incarnation's observability (already disposed), to keep one metrics registry.</param>
+    /// <param name="formation">Set when the lease store remembers a cluster of several nodes (first incarnation, static
+    /// seeds): <paramref name="seeds"/> is then empty and <see cref="RememberedClusterBootstrap"/> decides whom to join.</param>
     public static ControlPlane Start(ControlPlaneSettings s, DataPlane data, int incarnation, DateTimeOffset? leftAt,
-        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous)
+        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous, RememberedClusterBootstrapSettings? formation = null)
     {
         var log = s.LoggerFactory.CreateLogger("Flannel.Agent");
         var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(s.Options.LogLevel).WithFallback(s.AkkaConfig(seeds)))
@@ -107,7 +109,7 @@ public sealed class ControlPlane : IAsyncDisposable
         var plane = new ControlPlane(system, incarnation, log);
         try
         {
-            plane.StartActors(s, data, incarnation, leftAt, seeds, previous);
+            plane.StartActors(s, data, incarnation, leftAt, seeds, previous, formation);
             return plane;
         }
         catch
@@ -118,7 +120,7 @@ public sealed class ControlPlane : IAsyncDisposable
     }
 
     private void StartActors(ControlPlaneSettings s, DataPlane data, int incarnation, DateTimeOffset? leftAt,
-        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous)
+        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous, RememberedClusterBootstrapSettings? formation)
     {
         var options = s.Options;
         var kube = s.Kube;
@@ -134,9 +136,18 @@ public sealed class ControlPlane : IAsyncDisposable
 
         var cluster = Cluster.Get(system);
         system.ActorOf(ClusterQuorumWatcher.Props(status, incarnation, leftAt), "quorum");
+        // Every agent with static seeds answers whether it is a member, so that a restarting agent that remembers the
+        // cluster (RememberedClusterBootstrap) can tell the running cluster from a cluster restarting with it.
+        if (!s.DiscoverSeeds) system.ActorOf(BootstrapProbeResponder.Props(), BootstrapProbeResponder.Name);
         if (s.DiscoverSeeds)
         {
             _log.LogInformation("no --cluster-seeds: discovering the other agents through the Kubernetes API");
+        }
+        else if (formation is not null)
+        {
+            _log.LogInformation("the lease store remembers a cluster: asking the seeds {Seeds} before joining or forming one",
+                string.Join(",", formation.OtherSeeds));
+            system.ActorOf(RememberedClusterBootstrap.Props(formation, status), RememberedClusterBootstrap.Name);
         }
         else if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count == 0)
         {
@@ -211,13 +222,25 @@ public sealed class ControlPlane : IAsyncDisposable
     /// Stops this incarnation's services and its actor system (leaving the cluster gracefully when it is still a
     /// member). The data plane is not touched: no actor tears the backend down when it stops.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => StopAsync(null);
+
+    /// <summary>
+    /// Like <see cref="DisposeAsync"/>, but the process goes on with a new incarnation: the command host (socket) stays
+    /// and answers "rejoining: <paramref name="why"/>" until the next incarnation takes it over.
+    /// </summary>
+    public ValueTask EndIncarnationAsync(string why) => StopAsync(why);
+
+    private async ValueTask StopAsync(string? rejoining)
     {
         if (_disposed) return;
         _disposed = true;
         if (_kubeServices is not null) await _kubeServices.DisposeAsync().ConfigureAwait(false);
         if (_fileWatcher is not null) await _fileWatcher.DisposeAsync().ConfigureAwait(false);
-        if (Observability is not null) await Observability.DisposeAsync().ConfigureAwait(false);
+        if (Observability is not null)
+        {
+            if (rejoining is null) await Observability.DisposeAsync().ConfigureAwait(false);
+            else Observability.Detach(rejoining);
+        }
         // Leave the cluster gracefully: the lease stays until it expires, so a restart gets the same subnet.
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
         if (!await System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15)).ContinueWith(t => t.IsCompletedSuccessfully).ConfigureAwait(false))

@@ -50,7 +50,14 @@ public sealed class AgentObservability : IAsyncDisposable
         var bridge = new InstrumentBridge(metrics);
         try
         {
-            var host = cmdSocket is null && cmdPort == 0
+            CommandHost? host;
+            if (previous?.CommandHost is { } kept)
+            {
+                // The socket outlived the previous actor system (Detach): it serves this one from now on.
+                kept.Retarget(system, ctx);
+                host = kept;
+            }
+            else host = cmdSocket is null && cmdPort == 0
                 ? null
                 : CommandHost.Start(system, cmdSocket, cmdPort == 0 ? null : CommandHost.Loopback(cmdPort), ctx, logger);
             return new AgentObservability(metrics, scraper, bridge, host);
@@ -60,6 +67,16 @@ public sealed class AgentObservability : IAsyncDisposable
             bridge.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The actor system ends but the process goes on (a new incarnation follows): the command host stays open and
+    /// answers "rejoining: <paramref name="why"/>" until the next <see cref="Start"/> with this as previous.
+    /// </summary>
+    public void Detach(string why)
+    {
+        CommandHost?.Detach(why);
+        _bridge.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -17,12 +17,18 @@ namespace Flannel.Host.Ctl;
 /// (cluster down, lease release) to the network: <see cref="Start(ActorSystem, string?, IPEndPoint?, CmdContext, ILogger?, CommandHostLimits?)"/>
 /// refuses it. Connections are capped (<see cref="CommandHostLimits"/>): a client that opens many, never sends its
 /// request or sends an endless line is told so and closed.
+/// The host belongs to the process, not to an actor system: <see cref="Detach"/> when an incarnation ends (every request
+/// is then answered with a "rejoining" error, exit code <see cref="CmdExitCodes.Unavailable"/>, instead of the socket
+/// vanishing) and <see cref="Retarget"/> to the next incarnation's actor system.
 /// </summary>
 public sealed class CommandHost : IAsyncDisposable
 {
-    private readonly ActorSystem _system;
+    /// <summary>The actor system the requests go to and its palettes; swapped as one reference.</summary>
+    private sealed record Target(ActorSystem System, CmdPalettes Palettes, TimeSpan AskTimeout);
+
     private readonly ILogger _logger;
-    private readonly TimeSpan _askTimeout;
+    private volatile Target? _target;
+    private volatile string _detached = "the agent is starting";
     private readonly CommandHostLimits _limits;
     private readonly UnixCommandSocket? _unix;
     private readonly Socket? _tcp;
@@ -39,12 +45,10 @@ public sealed class CommandHost : IAsyncDisposable
     private CommandHost(ActorSystem system, CmdPalettes palettes, UnixCommandSocket? unix, Socket? tcp, ILogger logger,
         TimeSpan askTimeout, CommandHostLimits limits)
     {
-        _system = system;
-        Palettes = palettes;
+        _target = new Target(system, palettes, askTimeout);
         _unix = unix;
         _tcp = tcp;
         _logger = logger;
-        _askTimeout = askTimeout;
         _limits = limits;
         _gate = new ConnectionGate(limits.MaxConnections);
         _refusals = new ConnectionGate(limits.MaxConnections);
@@ -59,7 +63,37 @@ public sealed class CommandHost : IAsyncDisposable
     /// <summary>The Unix socket's path; null when it is off.</summary>
     public string? SocketPath => _unix?.Path;
 
-    public CmdPalettes Palettes { get; }
+    /// <summary>The palettes of the actor system served now (the last one after <see cref="Detach"/>).</summary>
+    public CmdPalettes Palettes => (_target ?? _last)!.Palettes;
+
+    private Target? _last;
+
+    /// <summary>
+    /// The actor system served ended (an incarnation of the control plane is over): its palettes are stopped and every
+    /// request until <see cref="Retarget"/> is answered "rejoining: <paramref name="why"/>" with exit code 3.
+    /// </summary>
+    public void Detach(string why)
+    {
+        _detached = why;
+        var t = _target;
+        _target = null;
+        if (t is null) return;
+        _last = t;
+        if (!t.System.WhenTerminated.IsCompleted) t.System.Stop(t.Palettes.Root);
+    }
+
+    /// <summary>Serve <paramref name="system"/> from now on: starts its palettes (under /user/cmd) and swaps them in.</summary>
+    public void Retarget(ActorSystem system, CmdContext ctx)
+    {
+        if (_target is not null) Detach("the actor system is being replaced");
+        var palettes = CmdPalettes.Start(system, ctx);
+        _target = new Target(system, palettes, ctx.SourceTimeout + TimeSpan.FromSeconds(5));
+        _last = null;
+    }
+
+    /// <summary>What a request gets while no actor system is served.</summary>
+    private string DetachedError => $"flanneld is rejoining the cluster ({_detached}); the data plane keeps forwarding with the last " +
+                                    "known peers; retry in a few seconds";
 
     /// <summary>Connections being served right now.</summary>
     public int OpenConnections => _gate.Open;
@@ -308,29 +342,40 @@ public sealed class CommandHost : IAsyncDisposable
                 return;
             }
         }
-        if (Palettes[request.Palette] is not { } palette)
+        // Between incarnations (and while the ended one is being replaced) the socket stays and says why.
+        if (_target is not { } target || target.System.WhenTerminated.IsCompleted)
+        {
+            await Write(writer, CtlWire.Error(DetachedError, CmdExitCodes.Unavailable));
+            return;
+        }
+        if (target.Palettes[request.Palette] is not { } palette)
         {
             await Write(writer, CtlWire.Error(
-                $"unknown palette '{request.Palette}'; palettes: {string.Join(", ", Palettes.Names.Order(StringComparer.Ordinal))}",
+                $"unknown palette '{request.Palette}'; palettes: {string.Join(", ", target.Palettes.Names.Order(StringComparer.Ordinal))}",
                 CmdExitCodes.Usage));
             return;
         }
         if (CmdPalettes.IsStreaming(request))
-            await Stream(stream, writer, palette, request, clientName);
+            await Stream(stream, writer, target, palette, request, clientName);
         else
-            await AskOnce(writer, palette, request, clientName);
+            await AskOnce(writer, target, palette, request, clientName);
     }
 
-    private async Task AskOnce(StreamWriter writer, IActorRef palette, CmdRequest request, string client)
+    private async Task AskOnce(StreamWriter writer, Target target, IActorRef palette, CmdRequest request, string client)
     {
         CmdReply reply;
         try
         {
-            reply = await palette.Ask<CmdReply>(request, _askTimeout, _stop.Token);
+            reply = await palette.Ask<CmdReply>(request, target.AskTimeout, _stop.Token);
+        }
+        catch (Exception e) when (e is AskTimeoutException or InvalidOperationException && (_target != target || target.System.WhenTerminated.IsCompleted))
+        {
+            // The actor system ended while the request was on its way.
+            reply = new CmdFailed(DetachedError, CmdExitCodes.Unavailable);
         }
         catch (AskTimeoutException)
         {
-            reply = new CmdFailed($"'{request.Palette} {request.Command}' got no answer within {_askTimeout.TotalSeconds:0} s");
+            reply = new CmdFailed($"'{request.Palette} {request.Command}' got no answer within {target.AskTimeout.TotalSeconds:0} s");
         }
         switch (reply)
         {
@@ -345,10 +390,14 @@ public sealed class CommandHost : IAsyncDisposable
         }
     }
 
-    private async Task Stream(NetworkStream stream, StreamWriter writer, IActorRef palette, CmdRequest request, string client)
+    private async Task Stream(NetworkStream stream, StreamWriter writer, Target target, IActorRef palette, CmdRequest request, string client)
     {
         var channel = Channel.CreateUnbounded<CmdReply>(new UnboundedChannelOptions { SingleReader = true });
-        var sink = _system.ActorOf(StreamSinkActor.Props(channel.Writer));
+        var system = target.System;
+        var sink = system.ActorOf(StreamSinkActor.Props(channel.Writer));
+        // A stream outlives no actor system: the end of this one ends it with the "rejoining" error.
+        _ = system.WhenTerminated.ContinueWith(_ => channel.Writer.TryWrite(new CmdFailed(DetachedError, CmdExitCodes.Unavailable)),
+            TaskScheduler.Default);
         using var done = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         // The client sends nothing after its request; a read returning 0 (or failing) means it disconnected.
         var watchClient = Task.Run(async () =>
@@ -374,7 +423,7 @@ public sealed class CommandHost : IAsyncDisposable
         }
         finally
         {
-            _system.Stop(sink);
+            system.Stop(sink);
             done.Cancel();
             await watchClient;
         }
@@ -417,7 +466,7 @@ public sealed class CommandHost : IAsyncDisposable
         lock (_connections) open = _connections.ToArray();
         // Streaming connections end when _stop is cancelled; give them a moment to say goodbye, not forever.
         await Task.WhenAny(Task.WhenAll(open), Task.Delay(TimeSpan.FromSeconds(5)));
-        _system.Stop(Palettes.Root);
+        if (_target is { } t && !t.System.WhenTerminated.IsCompleted) t.System.Stop(t.Palettes.Root);
         _stop.Dispose();
     }
 }

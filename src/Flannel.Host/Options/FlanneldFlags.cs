@@ -46,6 +46,10 @@ internal sealed class FlanneldFlags
     public readonly Option<string> ClusterSeeds = Text("--cluster-seeds",
         "Akka cluster seed nodes as host:port,host:port (outside Kubernetes).");
     public readonly Option<string> ClusterPort = Text("--cluster-port", "Akka remoting port.", "4053");
+    public readonly Option<string> ClusterFormAloneAfter = Text("--cluster-form-alone-after",
+        "After a restart with a lease store that remembers a cluster of several nodes, form a cluster alone when no seed " +
+        "has answered as a member for this long (like 10m; 0, the default, = never: wait for a majority of the remembered " +
+        "members or for the running cluster).", "0");
     public readonly Option<string> ClusterHostname = Text("--cluster-hostname",
         "Address other nodes reach this node's actor system at (defaults to the public IP).");
     public readonly Option<string> ClusterTlsCert = Text("--cluster-tls-cert",
@@ -90,7 +94,7 @@ internal sealed class FlanneldFlags
         [
             Iface, IfaceRegex, IfaceCanReach, PublicIp, SubnetFile, NetConfigPath, IpMasq, IpMasqFullyRandomDisable,
             IptablesResync, IptablesForwardRules, SubnetLeaseRenewMargin, HealthzIp, HealthzPort, KubeSubnetMgr, KubeApiUrl,
-            KubeconfigFile, KubeAnnotationPrefix, SetNodeNetworkUnavailable, ClusterSeeds, ClusterPort, ClusterHostname,
+            KubeconfigFile, KubeAnnotationPrefix, SetNodeNetworkUnavailable, ClusterSeeds, ClusterPort, ClusterHostname, ClusterFormAloneAfter,
             ClusterTlsCert, ClusterTlsKey, ClusterTlsCa, ClusterInsecure, HoconFile, CmdPort, CmdSocket, LogFormatOption, LogLevelOption,
             NodeName, UseNftables, Version, LeaseStore,
         ];

@@ -50,6 +50,8 @@ public sealed record FlanneldOptions
     public int ClusterPort { get; init; } = DefaultClusterPort;
     /// <summary>Address others reach our actor system at; null = use the public IP chosen at start.</summary>
     public string? ClusterHostname { get; init; }
+    /// <summary>--cluster-form-alone-after: null = never form a cluster alone when the lease store remembers others.</summary>
+    public TimeSpan? ClusterFormAloneAfter { get; init; }
     /// <summary>--cluster-tls-cert/-key/-ca: PEM paths of the cluster credential; all three or none.</summary>
     public string? ClusterTlsCert { get; init; }
     public string? ClusterTlsKey { get; init; }
@@ -148,6 +150,10 @@ public sealed record FlanneldOptions
         if (!ValueParsers.TryParseDuration(resyncText ?? "", out var resync) || resync <= TimeSpan.Zero)
             throw Bad(flags.IptablesResync, resyncText, "is not a positive duration (seconds, or like 5s)");
 
+        var formAloneText = Str(flags.ClusterFormAloneAfter) ?? "0";
+        if (!ValueParsers.TryParseDuration(formAloneText, out var formAlone) || formAlone < TimeSpan.Zero)
+            throw Bad(flags.ClusterFormAloneAfter, formAloneText, "is not a duration (seconds, or like 10m; 0 = never)");
+
         var clusterPort = Int(flags.ClusterPort, 1, 65535, "is not a port (1-65535)");
         var seeds = new List<ClusterSeed>();
         foreach (var part in (Str(flags.ClusterSeeds) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -213,6 +219,7 @@ public sealed record FlanneldOptions
             ClusterSeeds = seeds,
             ClusterPort = clusterPort,
             ClusterHostname = Str(flags.ClusterHostname),
+            ClusterFormAloneAfter = formAlone == TimeSpan.Zero ? null : formAlone,
             ClusterTlsCert = Str(flags.ClusterTlsCert),
             ClusterTlsKey = Str(flags.ClusterTlsKey),
             ClusterTlsCa = Str(flags.ClusterTlsCa),

@@ -131,6 +131,59 @@ public sealed class PartitionSurvivalTests(SurvivalCluster cluster, ITestOutputH
         await AssertNoDuplicatesAsync(subnets);
     }
 
+    /// <summary>
+    /// Issue #13: the first seed, cut off and restarted as a process, would form a second cluster through Akka's own
+    /// start-up (the first seed joins itself after seed-node-timeout). Its lease store remembers the cluster of 5, so it
+    /// waits for the seeds (readiness says why) and joins the running cluster at the heal: one cluster, no duplicate.
+    /// </summary>
+    [Fact]
+    public async Task The_first_seed_restarted_while_cut_off_forms_no_cluster_of_its_own_and_joins_at_the_heal()
+    {
+        await cluster.EnsureReadyAsync();
+        await WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var first = Topology.Hosts[0];
+        var others = Topology.Hosts.Skip(1).ToList();
+        var pids = others.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+        var subnets = SubnetEnvs();
+
+        Topology.CutOff([first]);
+        try
+        {
+            await AssertPartitionedAsync([first], TimeSpan.FromSeconds(30));
+            Assert.Equal(0, Topology.StopAgent(first));
+            Assert.True(File.Exists(first.LeaseStore), $"{first.NodeName} wrote no lease store");
+            Topology.StartAgent(first);
+            await Poll.UntilAsync(async () => await TryStatusAsync(first) is not null, TimeSpan.FromSeconds(30),
+                $"{first.NodeName}'s restarted agent answering ctl status", 250);
+            // Far past seed-node-timeout (3 s): Akka's first seed would have formed its own cluster by now.
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            var status = await first.Client!.StatusAsync();
+            Assert.DoesNotContain(status.Members, m => m.Status == "Up");
+            Assert.Null(status.Lease);
+            var ready = await first.Client.ReadyAsync();
+            Assert.NotNull(ready);
+            Assert.False(ready.Value.Ready);
+            Assert.Contains("waiting for the cluster", ready.Value.Body, StringComparison.Ordinal);
+            var log = File.ReadAllText(first.LogFile);
+            Assert.Contains("[4106]", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("forming the cluster at", log, StringComparison.Ordinal);
+            Assert.Equal(subnets[first.NodeName], SubnetEnvFile.Read(first.SubnetFile).Lease.ToString());
+        }
+        finally
+        {
+            Topology.Heal();
+        }
+        var healed = Stopwatch.StartNew();
+        await WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"the restarted first seed joined the running cluster {healed.Elapsed.TotalSeconds:0.0} s after the heal");
+        Assert.Contains("joining the running cluster through", File.ReadAllText(first.LogFile), StringComparison.Ordinal);
+
+        AssertCrossPings();
+        foreach (var (node, pid) in pids) Assert.Equal(pid, Topology.Hosts.Single(h => h.NodeName == node).Agent!.Id);
+        Assert.Equal(subnets, SubnetEnvs());
+        await AssertNoDuplicatesAsync(subnets);
+    }
+
     private async Task AssertPartitionedAsync(IEnumerable<TopologyHost> hosts, TimeSpan timeout)
     {
         foreach (var h in hosts)

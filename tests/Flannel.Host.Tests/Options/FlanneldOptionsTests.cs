@@ -198,6 +198,7 @@ public class FlanneldOptionsTests
     [InlineData("--iptables-resync", "0", "--iptables-resync: \"0\" is not a positive duration")]
     [InlineData("--iptables-resync", "soon", "--iptables-resync: \"soon\" is not a positive duration")]
     [InlineData("--cluster-seeds", "a:1,b:x", "--cluster-seeds: \"b:x\" is not host:port")]
+    [InlineData("--cluster-form-alone-after", "later", "--cluster-form-alone-after: \"later\" is not a duration")]
     [InlineData("--log-format", "xml", "--log-format: \"xml\" is not text or json")]
     [InlineData("--log-level", "loud", "--log-level: \"loud\" is not a log level")]
     [InlineData("--kube-api-url", "not a url", "--kube-api-url: \"not a url\" is not an absolute URL")]
@@ -205,6 +206,14 @@ public class FlanneldOptionsTests
     {
         var e = Assert.Throws<FlanneldOptionsException>(() => Parse([flag, value]));
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Cluster_form_alone_after_is_never_by_default_and_a_duration_when_given()
+    {
+        Assert.Null(Parse([]).ClusterFormAloneAfter);
+        Assert.Null(Parse(["--cluster-form-alone-after", "0"]).ClusterFormAloneAfter);
+        Assert.Equal(TimeSpan.FromMinutes(10), Parse(["--cluster-form-alone-after", "10m"]).ClusterFormAloneAfter);
     }
 
     [Fact]
