@@ -34,10 +34,12 @@ public static class LeaseConfig
         # admitted WeaklyUp joiners could otherwise reach a "majority" and hand out subnets the other side also hands out.
         akka.cluster.allow-weakly-up-members = off
         # The lease table is tiny (one entry per node): gossip it faster than the 2 s / 500 ms defaults so a new or changed
-        # lease reaches every node (and its routes) within about a second. Later config layers may override.
+        # lease reaches every node (and its routes) within about a second. Later config layers may override. Subscribers
+        # (route programming) hear of a change within notify-subscribers-interval: 200 ms, the Akka scheduler's tick
+        # (hocon/akka.hocon), since a shorter timer fires at the next tick anyway; each notify tick wakes the idle agent.
         akka.cluster.distributed-data {
           gossip-interval = 500ms
-          notify-subscribers-interval = 100ms
+          notify-subscribers-interval = 200ms
         }
         # The durable lease store (flanneld --lease-store): Akka.DistributedData's durable-store protocol with flannel's own file
         # store (LightningDB's does not run here). Only the keys listed in durable.keys are stored: flanneld lists the lease
