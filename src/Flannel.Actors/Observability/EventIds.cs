@@ -25,6 +25,8 @@ public static class EventIds
     public static readonly EventId PeerAdded = new(2001, nameof(PeerAdded));
     public static readonly EventId PeerRemoved = new(2002, nameof(PeerRemoved));
     public static readonly EventId DriftRepaired = new(2003, nameof(DriftRepaired));
+    /// <summary>The udp backend's data path (TC-BPF or TUN) and why; once per backend start.</summary>
+    public static readonly EventId UdpDatapathChosen = new(2010, nameof(UdpDatapathChosen));
 
     public static readonly EventId BackendSwitched = new(3001, nameof(BackendSwitched));
     public static readonly EventId ConfigRefused = new(3002, nameof(ConfigRefused));

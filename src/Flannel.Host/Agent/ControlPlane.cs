@@ -166,11 +166,11 @@ public sealed class ControlPlane : IAsyncDisposable
                 RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
             options.IptablesResync);
         var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
-        system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel),
+        system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel, () => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Snapshot()),
             status, TimeSpan.FromSeconds(5)), "tunnel");
 
         // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes.
-        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface), leases, node, status,
+        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface, new BackendOptions { UdpDatapath = options.UdpDatapath }), leases, node, status,
             settings.Effects), "backend-switch");
         var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(conf, switcher, netConf,
             inForceChanged: c => data.InForce = c), "cluster-config");
@@ -204,7 +204,7 @@ public sealed class ControlPlane : IAsyncDisposable
         IReadOnlyDictionary<string, long>? drops = null;
         if (backend.Current is UdpBackend { DataPath: UdpTunnelDataPath dp })
             drops = dp.Tunnel.Snapshot().Drops.ToDictionary(d => d.Key.ToString(), d => d.Value);
-        return StatusView.From(status.Current, members, drops);
+        return StatusView.From(status.Current, members, drops) with { UdpDatapath = (backend.Current as UdpBackend)?.Datapath };
     }
 
     /// <summary>
