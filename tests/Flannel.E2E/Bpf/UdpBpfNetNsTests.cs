@@ -72,27 +72,17 @@ public sealed class UdpBpfNetNsTests : IDisposable
 
         var c1 = Counters(b1).Bpf!;
         var c2 = Counters(b2).Bpf!;
-        // The kernel carried the plain packets (pings, ACKs) both ways and decapsulated everything that arrived; GSO
-        // super-packets went through the TUN path (see udp_encap.bpf.c), so the receiving kernel decapsulated the data.
+        // The kernel carried the plain packets (pings, ACKs) both ways. GSO super-packets went through the TUN path
+        // (see udp_encap.bpf.c), whose UDP_SEGMENT batches cross the veth as one skb and are left to the socket.
         Assert.True(c1[BpfCounter.TxPackets] >= 5 && c2[BpfCounter.RxPackets] >= 5, $"bpf tx {c1[BpfCounter.TxPackets]} rx {c2[BpfCounter.RxPackets]}");
         Assert.True(c2[BpfCounter.TxPackets] >= 100, $"ACKs from host 2 in the kernel: {c2[BpfCounter.TxPackets]}");
-        Assert.True(c2[BpfCounter.RxBytes] >= 100L << 20, $"host 2 decapsulated {c2[BpfCounter.RxBytes]} bytes");
         Assert.True(c1[BpfCounter.FallbackGso] > 0);
+        Assert.True(c2[BpfCounter.PassDatagramBatch] > 0);
 
         h1.Thread.Run(b1.Teardown);
         Assert.NotEqual(0, h1.Ns.TryExec("ip link show flannel0").ExitCode);
         Assert.Equal(0, Attached(h1, "eth0", BpfSyscall.AttachTcxIngress));
         Assert.Empty(Directory.Exists("/sys/fs/bpf") ? Directory.GetFiles("/sys/fs/bpf", "fl_*", SearchOption.AllDirectories) : []);
-    }
-
-    [Fact]
-    public async Task ZzDebugHold()
-    {
-        if (Environment.GetEnvironmentVariable("BPF_DEBUG_HOLD") is not { } file) return;
-        var (h1, h2) = (_net.Hosts[0], _net.Hosts[1]);
-        Pair(UdpDatapathMode.Bpf, UdpDatapathMode.Bpf);
-        File.WriteAllText(file, $"{h1.Ns.Name} {h1.Pod.Name} {h2.Ns.Name} {h2.Pod.Name}");
-        while (File.Exists(file)) await Task.Delay(500);
     }
 
     [Fact]
