@@ -2,8 +2,9 @@
 # Installs the Debian packages the tests, the demo and the benchmarks use. Idempotent; quiet when all is there.
 # clang: NativeAOT's compiler and linker for the `flannel` CNI plugin (scripts/cni-plugin.sh).
 # time: GNU time, the max RSS of a CNI plugin exec in bench/cni.sh.
+# linux-libc-dev: the uapi headers (linux/bpf.h) clang compiles the udp backend's TC-BPF programs with (src/Flannel.Net/Bpf).
 set -euo pipefail
-pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq socat clang time)
+pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq socat clang linux-libc-dev time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
