@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 if [ "$(id -u)" != 0 ]; then echo "demo: run as root (network namespaces, TUN, routes)" >&2; exit 1; fi
 ./scripts/prereqs.sh
 echo "demo: building flanneld (Release)"
-dotnet build src/Flannel.Host -c Release -nologo -v q -clp:ErrorsOnly
+# The demo is its own executable (src/Flannel.Demo, flannel-demo); building it builds flanneld beside it.
+dotnet build src/Flannel.Demo -c Release -nologo -v q -clp:ErrorsOnly
 echo "demo: publishing the native flannel CNI plugin"
 plugin="$(./scripts/cni-plugin.sh)"
 export FLANNEL_CNI_PLUGIN="$plugin"
@@ -19,4 +20,4 @@ for a in "$@"; do
     export FLANNEL_KUBE_TEST_SERVER="$PWD/tests/Flannel.Kube.TestServer/bin/Release/net10.0/kube-test-server"
   fi
 done
-exec src/Flannel.Host/bin/Release/net10.0/flanneld demo "$@"
+exec src/Flannel.Demo/bin/Release/net10.0/flannel-demo "$@"

@@ -65,6 +65,7 @@ PY
 ok=1
 for mode in offload no-offload; do
   extra=""; [ $mode = no-offload ] && extra="--no-offload"
+  MEASURING="interop, $mode"
   UDP_EXTRA_ARGS="$extra" udp_up 1
   flannel_udp_up 2
   loss12=$(ip netns exec $P1 ping -c 20 -i 0.05 -W 1 -q $POD2 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' || true)

@@ -10,6 +10,8 @@
 # join_up_s: median time from Cluster.Join to the node's own MemberUp; tls_join_extra_s = tls - plain.
 # all_up_s: when the last node became Up; lease_after_up_s = converge_s - all_up_s (the lease layer's own share).
 # converged_runs: runs where every node got a distinct lease and saw all N (a run that did not counts, never aborts).
+# A run that did not converge within 90 s is a timeout, not a time: converge_s is null unless every run converged,
+# timed_out_runs counts them, converge_s_all shows them as null; the script then exits 3 (after every line) naming them.
 # rss_per_node_mib / heap_per_node_mib: process RSS growth and live managed heap (after a full GC) per node; idle_cores: CPU the converged idle cluster burns (3 s sample);
 # gc_pause_s / gc_pause_share: time all nodes stood still in GC during the run, and its share of converge_s;
 # harness: the N-dependent in-process settings (Harness.cs) and the machine's load average during the run.
@@ -24,4 +26,6 @@ export DOTNET_GCgen0size="${DOTNET_GCgen0size-0x10000000}"
 [ -n "$DOTNET_GCgen0size" ] || unset DOTNET_GCgen0size
 cd "$(dirname "$0")/.."
 dotnet build bench/Flannel.Bench.Leases -c Release -nologo -v q "-clp:ErrorsOnly" >&2
+# A run that times out is a failure, never a converge_s: checked first (no cluster), then the runs.
+dotnet bench/Flannel.Bench.Leases/bin/Release/net10.0/Flannel.Bench.Leases.dll --self-check
 exec dotnet bench/Flannel.Bench.Leases/bin/Release/net10.0/Flannel.Bench.Leases.dll "$@"

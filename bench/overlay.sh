@@ -26,6 +26,8 @@
 #   UDP_EXTRA_ARGS (Flannel.TunnelHost flags, e.g. --no-offload, --spin-us 0, --nice 0; flanneld has no such flags, so
 #   the agent-udp path refuses to run with them), AGENT_EXTRA_ARGS (flanneld flags), AGENT_ENV (NAME=VALUE words for
 #   flanneld's environment only), FLANNEL_SRC.
+# A failed measurement (iperf3 or ping) ends the run with an error naming the path, run and step; nothing failed enters
+# a median. The underlay is 198.18.77.0/24 (the benchmarking range, as the demo), inside the namespaces only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "overlay.sh: run as root" >&2; exit 1; }
@@ -55,6 +57,8 @@ fi
 source bench/overlay/topology.sh
 source bench/overlay/measure.sh
 source bench/overlay/agent.sh
+# A failed iperf3 or ping must end the run naming path, run and step, never enter a median as 0 (selfcheck.sh).
+bench/overlay/selfcheck.sh
 
 cleanup() {
   # iperf3 -D daemons outlive their namespace: end them by the PIDs they wrote.
@@ -100,7 +104,8 @@ dst_of() { [ "$1" = underlay ] && echo $U2 || echo $POD2; }
 if measures udp64 && [ -z "${UDP64_PPS:-}" ]; then
   vxlan_up
   ip netns exec $P1 ping -c 2 -i 0.2 -W 1 $POD2 >/dev/null
-  for _ in 1 2 3; do read -r max _ < <(udp64 $P1 $POD2 "$SECS" 0); echo "$max"; done >"$WORK/vxlan.premax"
+  MEASURING="vxlan, offered-rate probe"
+  for _ in 1 2 3; do v=$(udp64 $P1 $POD2 "$SECS" 0); echo "${v% *}" >>"$WORK/vxlan.premax"; done
   vxlan_down
   UDP64_PPS=$(median <"$WORK/vxlan.premax" | awk '{ printf "%d\n", $1 * 0.8 }')
 fi
@@ -125,23 +130,25 @@ for run in $(seq 1 "$RUNS"); do
   for path in $order; do
     path_up $path
     src=$(src_of $path) dst=$(dst_of $path)
-    ip netns exec "$src" ping -c 3 -i 0.2 -W 1 "$dst" >/dev/null || { echo "$path: no connectivity" >&2; exit 1; }
+    MEASURING="$path, run $run"
+    ip netns exec "$src" ping -c 3 -i 0.2 -W 1 "$dst" >/dev/null || { echo "overlay.sh: $MEASURING: no connectivity" >&2; exit 1; }
     read -ra pids <<<"$(processes_of $path)"
     t0=$(cpu_ticks "${pids[@]}")
     if [[ $path == agent-* ]]; then r0=$(reconcile_runs); fi
+    # Each measurement as `v=$(...)`: a failed one ends the run here (set -e), naming the path, run and step.
     if measures tcp; then
-      tcp_gbps "$src" "$dst" 1 "$SECS" >>"$WORK/$path.tcp1"
-      tcp_gbps "$src" "$dst" 4 "$SECS" >>"$WORK/$path.tcp4"
+      v=$(tcp_gbps "$src" "$dst" 1 "$SECS"); echo "$v" >>"$WORK/$path.tcp1"
+      v=$(tcp_gbps "$src" "$dst" 4 "$SECS"); echo "$v" >>"$WORK/$path.tcp4"
     fi
     if measures udp64; then
-      read -r pps _ < <(udp64 "$src" "$dst" "$SECS" 0); echo "$pps" >>"$WORK/$path.udpmax"
-      read -r pps loss < <(udp64 "$src" "$dst" "$SECS" "$rate_bits")
-      echo "$pps" >>"$WORK/$path.udp"; echo "$loss" >>"$WORK/$path.loss"
+      v=$(udp64 "$src" "$dst" "$SECS" 0); echo "${v% *}" >>"$WORK/$path.udpmax"
+      v=$(udp64 "$src" "$dst" "$SECS" "$rate_bits")
+      echo "${v% *}" >>"$WORK/$path.udp"; echo "${v#* }" >>"$WORK/$path.loss"
     fi
     if measures ping; then
-      read -r avg p99 < <(ping_ms "$src" "$dst" "$PING_COUNT")
-      echo "$avg" >>"$WORK/$path.pavg"; echo "$p99" >>"$WORK/$path.p99"
-      read -r avg _ < <(ping_ms "$src" "$dst" "$PING_COUNT" 0.001); echo "$avg" >>"$WORK/$path.pwarm"
+      v=$(ping_ms "$src" "$dst" "$PING_COUNT")
+      echo "${v% *}" >>"$WORK/$path.pavg"; echo "${v#* }" >>"$WORK/$path.p99"
+      v=$(ping_ms "$src" "$dst" "$PING_COUNT" 0.001); echo "${v% *}" >>"$WORK/$path.pwarm"
     fi
     if [ ${#pids[@]} -gt 0 ]; then
       t1=$(cpu_ticks "${pids[@]}")

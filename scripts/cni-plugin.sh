@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publishes the native `flannel` CNI plugin (src/Flannel.Cni, NativeAOT, linux-x64) and prints its absolute path on
 # stdout, for: export FLANNEL_CNI_PLUGIN="$(scripts/cni-plugin.sh)". test.sh, demo.sh and bench/cni.sh call it; the C#
-# side reads only FLANNEL_CNI_PLUGIN (src/Flannel.Host/Demo/CniPluginBinary.cs). `dotnet build` does not AOT-compile.
+# side reads only FLANNEL_CNI_PLUGIN (src/Flannel.Demo/CniPluginBinary.cs). `dotnet build` does not AOT-compile.
 # A failed publish exits non-zero with the compiler's errors on stderr: there is no fallback to a JIT build.
 # Env: FLANNEL_CNI_OUT (default artifacts/cni under the repository) is where the binary goes.
 set -euo pipefail

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Flannel.Bench.Footprint;
-using Flannel.Host.Demo;
+using Flannel.Demo;
+using Flannel.Testing;
 
 // The footprint of one idle flanneld agent in a 3-host namespace cluster (the demo topology, mutual TLS), per backend.
 // Per run: host 1's agent is started alone (a cluster's first node) and timed from exec to /readyz 200, then hosts 2 and
@@ -99,19 +100,13 @@ async Task<RunResult> MeasureRun(string backend, int run)
 }
 
 // /readyz of one host polled every 20 ms (the time to ready is what is measured, so the poll is short).
-async Task WaitReady(TopologyHost h, TimeSpan timeout)
-{
-    var deadline = DateTime.UtcNow + timeout;
-    while (true)
+async Task WaitReady(TopologyHost h, TimeSpan timeout) =>
+    await Poll.UntilAsync(async () =>
     {
         if (h.Agent is { HasExited: true } p)
             throw new InvalidOperationException($"{h.NodeName}: flanneld exited with {p.ExitCode}\n{ClusterTopology.Tail(h.LogFile, 20)}");
-        if (await h.Client!.ReadyAsync() is { Ready: true }) return;
-        if (DateTime.UtcNow > deadline)
-            throw new TimeoutException($"{h.NodeName}: not ready within {timeout.TotalSeconds} s\n{ClusterTopology.Tail(h.LogFile, 20)}");
-        await Task.Delay(20);
-    }
-}
+        return await h.Client!.ReadyAsync() is { Ready: true };
+    }, timeout, () => $"{h.NodeName} ready\n{ClusterTopology.Tail(h.LogFile, 20)}", 20);
 
 static int Env(string name, int fallback) =>
     int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;

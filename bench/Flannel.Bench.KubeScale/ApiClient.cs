@@ -2,8 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Flannel.Host.Demo;
-using Flannel.Net.Namespaces;
+using Flannel.Demo;
 
 namespace Flannel.Bench.KubeScale;
 

@@ -4,7 +4,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Flannel.Bench.KubeScale;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 
 // Kubernetes at scale (issue 13): the test API server with NODES Nodes and ONE flanneld --kube-subnet-mgr in a network
 // namespace. Baseline first (the same agent with only its own Node), then NODES Nodes: time from exec until the agent's

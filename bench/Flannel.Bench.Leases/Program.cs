@@ -16,8 +16,16 @@ using Flannel.Net.Config;
 // over the runs, leases the smallest count); start_s is the part of converge_s spent creating the N ActorSystems;
 // join_up_s the median time from Cluster.Join to the node's own MemberUp (tls_join_extra_s: what TLS adds to it).
 // A first line gives the bare cost of one mutual-TLS handshake with the agent's validator. Usage: Flannel.Bench.Leases [N ...]
-// (default 5 10 20).
+// (default 5 10 20). A run that does not converge within Harness.AcquireTimeoutS is a timeout, not a time (Convergence):
+// its mode's converge_s is null, timed_out_runs counts it, and the process exits 3 after printing every line.
+// `--self-check` checks that accounting without starting a cluster (bench/leases.sh runs it first).
 
+if (args is ["--self-check"])
+{
+    var wrong = Convergence.SelfCheck();
+    foreach (var w in wrong) Console.Error.WriteLine($"leases self-check: {w}");
+    return wrong.Count == 0 ? 0 : 1;
+}
 var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [5, 10, 20];
 // N actor systems in one process share one .NET thread pool, which on 2 cores starts with 2 threads and adds about one
 // per half second while they block (ActorSystem.Create waits for its remoting to bind, Ask waits in tests): that
@@ -25,15 +33,10 @@ var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [5, 10, 20];
 ThreadPool.SetMinThreads(Math.Max(64, Environment.ProcessorCount), Math.Max(64, Environment.ProcessorCount));
 var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
 var tls = new BenchTls();
-static double Median(IEnumerable<double> xs)
-{
-    var s = xs.Order().ToArray();
-    return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-}
 var handshakes = await HandshakeBench.MeasureAsync(tls.Node(0), tls.Node(1), 60);
 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 {
-    ["tls_handshake_ms"] = Math.Round(Median(handshakes.Skip(10)), 3),
+    ["tls_handshake_ms"] = Math.Round(Convergence.Median(handshakes.Skip(10))!.Value, 3),
     ["samples"] = handshakes.Length - 10,
     ["min_ms"] = Math.Round(handshakes.Skip(10).Min(), 3),
 }));
@@ -43,40 +46,17 @@ await Run(2, verbose: false, tls: tls);
 // LEASES_BENCH_MODES: "plain", "tls" or both (default "plain,tls").
 var modes = (Environment.GetEnvironmentVariable("LEASES_BENCH_MODES") ?? "plain,tls").Split(',', StringSplitOptions.TrimEntries);
 var runs = int.TryParse(Environment.GetEnvironmentVariable("LEASES_BENCH_RUNS"), out var r) && r > 0 ? r : 3;
+var timeouts = new List<string>();
 foreach (var n in sizes)
 {
-    var plain = new List<Dictionary<string, object>>();
-    var secured = new List<Dictionary<string, object>>();
+    var plain = new List<Dictionary<string, object?>>();
+    var secured = new List<Dictionary<string, object?>>();
     for (var i = 0; i < runs; i++)
     {
         if (modes.Contains("plain")) plain.Add(await Run(n, verbose, tls: null));
         if (modes.Contains("tls")) secured.Add(await Run(n, verbose, tls));
     }
-    static Dictionary<string, object> Summary(List<Dictionary<string, object>> results)
-    {
-        var converge = results.Select(x => (double)x["converge_s"]).ToList();
-        return new Dictionary<string, object>
-        {
-            ["converge_s"] = Math.Round(Median(converge), 3),
-            ["duplicates"] = results.Sum(x => (int)x["duplicates"]),
-            ["leases"] = results.Min(x => (int)x["leases"]),
-            ["start_s"] = Math.Round(Median(results.Select(x => (double)x["start_s"])), 3),
-            ["join_up_s"] = Math.Round(Median(results.SelectMany(x => (double[])x["join_up_all"])), 3),
-            ["runs"] = results.Count,
-            ["converge_s_all"] = converge,
-            ["min_table"] = results.Min(x => (int)x["min_table"]),
-            ["converged_runs"] = results.Count(x => (bool)x["converged"]),
-            ["all_up_s"] = Math.Round(Median(results.Select(x => (double)x["all_up_s"])), 3),
-            ["lease_after_up_s"] = Math.Round(Median(results.Select(x => (double)x["lease_after_up_s"])), 3),
-            ["rss_per_node_mib"] = Math.Round(Median(results.Select(x => (double)x["rss_per_node_mib"])), 1),
-            ["heap_per_node_mib"] = Math.Round(Median(results.Select(x => (double)x["heap_per_node_mib"])), 2),
-            ["idle_cores"] = Math.Round(Median(results.Select(x => (double)x["idle_cores"])), 2),
-            ["threads"] = results.Max(x => (int)x["threads"]),
-            ["gc_pause_s"] = Math.Round(Median(results.Select(x => (double)x["gc_pause_s"])), 2),
-            ["gc_pause_share"] = Math.Round(Median(results.Select(x => (double)x["gc_pause_share"])), 2),
-        };
-    }
-    var line = new Dictionary<string, object>
+    var line = new Dictionary<string, object?>
     {
         ["nodes"] = n,
         ["harness"] = new Dictionary<string, object>
@@ -90,16 +70,23 @@ foreach (var n in sizes)
             ["loadavg_1m"] = Harness.LoadAverage(),
         },
     };
-    if (plain.Count > 0) line["plain"] = Summary(plain);
-    if (secured.Count > 0) line["tls"] = Summary(secured);
-    if (plain.Count > 0 && secured.Count > 0)
-        line["tls_join_extra_s"] = Math.Round((double)((Dictionary<string, object>)line["tls"])["join_up_s"] - (double)((Dictionary<string, object>)line["plain"])["join_up_s"], 3);
+    foreach (var (mode, results) in new[] { ("plain", plain), ("tls", secured) }.Where(m => m.Item2.Count > 0))
+    {
+        var summary = Convergence.Summary(results);
+        line[mode] = summary;
+        if (summary["timed_out_runs"] is int t and > 0)
+            timeouts.Add($"N={n} {mode}: {t} of {results.Count} runs did not converge within {Harness.AcquireTimeoutS} s");
+    }
+    if (plain.Count > 0 && secured.Count > 0 &&
+        ((Dictionary<string, object?>)line["tls"]!)["join_up_s"] is double tlsJoin && ((Dictionary<string, object?>)line["plain"]!)["join_up_s"] is double plainJoin)
+        line["tls_join_extra_s"] = Math.Round(tlsJoin - plainJoin, 3);
     Console.WriteLine(JsonSerializer.Serialize(line));
 }
 tls.Delete();
-return 0;
+foreach (var t in timeouts) Console.Error.WriteLine($"leases: timed out: {t}");
+return timeouts.Count == 0 ? 0 : 3;
 
-static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls? tls)
+static async Task<Dictionary<string, object?>> Run(int n, bool verbose, BenchTls? tls)
 {
     var config = ConfigurationFactory.ParseString($$"""
         akka {
@@ -226,7 +213,8 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         // Polling N actors is itself load on the shared cores: every 20 ms at 20 nodes, every 200 ms at 100.
         await Task.Delay(Math.Max(20, 2 * n));
     }
-    var converge = sw.Elapsed.TotalSeconds;
+    // A run that did not converge has no convergence time (Convergence): null, never the deadline as a time.
+    var converge = Convergence.Seconds(converged, sw.Elapsed);
     // Every GC stops all N nodes at once (one heap); a real agent's pauses are its own.
     var gcPause = (GC.GetTotalPauseDuration() - gcPause0).TotalSeconds;
     Log(converged ? "tables converged" : "NOT converged");
@@ -245,10 +233,11 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
     var idleCores = (me.TotalProcessorTime - cpu0).TotalSeconds / idle.Elapsed.TotalSeconds;
     var threads = me.Threads.Count;
     await Task.WhenAll(systems.Select(s => s.Terminate()));
-    return new Dictionary<string, object>
+    return new Dictionary<string, object?>
     {
         ["nodes"] = n,
-        ["converge_s"] = Math.Round(converge, 3),
+        ["converge_s"] = converge,
+        ["timed_out_after_s"] = converged ? null : Math.Round(sw.Elapsed.TotalSeconds, 3),
         ["start_s"] = Math.Round(started, 3),
         ["duplicates"] = duplicates,
         ["leases"] = leases.Count,
@@ -258,13 +247,13 @@ static async Task<Dictionary<string, object>> Run(int n, bool verbose, BenchTls?
         // When the last node became Up (membership: Akka Cluster's join, not the lease layer) and what the lease layer
         // took after that (converge_s - all_up_s): splits a slow run into harness/membership and lease protocol.
         ["all_up_s"] = Math.Round(upAt.Max(), 3),
-        ["lease_after_up_s"] = Math.Round(converge - upAt.Max(), 3),
+        ["lease_after_up_s"] = converge is { } c ? Math.Round(c - upAt.Max(), 3) : null,
         ["rss_per_node_mib"] = Math.Round(rssPerNodeMiB, 1),
         ["heap_per_node_mib"] = Math.Round(heapPerNodeMiB, 2),
         ["idle_cores"] = Math.Round(idleCores, 2),
         ["threads"] = threads,
         ["gc_pause_s"] = Math.Round(gcPause, 2),
-        ["gc_pause_share"] = Math.Round(gcPause / converge, 2),
+        ["gc_pause_share"] = converge is { } cs ? Math.Round(gcPause / cs, 2) : null,
         // The joiners only: the seed joins itself.
         ["join_up_all"] = joinUp.Skip(1).ToArray(),
     };

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 
 // Live backend switch outage: for each "from->to" pair, a 3-host cluster in Kubernetes mode (test API server in the
 // underlay namespace, flanneld --kube-subnet-mgr) on backend "from"; pod1 (host1) pings pod2 (host2) every 10 ms while

@@ -3,7 +3,8 @@
 # namespaces created here. Needs: TAG (unique short prefix), TUNNEL_HOST (command running Flannel.TunnelHost).
 
 H1=${TAG}h1 H2=${TAG}h2 P1=${TAG}p1 P2=${TAG}p2
-U1=192.168.77.1 U2=192.168.77.2
+# The underlay on the benchmarking range 198.18.0.0/15 (as the demo), so it clashes with nothing real.
+U1=198.18.77.1 U2=198.18.77.2
 POD1=10.77.1.2 POD2=10.77.2.2
 NETWORK=10.77.0.0/16
 TUNNEL_PIDS=()

@@ -2,7 +2,6 @@ using System.Reflection;
 using Flannel.Host.Agent;
 using Flannel.Host.Certs;
 using Flannel.Host.Ctl;
-using Flannel.Host.Demo;
 using Flannel.Host.Options;
 
 namespace Flannel.Host;
@@ -10,8 +9,9 @@ namespace Flannel.Host;
 public static class Program
 {
     /// <summary>
-    /// One binary, four roles: the agent, ctl, certs and the demo. The CNI plugin is its own native executable, `flannel`
-    /// (src/Flannel.Cni), as upstream's is.
+    /// One binary, three roles: the agent, ctl and certs. The CNI plugin is its own native executable, `flannel`
+    /// (src/Flannel.Cni), as upstream's is; the demo and the namespace test topology are `flannel-demo` (src/Flannel.Demo),
+    /// so the agent carries no harness code.
     /// </summary>
     public static int Main(string[] args)
     {
@@ -21,7 +21,6 @@ public static class Program
             return 1;
         }
         if (args.Length > 0 && args[0] == "ctl") return CtlCommand.Run(args[1..]);
-        if (args.Length > 0 && args[0] == "demo") return DemoCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "certs") return CertsCommand.Run(args[1..]);
         return RunAgent(args);
     }

@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
@@ -58,8 +59,8 @@ public sealed class ClusterBootstrapTests : IAsyncLifetime
             system.StartKubernetesClusterBootstrap(Discovery.Get(system).LoadServiceDiscovery("kubernetes-pods"), settings);
         }
 
-        await Eventually.HoldsAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
-            "every agent sees three Up members", TimeSpan.FromSeconds(40));
+        await Poll.UntilAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+            TimeSpan.FromSeconds(40), "every agent sees three Up members", 25);
         Assert.Single(_systems.Select(s => Cluster.Get(s).State.Leader).Distinct());
         // The lowest address formed the cluster, so it is the oldest member.
         var oldest = Cluster.Get(_systems[0]).State.Members.OrderBy(m => m, Member.AgeOrdering).First();
@@ -77,14 +78,14 @@ public sealed class ClusterBootstrapTests : IAsyncLifetime
             var system = StartSystem(port, ip);
             system.StartKubernetesClusterBootstrap(Discovery.Get(system).LoadServiceDiscovery("kubernetes-pods"), settings);
         }
-        await Eventually.HoldsAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 2),
-            "the first two agents formed a cluster", TimeSpan.FromSeconds(40));
+        await Poll.UntilAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 2),
+            TimeSpan.FromSeconds(40), "the first two agents formed a cluster", 25);
 
         _server.Put(Seed.FlannelPod("flannel-a", "node-a", "127.0.0.5"));
         var late = StartSystem(port, "127.0.0.5");
         late.StartKubernetesClusterBootstrap(Discovery.Get(late).LoadServiceDiscovery("kubernetes-pods"), settings);
-        await Eventually.HoldsAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
-            "the late agent joined the existing cluster", TimeSpan.FromSeconds(40));
+        await Poll.UntilAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+            TimeSpan.FromSeconds(40), "the late agent joined the existing cluster", 25);
         Assert.Single(_systems.Select(s => Cluster.Get(s).State.Leader).Distinct());
     }
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Flannel.Demo;
 using Flannel.Kube.TestServer;
 
 namespace Flannel.Kube.Tests;
@@ -26,28 +26,12 @@ public sealed class Kubectl : IDisposable
 
     public (int ExitCode, string Stdout, string Stderr) TryRun(IDictionary<string, string>? env, params string[] args)
     {
-        var psi = new ProcessStartInfo("kubectl")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--kubeconfig");
-        psi.ArgumentList.Add(_kubeconfig);
-        psi.ArgumentList.Add("--cache-dir");
-        psi.ArgumentList.Add(Path.Combine(_dir, "cache"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = _dir;
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kubectl {string.Join(' ', args)} did not finish in 60 s");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
+        var environment = new Dictionary<string, string> { ["HOME"] = _dir };
+        if (env is not null) foreach (var (k, v) in env) environment[k] = v;
+        var r = ProcessRunner.Run("kubectl", ["--kubeconfig", _kubeconfig, "--cache-dir", Path.Combine(_dir, "cache"), .. args],
+            TimeSpan.FromSeconds(60), env: environment);
+        if (r.ExitCode == ProcessRunner.TimedOut) throw new TimeoutException($"kubectl {string.Join(' ', args)} did not finish in 60 s");
+        return (r.ExitCode, r.Stdout, r.Stderr);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

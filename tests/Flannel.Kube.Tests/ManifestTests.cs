@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Collections;
 using System.Net;
 using System.Text.Json;
@@ -216,8 +217,8 @@ public sealed class ManifestTests : TestKit
         Sys.Settings.InjectTopLevelFallback(KubernetesSeedDiscovery.Hocon(new SeedDiscoveryOptions(PodNamespace: "kube-flannel")));
         await Akka.Discovery.Discovery.Get(Sys).LoadServiceDiscovery(KubernetesSeedDiscovery.Method)
             .Lookup(new Akka.Discovery.Lookup("flannel"), TimeSpan.FromSeconds(5));
-        await Eventually.HoldsAsync(() => new[] { "nodes", "configmaps" }.All(k => server.Requests.Any(r => r.Verb == "watch" && r.Resource == k)),
-            "both watches started");
+        await Poll.UntilAsync(() => new[] { "nodes", "configmaps" }.All(k => server.Requests.Any(r => r.Verb == "watch" && r.Resource == k)),
+            TimeSpan.FromSeconds(15), "both watches started", 25);
 
         var used = server.Requests.Distinct().ToList();
         Assert.Equal(

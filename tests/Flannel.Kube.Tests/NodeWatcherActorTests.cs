@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Net;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
@@ -124,7 +125,7 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
     {
         StartWatcher();
         await ExpectInitialSync();
-        await Eventually.HoldsAsync(() => _server.Store.OpenWatchCount == 1, "the watcher is watching");
+        await Poll.UntilAsync(() => _server.Store.OpenWatchCount == 1, TimeSpan.FromSeconds(15), "the watcher is watching", 25);
 
         // Cut the watch with a 410 and change things while the history is gone: only a re-list can see them.
         _server.Store.ExpireWatches();
@@ -148,7 +149,7 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
     {
         StartWatcher();
         await ExpectInitialSync();
-        await Eventually.HoldsAsync(() => _server.Store.OpenWatchCount == 1, "the watcher is watching");
+        await Poll.UntilAsync(() => _server.Store.OpenWatchCount == 1, TimeSpan.FromSeconds(15), "the watcher is watching", 25);
 
         // Changes made while no watch is open are replayed from the retained history.
         Assert.Equal(1, _server.Store.DisconnectWatches());
@@ -166,18 +167,27 @@ public sealed class NodeWatcherActorTests : TestKit, IAsyncLifetime
     {
         StartWatcher();
         await ExpectInitialSync();
-        await Eventually.HoldsAsync(() => _server.Store.OpenWatchCount == 1, "the watcher is watching");
+        await Poll.UntilAsync(() => _server.Store.OpenWatchCount == 1, TimeSpan.FromSeconds(15), "the watcher is watching", 25);
 
         // Unrelated writes (pods) advance the revision; bookmarks let the watcher resume past them even after compaction.
         _server.Put(Seed.Namespace(Seed.FlannelNamespace), Seed.FlannelPod("p", "node-a", "10.99.0.1"));
         var revision = _server.Store.Revision;
+        var lists = NodeLists();
         await Task.Delay(TimeSpan.FromMilliseconds(900));
         _server.Store.Compact();
         _server.Store.DisconnectWatches();
         _server.Put(Seed.Node("node-g"));
         Assert.Equal("node-g", ExpectMsg<KubeNodeAdded>(Wait).Node.Name);
         Assert.True(_server.Store.Revision > revision);
+        // A full re-list (what a watcher without the bookmark's version must do after the compaction) would also report
+        // node-g, as a difference, and end with KubeNodesSynced; resuming lists nothing and sends nothing more.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(lists, NodeLists());
+        Assert.Equal(1L, NodeWatchProgress.Get(Sys).Current!.Lists);
     }
+
+    /// <summary>How many times the nodes were listed (the initial list and every re-list), as the server saw it.</summary>
+    private int NodeLists() => _server.Requests.Count(r => r is { Verb: "list", Resource: "nodes" });
 
     [Fact]
     public async Task New_subscribers_get_the_current_nodes()

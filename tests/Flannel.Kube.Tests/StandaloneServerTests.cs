@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Diagnostics;
 using Xunit;
 
@@ -32,13 +33,11 @@ public sealed class StandaloneServerTests : IDisposable
         var firstLine = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.StartsWith("listening http://127.0.0.1:", firstLine);
 
-        var psiK = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--kubeconfig", kubeconfig, "--cache-dir", Path.Combine(_dir, "cache"), "get", "nodes", "-o", "jsonpath={.items[*].spec.podCIDR}" })
-            psiK.ArgumentList.Add(a);
-        using var kubectl = Process.Start(psiK)!;
-        var output = await kubectl.StandardOutput.ReadToEndAsync();
-        await kubectl.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
-        Assert.True(kubectl.ExitCode == 0, kubectl.StandardError.ReadToEnd());
+        var kubectl = ProcessRunner.Run("kubectl",
+            ["--kubeconfig", kubeconfig, "--cache-dir", Path.Combine(_dir, "cache"), "get", "nodes", "-o", "jsonpath={.items[*].spec.podCIDR}"],
+            TimeSpan.FromSeconds(30));
+        Assert.True(kubectl.Ok, kubectl.Stderr);
+        var output = kubectl.Stdout;
         Assert.Equal("10.244.1.0/24 10.244.2.0/24", output.Trim());
     }
 

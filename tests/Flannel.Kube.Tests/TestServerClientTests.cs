@@ -1,3 +1,4 @@
+using Flannel.Testing;
 using System.Net;
 using System.Text.Json;
 using Flannel.Kube.TestServer;
@@ -178,9 +179,9 @@ public sealed class TestServerClientTests : IAsyncLifetime
             await foreach (var _ in _client.CoreV1.WatchListNodeAsync(resourceVersion: list.Metadata.ResourceVersion, cancellationToken: cts.Token)) n++;
             return n;
         });
-        await Eventually.HoldsAsync(() => _server.Store.OpenWatchCount == 1, "the watch is open");
+        await Poll.UntilAsync(() => _server.Store.OpenWatchCount == 1, TimeSpan.FromSeconds(15), "the watch is open", 25);
         await _client.CoreV1.CreateNodeAsync(body: Seed.Node("node-c"));
-        await Eventually.HoldsAsync(() => _server.Store.Revision > long.Parse(list.Metadata.ResourceVersion), "the change is stored");
+        await Poll.UntilAsync(() => _server.Store.Revision > long.Parse(list.Metadata.ResourceVersion), TimeSpan.FromSeconds(15), "the change is stored", 25);
         // Give the event time to be written before the stream is cut: it must not be lost either way.
         await Task.Delay(100);
         Assert.Equal(1, _server.Store.DisconnectWatches());

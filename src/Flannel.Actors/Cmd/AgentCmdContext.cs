@@ -9,7 +9,8 @@ namespace Flannel.Actors.Cmd;
 /// <summary>
 /// Builds the <see cref="CmdContext"/> of a running agent from its actors and backend: the lease table from the
 /// SubnetLeaseActor, routes from the route programmer's GetRouteStatus (Inspect runs off its actor thread, under the
-/// backend's lock), peers from its desired set plus the UDP tunnel's counters, the net-conf from NetConfActor.
+/// backend's lock), peers from its desired set plus the UDP tunnel's counters, the net-conf in force and its cluster version from the
+/// ClusterNetConfActor.
 /// </summary>
 public static class AgentCmdContext
 {
@@ -48,8 +49,8 @@ public static class AgentCmdContext
             },
             Config = async ct =>
             {
-                var c = await netConf.Ask<NetConfInForce>(GetNetConf.Instance, t, ct);
-                return new ConfigView(c.Json, c.Version.ToString(), c.Source, c.Since);
+                var c = (await netConf.Ask<ClusterNetConfStatus>(GetClusterNetConf.Instance, t, ct)).InForce;
+                return new ConfigView(c.Json, c.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Source, c.Since);
             },
             Backend = _ => Task.FromResult(BackendView(Running(backend), status.Current)),
             LogLevel = logLevel,

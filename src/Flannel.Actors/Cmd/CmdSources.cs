@@ -60,13 +60,13 @@ public static class CmdSources
             });
     }
 
-    /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels).</summary>
+    /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels). tx: packets read
+    /// from the TUN device towards peers; rx: datagrams received from peers. Each side counts its own.</summary>
     public static IReadOnlyList<DropCount> Drops(TunnelCounters tunnel) =>
-        tunnel.Drops.Where(d => d.Value > 0)
-            .OrderBy(d => d.Key)
-            .Select(d => new DropCount(Direction(d.Key), Reason(d.Key), d.Value))
-            .Concat(BpfCounts(tunnel.Bpf))
-            .ToList();
+        [.. Side("tx", tunnel.TxDrops), .. Side("rx", tunnel.RxDrops), .. BpfCounts(tunnel.Bpf)];
+
+    private static IEnumerable<DropCount> Side(string direction, IReadOnlyDictionary<DropReason, long> drops) =>
+        drops.Where(d => d.Value > 0).OrderBy(d => d.Key).Select(d => new DropCount(direction, Reason(d.Key), d.Value));
 
     /// <summary>
     /// The TC-BPF path's counters as drop rows with reasons <c>bpf_fallback_*</c> (handed to the user-space path, which
@@ -79,15 +79,6 @@ public static class CmdSources
             if (value > 0 && Flannel.Net.Bpf.BpfCounters.Describe(counter) is { } d)
                 yield return new DropCount(d.Direction, $"bpf_{d.Kind}_{d.Reason}", value);
     }
-
-    /// <summary>tx: packets read from the TUN device towards peers; rx: datagrams received from peers.</summary>
-    public static string Direction(DropReason reason) => reason switch
-    {
-        DropReason.NoRoute or DropReason.NotIpv4 or DropReason.SendFailed => "tx",
-        DropReason.Stranger or DropReason.ForeignSource or DropReason.ForeignDestination or DropReason.TunWriteFailed => "rx",
-        // Truncated/malformed/TTL can happen either way; the tunnel counts them once, at the receiving side mostly.
-        _ => "rx",
-    };
 
     public static string Reason(DropReason reason) => reason switch
     {

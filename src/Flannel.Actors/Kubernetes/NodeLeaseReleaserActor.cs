@@ -53,16 +53,8 @@ public sealed class NodeLeaseReleaserActor : ReceiveActor, IWithTimers
             _table = m.Leases;
             ReleaseLeasesOfDeleted();
         });
-        Receive<LeaseAdded>(_ => { });
-        Receive<LeaseChanged>(_ => { });
-        Receive<LeaseRemoved>(_ => { });
-        Receive<OwnLeaseChanged>(_ => { });
-        Receive<OwnLeaseLost>(_ => { });
-        Receive<LeaseReleased>(m =>
-        {
-            _releasing.Remove(m.Subnet);
-            _log.Info("Released lease {0} of a deleted node", m.Subnet);
-        });
+        // Logged once, as event 1004 when the release is asked for.
+        Receive<LeaseReleased>(m => _releasing.Remove(m.Subnet));
         Receive<LeaseReleaseFailed>(m => _log.Warning("Lease release failed ({0}); retrying", m.Reason));
         Receive<RetryRelease>(m =>
         {

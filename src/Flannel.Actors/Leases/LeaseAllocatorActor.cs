@@ -219,7 +219,8 @@ internal sealed class LeaseAllocatorActor : ReceiveActor, IWithTimers
                                 Remove(lease.Subnet);
                                 if (allowed.OtherNodes)
                                     _events.LeaseReleasedByOperator(lease.Subnet.ToString(), lease.Node, lease.Owner ?? "unknown", ask.Origin, q.Force);
-                                _log.Info("Lease {0} of {1} released ({2} from {3})", lease.Subnet, lease.Node, q.Kind, ask.Origin);
+                                else
+                                    _log.Info("Lease {0} of {1} released ({2} from {3})", lease.Subnet, lease.Node, q.Kind, ask.Origin);
                             }
                             _replies.Add(() => rel.ReplyTo.Tell(new ReleaseDone(q.RequestId, q.Subnet, lease is not null)));
                             break;

@@ -24,7 +24,7 @@ public sealed class LeaseAllocatorExtension : IExtension
     {
         if (system.Serialization.FindSerializerForType(typeof(Lease)) is not LeaseSerializer)
             throw new InvalidOperationException(
-                "Lease is not bound to LeaseSerializer: create the ActorSystem with LeaseConfig.Default (hocon/leases.hocon) in its config");
+                "Lease is not bound to LeaseSerializer: create the ActorSystem with LeaseConfig.Default in its config");
 
         var setup = system.Settings.Setup.Get<LeaseAllocatorSetup>();
         if (!setup.HasValue)

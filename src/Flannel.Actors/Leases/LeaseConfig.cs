@@ -5,7 +5,8 @@ namespace Flannel.Actors.Leases;
 /// <summary>
 /// The HOCON the lease layer needs: the serializer binding (mandatory: include <see cref="Default"/> when creating the
 /// ActorSystem, e.g. <c>ConfigurationFactory.ParseString(hocon).WithFallback(LeaseConfig.Default)</c>) and the
-/// allocator's timings. The same text ships as hocon/leases.hocon.
+/// allocator's timings. The one place these settings are written and documented: flanneld applies it below the bundled
+/// hocon/*.hocon files, so an operator overrides a key (e.g. flannel.leases.max-leases) with --hocon-file.
 /// </summary>
 public static class LeaseConfig
 {

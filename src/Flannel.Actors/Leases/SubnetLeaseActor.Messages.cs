@@ -18,23 +18,18 @@ public sealed record LeaseAcquired(Lease Lease);
 
 public sealed record LeaseAcquireFailed(string Reason);
 
-/// <summary>Subscribe to the lease table: the subscriber gets a <see cref="LeaseSnapshot"/> at once, then on every
-/// change a new <see cref="LeaseSnapshot"/> followed by one <see cref="LeaseAdded"/>, <see cref="LeaseRemoved"/> or
-/// <see cref="LeaseChanged"/> per changed subnet, plus <see cref="OwnLeaseChanged"/> / <see cref="OwnLeaseLost"/>.
-/// The subscription ends when the subscriber terminates or sends <see cref="UnsubscribeLeases"/>.</summary>
-public sealed record SubscribeLeases(IActorRef Subscriber);
+/// <summary>Subscribe to the lease table: the subscriber gets a <see cref="LeaseSnapshot"/> at once and a new one whenever
+/// the table or this node's lease changes (what the route programmer and the node-deletion releaser need). With
+/// <paramref name="OwnLeaseEvents"/> (the node agent) it also gets <see cref="OwnLeaseChanged"/> and
+/// <see cref="OwnLeaseLost"/>, each before the snapshot that shows it. The subscription ends when the subscriber
+/// terminates or sends <see cref="UnsubscribeLeases"/>.</summary>
+public sealed record SubscribeLeases(IActorRef Subscriber, bool OwnLeaseEvents = false);
 
 public sealed record UnsubscribeLeases(IActorRef Subscriber);
 
-/// <summary>The whole replicated lease table (expired but not yet collected leases included; check Expiration).</summary>
-public sealed record LeaseSnapshot(IImmutableDictionary<IPNetwork, Lease> Leases);
-
-public sealed record LeaseAdded(Lease Lease);
-
-public sealed record LeaseRemoved(Lease Lease);
-
-/// <summary>A subnet's lease was rewritten: renewed, new backend data, or a new owner.</summary>
-public sealed record LeaseChanged(Lease Lease);
+/// <summary>The whole replicated lease table (expired but not yet collected leases included; check Expiration) and
+/// this node's lease (<paramref name="Own"/>, null before the first grant; it may be ahead of the replicated table).</summary>
+public sealed record LeaseSnapshot(IImmutableDictionary<IPNetwork, Lease> Leases, Lease? Own = null);
 
 /// <summary>This node's lease was replaced: it lost a race or its lease was released/expired, and it took
 /// <paramref name="New"/> (perhaps another subnet). Routes and subnet.env must follow.</summary>
@@ -70,7 +65,7 @@ public sealed record LeaseReleased(IPNetwork Subnet);
 
 public sealed record LeaseReleaseFailed(string Reason);
 
-/// <summary>Reply: <see cref="LeaseSnapshot"/>.</summary>
+/// <summary>Reply: <see cref="LeaseSnapshot"/> (table and own lease).</summary>
 public sealed record GetLeases
 {
     public static readonly GetLeases Instance = new();

@@ -10,9 +10,10 @@ namespace Flannel.Actors.Leases;
 
 /// <summary>
 /// One per node: acquires and renews this node's subnet lease through the cluster-singleton allocator, mirrors the
-/// replicated lease table (DistributedData Changed subscription) to subscribers as snapshots and add/remove/change
-/// events, and watches the own lease: when another node holds it (lost race) or it disappeared (released, expired),
-/// it re-acquires, logs why, and tells subscribers with <see cref="OwnLeaseChanged"/>.
+/// replicated lease table (DistributedData Changed subscription) together with the own lease to subscribers as one
+/// <see cref="LeaseSnapshot"/> per change, and watches the own lease: when another node holds it (lost race) or it
+/// disappeared (released, expired), it re-acquires, logs why, and tells the subscribers that asked with
+/// <see cref="OwnLeaseChanged"/> (or <see cref="OwnLeaseLost"/>).
 /// Protocol: SubnetLeaseActor.Messages.cs.
 /// </summary>
 public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
@@ -39,7 +40,8 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
     private readonly LeaseAllocatorExtension _ext;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Microsoft.Extensions.Logging.ILogger _events = Context.System.FlannelLogger("Flannel.Leases");
-    private readonly HashSet<IActorRef> _subscribers = [];
+    /// <summary>Subscriber -> whether it wants <see cref="OwnLeaseChanged"/> / <see cref="OwnLeaseLost"/> too.</summary>
+    private readonly Dictionary<IActorRef, bool> _subscribers = [];
     private readonly Dictionary<long, (IActorRef ReplyTo, IPNetwork Subnet)> _releases = [];
 
     private string _backendType;
@@ -72,15 +74,16 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         Receive<ReleaseLease>(OnRelease);
         Receive<SubscribeLeases>(m =>
         {
-            if (_subscribers.Add(m.Subscriber)) Context.Watch(m.Subscriber);
-            m.Subscriber.Tell(new LeaseSnapshot(_table));
+            if (_subscribers.TryAdd(m.Subscriber, m.OwnLeaseEvents)) Context.Watch(m.Subscriber);
+            else _subscribers[m.Subscriber] = m.OwnLeaseEvents;
+            m.Subscriber.Tell(Snapshot());
         });
         Receive<UnsubscribeLeases>(m =>
         {
             if (_subscribers.Remove(m.Subscriber)) Context.Unwatch(m.Subscriber);
         });
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
-        Receive<GetLeases>(_ => Sender.Tell(new LeaseSnapshot(_table)));
+        Receive<GetLeases>(_ => Sender.Tell(Snapshot()));
         Receive<GetOwnLease>(_ => Sender.Tell(new OwnLease(_own)));
 
         Receive<ClaimGranted>(OnGranted);
@@ -166,22 +169,22 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         var lostReason = _ownLostReason;
         _ownLostReason = null;
 
-        if (old is null)
-            _log.Info("Acquired lease {Subnet} ({How}), expires {Expiration:O}", lease.Subnet, m.How, lease.Expiration);
-        else if (!old.Subnet.Equals(lease.Subnet) || lostReason is not null)
+        // One log line per event: the node agent logs "lease acquired" (1001) for the first and every new lease; a loss
+        // found in the table was logged as "lease lost" (1003) when it was found.
+        if (old is not null && (!old.Subnet.Equals(lease.Subnet) || lostReason is not null))
         {
             var reason = lostReason ?? $"{old.Subnet} no longer fits or is taken";
-            _log.Warning("Own lease changed from {Old} to {New} ({How}): {Reason}", old.Subnet, lease.Subnet, m.How, reason);
-            Publish(new OwnLeaseChanged(old, lease, reason));
+            if (lostReason is null) _events.LeaseLost(old.Subnet.ToString(), reason);
+            PublishOwnEvent(new OwnLeaseChanged(old, lease, reason));
         }
-        else
+        else if (old is not null)
         {
-            _log.Debug("Lease {Subnet} renewed ({Reason}), expires {Expiration:O}", lease.Subnet, flight.Reason, lease.Expiration);
             _events.LeaseRenewed(lease.Subnet.ToString(), lease.Expiration);
             FlannelInstruments.LeaseRenewSeconds.Record(Stopwatch.GetElapsedTime(flight.Started).TotalSeconds,
                 new KeyValuePair<string, object?>("result", "ok"));
         }
 
+        if (!lease.Equals(old)) PublishSnapshot();
         foreach (var w in flight.AcquireWaiters) w.Tell(new LeaseAcquired(lease));
         var backendCurrent = lease.BackendType == _backendType && lease.BackendData == _backendData;
         foreach (var w in flight.BackendWaiters)
@@ -216,7 +219,7 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         foreach (var w in flight.AcquireWaiters) w.Tell(new LeaseAcquireFailed(m.Reason));
         foreach (var w in flight.BackendWaiters) w.Tell(new BackendUpdateFailed(m.Reason));
         if (_ownLostReason is not null && _own is not null)
-            Publish(new OwnLeaseLost(_own, $"{_ownLostReason}; no new lease: {m.Reason}"));
+            PublishOwnEvent(new OwnLeaseLost(_own, $"{_ownLostReason}; no new lease: {m.Reason}"));
         else if (_own is not null)
         {
             // A renewal was refused permanently (e.g. the config shrank): the lease stays valid until it expires.
@@ -265,20 +268,10 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
         var view = LeasePrecedence.Build(entries);
         ReportDuplicates(view.Duplicates);
         var table = view.Table;
-        var events = new List<object>();
-        foreach (var (subnet, lease) in table)
-        {
-            if (!_table.TryGetValue(subnet, out var before)) events.Add(new LeaseAdded(lease));
-            else if (!before.Equals(lease)) events.Add(new LeaseChanged(lease));
-        }
-        foreach (var (subnet, lease) in _table)
-            if (!table.ContainsKey(subnet)) events.Add(new LeaseRemoved(lease));
+        var changed = table.Count != _table.Count
+                      || table.Any(e => !_table.TryGetValue(e.Key, out var before) || !before.Equals(e.Value));
         _table = table;
-        if (events.Count > 0)
-        {
-            Publish(new LeaseSnapshot(table));
-            foreach (var e in events) Publish(e);
-        }
+        if (changed) PublishSnapshot();
         CheckOwnLease();
     }
 
@@ -336,15 +329,24 @@ public sealed class SubnetLeaseActor : ReceiveActor, IWithTimers
 
     private void LoseOwnLease(string reason)
     {
-        _log.Warning("Own lease {Subnet}: {Reason}; acquiring a new lease", _own!.Subnet, reason);
+        _events.LeaseLost(_own!.Subnet.ToString(), $"{reason}; acquiring a new lease");
         _ownLostReason = reason;
         _ownSeen = false;
         Timers.Cancel("renew");
         RequestClaim(reason);
     }
 
-    private void Publish(object message)
+    private LeaseSnapshot Snapshot() => new(_table, _own);
+
+    private void PublishSnapshot()
     {
-        foreach (var s in _subscribers) s.Tell(message);
+        var snapshot = Snapshot();
+        foreach (var s in _subscribers.Keys) s.Tell(snapshot);
+    }
+
+    private void PublishOwnEvent(object message)
+    {
+        foreach (var (s, wantsOwnEvents) in _subscribers)
+            if (wantsOwnEvents) s.Tell(message);
     }
 }

@@ -15,9 +15,10 @@ namespace Flannel.Actors.NetConfig;
 /// Offers (<see cref="ProposeNetConf"/>, or <see cref="NetConfChanged"/> from the ConfigMap watcher) are checked with
 /// <see cref="NetConfChangePolicy"/>: refused ones are logged (event "config refused") and published as
 /// <see cref="ClusterNetConfRefused"/>; accepted ones are written with WriteMajority as version latest + 1. Every node
-/// (the writer included) sees the new version through its subscription and hands it to the switcher, one at a time;
+/// (the writer included) sees the new version through its subscription and hands it to the node agent, one at a time;
 /// the newest version waiting wins. Identical offers from several nodes (all watch the same ConfigMap) collapse into one
-/// version because the write keeps the register when its text is already current.
+/// version because the write keeps the register when its text is already current. The one owner of the node's net-conf:
+/// <see cref="GetClusterNetConf"/> answers `flanneld ctl config show` with the config in force and its cluster version.
 /// </summary>
 public sealed class ClusterNetConfActor : ReceiveActor
 {
@@ -27,26 +28,26 @@ public sealed class ClusterNetConfActor : ReceiveActor
     private readonly LWWRegisterKey<string> _key = new(KeyName);
     private readonly UniqueAddress _self;
     private readonly IActorRef _switcher;
-    private readonly IActorRef? _view;
     private readonly TimeSpan _writeTimeout;
     private readonly Action<NetConf>? _inForceChanged;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Microsoft.Extensions.Logging.ILogger _events;
 
-    private NetConf _inForce;
+    private NetConfInForce _inForce;
     private VersionedNetConf? _latest;
     private long _applied;
     private VersionedNetConf? _switching;
     private VersionedNetConf? _waiting;
 
+    /// <param name="switcher">Who brings the node to a new config (the <see cref="Node.NodeAgentActor"/>): answers
+    /// <see cref="ApplyClusterNetConf"/> with <see cref="ClusterNetConfApplied"/>.</param>
     /// <param name="inForceChanged">Told the config in force after each successful switch: the agent keeps it beyond this
     /// actor system, so a rejoining incarnation starts from what the data plane runs, not from the file of the start.</param>
-    public ClusterNetConfActor(NetConf initial, IActorRef switcher, IActorRef? view, TimeSpan writeTimeout, Action<NetConf>? inForceChanged = null)
+    public ClusterNetConfActor(NetConfInForce initial, IActorRef switcher, TimeSpan writeTimeout, Action<NetConf>? inForceChanged = null)
     {
         _inForce = initial;
         _inForceChanged = inForceChanged;
         _switcher = switcher;
-        _view = view;
         _writeTimeout = writeTimeout;
         _replicator = DistributedData.Get(Context.System).Replicator;
         _self = Cluster.Get(Context.System).SelfUniqueAddress;
@@ -65,9 +66,9 @@ public sealed class ClusterNetConfActor : ReceiveActor
         Receive<GetClusterNetConf>(_ => Sender.Tell(new ClusterNetConfStatus(_latest, _applied, _inForce)));
     }
 
-    public static Props Props(NetConf initial, IActorRef switcher, IActorRef? view = null, TimeSpan? writeTimeout = null,
+    public static Props Props(NetConfInForce initial, IActorRef switcher, TimeSpan? writeTimeout = null,
         Action<NetConf>? inForceChanged = null) =>
-        Akka.Actor.Props.Create(() => new ClusterNetConfActor(initial, switcher, view, writeTimeout ?? TimeSpan.FromSeconds(5), inForceChanged));
+        Akka.Actor.Props.Create(() => new ClusterNetConfActor(initial, switcher, writeTimeout ?? TimeSpan.FromSeconds(5), inForceChanged));
 
     protected override void PreStart()
     {
@@ -80,7 +81,7 @@ public sealed class ClusterNetConfActor : ReceiveActor
     private void OnPropose(ProposeNetConf offer)
     {
         // Judge against the cluster's newest config (this node may still be switching to it); refusals name the field.
-        var baseline = _latest is { } latest && TryParse(latest.Json) is { } latestConf ? latestConf : _inForce;
+        var baseline = _latest is { } latest && TryParse(latest.Json) is { } latestConf ? latestConf : _inForce.Conf;
         var decision = NetConfChangePolicy.Decide(baseline, offer.Json);
         switch (decision)
         {
@@ -142,7 +143,7 @@ public sealed class ClusterNetConfActor : ReceiveActor
             _waiting = config;
             return;
         }
-        switch (NetConfChangePolicy.Decide(_inForce, config.Json))
+        switch (NetConfChangePolicy.Decide(_inForce.Conf, config.Json))
         {
             case NetConfDecision.Refuse refuse:
                 // A node with another Network wrote it (or a bug let it through): this node keeps what it runs.
@@ -151,12 +152,14 @@ public sealed class ClusterNetConfActor : ReceiveActor
                 _applied = config.Version;
                 break;
             case NetConfDecision.Unchanged:
+                // What this node runs already (perhaps in other words): it runs this cluster version now.
                 _applied = config.Version;
+                _inForce = _inForce with { Json = config.Json, Source = config.Source, Version = config.Version };
                 break;
             case NetConfDecision.Accept accept:
                 _log.Info("switching to cluster net-conf v{0} from {1}: {2}", config.Version, config.Source, accept.Summary);
                 _switching = config;
-                _switcher.Tell(new ApplyClusterNetConf(config, accept.Conf, _inForce));
+                _switcher.Tell(new ApplyClusterNetConf(config, accept.Conf, _inForce.Conf));
                 break;
         }
     }
@@ -166,17 +169,15 @@ public sealed class ClusterNetConfActor : ReceiveActor
         if (_switching is not { } config || config.Version != done.Version) return;
         _switching = null;
         _applied = config.Version;
-        if (done.Error is null)
+        if (done.Error is null && TryParse(config.Json) is { } conf)
         {
-            _inForce = TryParse(config.Json) ?? _inForce;
-            _inForceChanged?.Invoke(_inForce);
-            _log.Info("running cluster net-conf v{0} ({1}) after {2:0} ms", config.Version, done.BackendType, done.DurationMs);
-            // The view (NetConfActor) logs event 3003 "config applied" and serves `flanneld ctl config`.
-            _view?.Tell(new ReloadNetConf(config.Json, $"cluster v{config.Version} ({config.Source})"));
+            _inForce = NetConfInForce.Of(config, conf);
+            _inForceChanged?.Invoke(conf);
+            _events.ConfigApplied(config.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), config.Source);
         }
         else
         {
-            _events.ConfigRefused($"cluster v{config.Version} ({config.Source})", $"cannot switch: {done.Error}; the old config keeps running");
+            _events.ConfigRefused($"cluster v{config.Version} ({config.Source})", $"cannot switch: {done.Error ?? "unreadable"}; the old config keeps running");
         }
         if (_waiting is { } next)
         {

@@ -1,3 +1,5 @@
+using Akka.Cluster;
+
 namespace Flannel.Actors.Node;
 
 /// <summary>What this node can tell about its side of the cluster from the members it sees.</summary>
@@ -17,10 +19,22 @@ public abstract record QuorumVerdict
 }
 
 /// <summary>One member as this node sees it.</summary>
-/// <param name="Counts">Part of the cluster for the majority (every status but Joining and Removed: a Down or Exiting
-/// member still holds its place until it is removed).</param>
-/// <param name="Reachable">Reachable and alive (Up, WeaklyUp, Leaving): a Down member counts but is never reachable.</param>
-public sealed record MemberSight(string Address, bool Counts, bool Reachable);
+/// <param name="Counts">Part of the cluster for the majority (every status but Removed: a Down or Exiting member still
+/// holds its place until it is removed).</param>
+/// <param name="Reachable">Alive (Joining, WeaklyUp, Up, Leaving) and not marked unreachable: a Down member counts but
+/// is never reachable.</param>
+public sealed record MemberSight(string Address, bool Counts, bool Reachable)
+{
+    /// <summary>
+    /// A member of the given status. Joining members count: a node cut off while it still saw the others as Joining
+    /// would otherwise judge itself on the majority side (2 Up of 2, while the cluster has 5). They are heartbeated like
+    /// every member (Akka.Cluster 1.5 monitors all members, Joining included), so a reachable joiner does not make a
+    /// starting cluster look partitioned, and an unreachable one is marked so.
+    /// </summary>
+    public static MemberSight Of(string address, MemberStatus status, bool markedUnreachable) =>
+        new(address, status != MemberStatus.Removed,
+            status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up or MemberStatus.Leaving && !markedUnreachable);
+}
 
 /// <summary>
 /// Pure rule behind the "partitioned" readiness reason: the members that count and how many of them this node reaches.

@@ -68,15 +68,11 @@ public sealed class ClusterQuorumWatcher : ReceiveActor
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
-    private static readonly HashSet<MemberStatus> Alive = [MemberStatus.Up, MemberStatus.WeaklyUp, MemberStatus.Leaving];
-
     private void Evaluate()
     {
         var self = _cluster.SelfAddress;
         var selfUp = _members.TryGetValue(self, out var me) && me.Status is MemberStatus.Up or MemberStatus.WeaklyUp;
-        var sights = _members.Values.Select(m => new MemberSight(m.Address.ToString(),
-            m.Status is not (MemberStatus.Joining or MemberStatus.Removed),
-            Alive.Contains(m.Status) && !_unreachable.Contains(m.Address)));
+        var sights = _members.Values.Select(m => MemberSight.Of(m.Address.ToString(), m.Status, _unreachable.Contains(m.Address)));
         var before = _status.Current.Partitioned;
         switch (ClusterQuorum.Judge(sights, self.ToString(), selfUp))
         {

@@ -34,3 +34,15 @@ public sealed record GetRouteProgrammer
 }
 
 public sealed record RouteProgrammerRef(Akka.Actor.IActorRef? Ref);
+
+/// <summary>
+/// The <see cref="BackendSwitchActor"/>'s one answer to the node agent: the data plane now runs
+/// <paramref name="BackendType"/> (the new one, or the old one when <paramref name="Error"/> says why not).
+/// </summary>
+/// <param name="Lease">The own lease as re-advertised with the new backend (null when that failed).</param>
+public sealed record BackendSwitched(
+    NetConfig.ApplyClusterNetConf Apply, string BackendType, int Mtu, Leases.Lease? Lease, string? Error)
+{
+    /// <summary>The new backend runs although a later step failed (the lease was not re-advertised).</summary>
+    public bool BackendReplaced { get; init; } = Error is null;
+}

@@ -10,7 +10,7 @@ namespace Flannel.Actors.Routes;
 
 /// <summary>
 /// Keeps the kernel's peer routes equal to the replicated lease table: subscribes to the leases, computes the desired
-/// peer set (<see cref="DesiredPeers"/>) and runs <see cref="IBackend.Reconcile"/> when the set changes, when the kernel
+/// peer set (<see cref="DesiredPeers"/>) from each <see cref="LeaseSnapshot"/> (the table and this node's lease) and runs <see cref="IBackend.Reconcile"/> when the set changes, when the kernel
 /// reports a change (debounced) and every <see cref="RouteProgrammerSettings.Period"/>. Backend calls run on the thread
 /// pool, one at a time; requests arriving meanwhile fold into one follow-up pass. No packet ever passes through here.
 /// </summary>
@@ -33,8 +33,6 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     private IReadOnlyList<RejectedPeer> _rejected = [];
     /// <summary>"subnet reason" of the refusals already logged: each is logged once while it persists.</summary>
     private HashSet<string> _rejectionsLogged = [];
-    private LeaseSnapshot? _snapshot;
-    private Lease? _own;
     private IReadOnlyList<PeerLease>? _lastReconciled;
     private bool _running;
     private bool _seenSnapshot;
@@ -50,20 +48,10 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         _settings = settings;
         _status = status;
         _network = settings.Network ?? throw new ArgumentException("RouteProgrammerSettings.Network is required", nameof(settings));
-        _own = status.Current.Lease;
         _events = Context.System.FlannelLogger("Flannel.Routes");
 
+        // A moved own subnet comes as a snapshot too: peers overlapping the new one go, the ones over the old one come back.
         Receive<LeaseSnapshot>(OnSnapshot);
-        Receive<LeaseAdded>(_ => { });
-        Receive<LeaseRemoved>(_ => { });
-        Receive<LeaseChanged>(_ => { });
-        Receive<OwnLeaseChanged>(m =>
-        {
-            // The own subnet moved: peers overlapping the new one must go, the ones over the old one may come back.
-            _own = m.New;
-            if (_snapshot is { } last) OnSnapshot(last);
-        });
-        Receive<OwnLeaseLost>(_ => { });
         Receive<KernelChanged>(_ =>
         {
             if (!Timers.IsTimerActive(DebounceTimer)) Timers.StartSingleTimer(DebounceTimer, new Trigger("kernel change"), _settings.Debounce);
@@ -112,8 +100,7 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
 
     private void OnSnapshot(LeaseSnapshot snapshot)
     {
-        _snapshot = snapshot;
-        var own = _own ?? _status.Current.Lease;
+        var own = snapshot.Own;
         var self = new LocalNode(_settings.NodeName, _network, own?.Subnet, own?.PublicIp);
         var selection = DesiredPeers.Compute(snapshot.Leases.Values, self, DateTimeOffset.UtcNow);
         var desired = selection.Accepted;
@@ -206,13 +193,14 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         // Drift: the kernel needed changes for a peer set that had already been programmed successfully.
         var drift = report.Repairs > 0 && _lastReconciled is not null && _lastReconciled.SequenceEqual(done.Peers);
         if (drift)
-            foreach (var change in report.Changes) _events.DriftRepaired(_backend.Type, Subject(change), change);
+            foreach (var change in report.Changes) _events.DriftRepaired(change.Kind, change.Subnet?.ToString() ?? "-", change.Text);
         else
-            foreach (var change in report.Changes) _log.Info("programmed: {0}", change);
+            foreach (var change in report.Changes) _log.Info("programmed: {0}", change.Text);
 
-        FlannelInstruments.ReconcileRuns.Add(1, new KeyValuePair<string, object?>("backend", _backend.Type));
-        if (report.Repairs > 0)
-            FlannelInstruments.ReconcileRepairs.Add(report.Repairs, new KeyValuePair<string, object?>("backend", _backend.Type));
+        var backend = new KeyValuePair<string, object?>("backend", _backend.Type);
+        FlannelInstruments.ReconcileRuns.Add(1, backend);
+        foreach (var kind in report.Changes.GroupBy(c => c.Kind))
+            FlannelInstruments.ReconcileRepairs.Add(kind.Count(), backend, new KeyValuePair<string, object?>("kind", kind.Key));
 
         var current = ReferenceEquals(done.Peers, _desired);
         var ok = report.Errors.Count == 0;
@@ -235,13 +223,6 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         // A failed pass is retried at the next period or notification; a newer desired set is programmed at once.
         if (!current) _pendingTrigger ??= "leases";
         StartNext();
-    }
-
-    private static string Subject(string change)
-    {
-        foreach (var word in change.Split(' '))
-            if (word.Contains('/') && System.Net.IPNetwork.TryParse(word, out _)) return word;
-        return "-";
     }
 
     private sealed record Trigger(string Reason);

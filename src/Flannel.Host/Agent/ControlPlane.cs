@@ -158,21 +158,21 @@ public sealed class ControlPlane : IAsyncDisposable
             LastKnownTable = incarnation > 1 ? last.Leases : [],
         };
         var leases = system.ActorOf(SubnetLeaseActor.Props(leaseOptions), "leases");
-        var netConfSource = kube?.ConfigMapNetConf is null ? options.NetConfigPath : "configmap kube-flannel-cfg";
-        var netConf = system.ActorOf(NetConfActor.Props(conf, data.ConfJson, netConfSource), "config");
         var settings = new NodeAgentSettings(
             options.NodeName, conf, backend, data.Effects,
             new RouteProgrammerSettings(options.NodeName, RouteProgrammerSettings.DefaultPeriod,
                 RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink),
             options.IptablesResync);
-        var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status), "node");
-        system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel, () => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Snapshot()),
+        // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes. The switcher
+        // swaps the data plane; the node agent owns the rest (subnet.env, status, reconcile, the answer).
+        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface, new BackendOptions { UdpDatapath = options.UdpDatapath }), leases), "backend-switch");
+        var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status, switcher), "node");
+        system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel,
+            () => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Snapshot()),
             status, TimeSpan.FromSeconds(5)), "tunnel");
 
-        // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes.
-        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface, new BackendOptions { UdpDatapath = options.UdpDatapath }), leases, node, status,
-            settings.Effects), "backend-switch");
-        var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(conf, switcher, netConf,
+        var netConfSource = kube?.ConfigMapNetConf is null ? options.NetConfigPath : "configmap kube-flannel-cfg";
+        var clusterNetConf = system.ActorOf(ClusterNetConfActor.Props(NetConfInForce.AtStart(conf, data.ConfJson, netConfSource), node,
             inForceChanged: c => data.InForce = c), "cluster-config");
         if (kube is not null)
             _kubeServices = KubeAgentServices.Start(system, kube, options, s.DiscoverSeeds, nodeWatcher!, leases, clusterNetConf, status, reason =>
@@ -185,7 +185,7 @@ public sealed class ControlPlane : IAsyncDisposable
             _fileWatcher = new NetConfFileWatcher(options.NetConfigPath, data.ConfJson, clusterNetConf, NetConfFileWatcher.DefaultInterval,
                 s.LoggerFactory.CreateLogger("Flannel.Config"));
 
-        var cmd = AgentCmdContext.Create(options.NodeName, leases, node, netConf, backend, status, s.Level,
+        var cmd = AgentCmdContext.Create(options.NodeName, leases, node, clusterNetConf, backend, status, s.Level,
             statusView: () => View(status, cluster, backend));
         // The command host's errors name the flag (--cmd-socket PATH: ..., or the --cmd-port endpoint).
         Observability = AgentRunner.Step("command host", () => AgentObservability.Start(system, cmd, options.CmdSocket, options.CmdPort, previous: previous));

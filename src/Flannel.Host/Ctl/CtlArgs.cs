@@ -44,7 +44,7 @@ public sealed record CtlArgs(EndPoint Host, string HostText, bool Json, TimeSpan
           lease release <subnet>          free a subnet (asks unless --yes; a live node's lease needs --force)
           routes                          desired vs actual kernel state per peer, drift marked
           peers                           per peer: packets, bytes, drops by reason (udp); FDB/neighbour (vxlan)
-          config show                     the net-conf in force, its version and source
+          config show                     the net-conf in force, its cluster version (0: own file, cluster not seen yet) and source
           backend show                    the running backend
           actor hierarchy [--system]      the local actor tree
           log level [level]               show or set the log level (trace, debug, information, warning, error)

@@ -35,8 +35,27 @@ public interface IBackend : IDisposable
     void Teardown();
 }
 
-/// <summary>What one reconcile pass did. Changes are human-readable ("add route 10.244.2.0/24 via ... dev flannel.1").</summary>
-public sealed record ReconcileReport(int Added, int Fixed, int Removed, IReadOnlyList<string> Changes, IReadOnlyList<string> Errors)
+/// <summary>Kinds of kernel objects a reconcile pass changes (the <c>kind</c> label of flannel_reconcile_repairs_total).</summary>
+public static class ReconcileKind
+{
+    public const string Route = "route";
+    public const string Neighbour = "neighbour";
+    public const string Fdb = "fdb";
+    public const string Link = "link";
+    public const string Address = "address";
+}
+
+/// <summary>One kernel object a reconcile pass changed.</summary>
+/// <param name="Kind">A <see cref="ReconcileKind"/>.</param>
+/// <param name="Subnet">The peer subnet it serves (a route's destination), null for the device and its address.</param>
+/// <param name="Text">For people: "add route 10.244.2.0/24 via ... dev flannel.1".</param>
+public sealed record ReconcileChange(string Kind, IPNetwork? Subnet, string Text)
+{
+    public override string ToString() => Text;
+}
+
+/// <summary>What one reconcile pass did: the counts, each change made, and the errors of the changes that failed.</summary>
+public sealed record ReconcileReport(int Added, int Fixed, int Removed, IReadOnlyList<ReconcileChange> Changes, IReadOnlyList<string> Errors)
 {
     public static ReconcileReport Empty { get; } = new(0, 0, 0, [], []);
 

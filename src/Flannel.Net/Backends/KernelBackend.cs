@@ -125,10 +125,10 @@ public abstract class KernelBackend : IBackend
 
     protected void ApplyRoutes(Plan<RouteInfo> plan, ReconcileRecorder recorder)
     {
-        foreach (var d in plan.ToAdd) recorder.Add("route " + Describe(d), () => Netlink.ReplaceRoute(d));
+        foreach (var d in plan.ToAdd) recorder.Add(ReconcileKind.Route, d.Destination, "route " + Describe(d), () => Netlink.ReplaceRoute(d));
         foreach (var (a, d) in plan.ToFix)
-            recorder.Fix($"route {Describe(a)} -> {Describe(d)}", () => Netlink.ReplaceRoute(d));
-        foreach (var a in plan.ToRemove) recorder.Remove("route " + Describe(a), () => Netlink.DeleteRoute(a));
+            recorder.Fix(ReconcileKind.Route, d.Destination, $"route {Describe(a)} -> {Describe(d)}", () => Netlink.ReplaceRoute(d));
+        foreach (var a in plan.ToRemove) recorder.Remove(ReconcileKind.Route, a.Destination, "route " + Describe(a), () => Netlink.DeleteRoute(a));
     }
 
     /// <summary>Makes <paramref name="address"/> the only IPv4 address of the device (a previous lease's address goes).</summary>
@@ -144,8 +144,8 @@ public abstract class KernelBackend : IBackend
     private static void Do(ReconcileRecorder? recorder, bool add, string what, Action apply)
     {
         if (recorder is null) apply();
-        else if (add) recorder.Fix(what, apply);
-        else recorder.Remove(what, apply);
+        else if (add) recorder.Fix(ReconcileKind.Address, null, what, apply);
+        else recorder.Remove(ReconcileKind.Address, null, what, apply);
     }
 
     protected static PeerRouteStatus Ignored(PeerLease p, string reason) =>

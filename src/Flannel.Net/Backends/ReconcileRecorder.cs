@@ -1,3 +1,4 @@
+using System.Net;
 using Flannel.Net.Netlink;
 
 namespace Flannel.Net.Backends;
@@ -8,21 +9,23 @@ namespace Flannel.Net.Backends;
 /// </summary>
 public sealed class ReconcileRecorder
 {
-    private readonly List<string> _changes = new();
+    private readonly List<ReconcileChange> _changes = new();
     private readonly List<string> _errors = new();
     private int _added, _fixed, _removed;
 
-    public void Add(string what, Action apply) => Do("add " + what, apply, ref _added);
-    public void Fix(string what, Action apply) => Do("fix " + what, apply, ref _fixed);
-    public void Remove(string what, Action apply) => Do("remove " + what, apply, ref _removed);
+    /// <param name="kind">A <see cref="ReconcileKind"/>.</param>
+    /// <param name="subnet">The peer subnet the object serves, if any.</param>
+    public void Add(string kind, IPNetwork? subnet, string what, Action apply) => Do(kind, subnet, "add " + what, apply, ref _added);
+    public void Fix(string kind, IPNetwork? subnet, string what, Action apply) => Do(kind, subnet, "fix " + what, apply, ref _fixed);
+    public void Remove(string kind, IPNetwork? subnet, string what, Action apply) => Do(kind, subnet, "remove " + what, apply, ref _removed);
 
-    private void Do(string description, Action apply, ref int counter)
+    private void Do(string kind, IPNetwork? subnet, string description, Action apply, ref int counter)
     {
         try
         {
             apply();
             counter++;
-            _changes.Add(description);
+            _changes.Add(new ReconcileChange(kind, subnet, description));
         }
         catch (NetlinkException e)
         {

@@ -108,9 +108,9 @@ public sealed class UdpBackend : KernelBackend
             return;
         }
         _tunIndex = link.Index;
-        if (link.Mtu != Mtu) recorder.Fix($"device {DeviceName} mtu {link.Mtu} -> {Mtu}", () => Netlink.SetLinkMtu(link.Index, Mtu));
+        if (link.Mtu != Mtu) recorder.Fix(ReconcileKind.Link, null, $"device {DeviceName} mtu {link.Mtu} -> {Mtu}", () => Netlink.SetLinkMtu(link.Index, Mtu));
         EnsureSoleAddress(link.Index, new AddressInfo(link.Index, Lease!.Value.BaseAddress, 32), recorder);
-        if (!link.IsUp) recorder.Fix($"device {DeviceName} down", () => Netlink.SetLinkUp(link.Index));
+        if (!link.IsUp) recorder.Fix(ReconcileKind.Link, null, $"device {DeviceName} down", () => Netlink.SetLinkUp(link.Index));
         ApplyRoutes(PlanRoutes([NetworkRoute(link.Index)]), recorder);
         _dataPath?.UpdatePeers(peers.Where(p => IsUdpPeer(p) && Refusal(p) is null).ToList());
     }

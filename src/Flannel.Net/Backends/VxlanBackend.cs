@@ -110,7 +110,7 @@ public sealed class VxlanBackend : KernelBackend
         var link = Netlink.GetLink(DeviceName);
         if (link is null || !IsCompatible(link))
         {
-            recorder.Fix($"device {DeviceName} (recreated)", () => { _link = EnsureDevice(); ConfigureKernel(); });
+            recorder.Fix(ReconcileKind.Link, null, $"device {DeviceName} (recreated)", () => { _link = EnsureDevice(); ConfigureKernel(); });
             link = Netlink.GetLink(DeviceName);
             if (link is null) return;
         }
@@ -118,25 +118,36 @@ public sealed class VxlanBackend : KernelBackend
         {
             _link = link;
             EnsureSoleAddress(link.Index, new AddressInfo(link.Index, Lease!.Value.BaseAddress, 32), recorder);
-            if (link.Mac != _mac) recorder.Fix($"device {DeviceName} address {link.Mac} -> {_mac}", () => Netlink.SetLinkMac(link.Index, _mac));
-            if (!link.IsUp) recorder.Fix($"device {DeviceName} down", () => Netlink.SetLinkUp(link.Index));
+            if (link.Mac != _mac) recorder.Fix(ReconcileKind.Link, null, $"device {DeviceName} address {link.Mac} -> {_mac}", () => Netlink.SetLinkMac(link.Index, _mac));
+            if (!link.IsUp) recorder.Fix(ReconcileKind.Link, null, $"device {DeviceName} down", () => Netlink.SetLinkUp(link.Index));
         }
 
         var desired = peers.Select(p => Desire(p, link.Index, out _)).OfType<(RouteInfo Route, NeighborInfo? Neighbor, FdbEntry? Fdb)>().ToList();
+        // Which peer subnet a neighbour (its gateway address) or an FDB entry (its VTEP MAC) serves, for the change records;
+        // entries of peers that are gone serve none.
+        var subnetOfGateway = new Dictionary<IPAddress, IPNetwork>();
+        var subnetOfMac = new Dictionary<MacAddress, IPNetwork>();
+        foreach (var d in desired)
+        {
+            if (d.Neighbor is { } n) subnetOfGateway.TryAdd(n.Address, d.Route.Destination);
+            if (d.Fdb is { } f) subnetOfMac.TryAdd(f.Mac, d.Route.Destination);
+        }
+        IPNetwork? PeerOf(IPAddress gateway) => subnetOfGateway.TryGetValue(gateway, out var subnet) ? subnet : null;
+        IPNetwork? PeerOfMac(MacAddress mac) => subnetOfMac.TryGetValue(mac, out var subnet) ? subnet : null;
 
         // Neighbour and FDB first so the route is usable the moment it appears (flannel's order).
         var neighPlan = ReconcilePlanner.Neighbors(desired.Select(d => d.Neighbor).OfType<NeighborInfo>(), Netlink.GetNeighbors(link.Index), Network!.Value);
-        foreach (var n in neighPlan.ToAdd) recorder.Add($"neighbour {n.Address} lladdr {n.Mac} dev {DeviceName}", () => Netlink.SetNeighbor(n));
+        foreach (var n in neighPlan.ToAdd) recorder.Add(ReconcileKind.Neighbour, PeerOf(n.Address), $"neighbour {n.Address} lladdr {n.Mac} dev {DeviceName}", () => Netlink.SetNeighbor(n));
         foreach (var (a, n) in neighPlan.ToFix)
-            recorder.Fix($"neighbour {n.Address} lladdr {a.Mac} -> {n.Mac} dev {DeviceName}", () => Netlink.SetNeighbor(n));
+            recorder.Fix(ReconcileKind.Neighbour, PeerOf(n.Address), $"neighbour {n.Address} lladdr {a.Mac} -> {n.Mac} dev {DeviceName}", () => Netlink.SetNeighbor(n));
 
         var fdbPlan = ReconcilePlanner.Fdb(desired.Select(d => d.Fdb).OfType<FdbEntry>(), Netlink.GetFdb(link.Index), Network!.Value);
-        foreach (var f in fdbPlan.ToAdd) recorder.Add($"fdb {f.Mac} dst {f.Destination} dev {DeviceName}", () => Netlink.AddFdb(f));
+        foreach (var f in fdbPlan.ToAdd) recorder.Add(ReconcileKind.Fdb, PeerOfMac(f.Mac), $"fdb {f.Mac} dst {f.Destination} dev {DeviceName}", () => Netlink.AddFdb(f));
 
         ApplyRoutes(PlanRoutes(desired.Select(d => d.Route)), recorder);
 
-        foreach (var f in fdbPlan.ToRemove) recorder.Remove($"fdb {f.Mac} dst {f.Destination} dev {DeviceName}", () => Netlink.DeleteFdb(f));
-        foreach (var n in neighPlan.ToRemove) recorder.Remove($"neighbour {n.Address} lladdr {n.Mac} dev {DeviceName}", () => Netlink.DeleteNeighbor(n));
+        foreach (var f in fdbPlan.ToRemove) recorder.Remove(ReconcileKind.Fdb, PeerOfMac(f.Mac), $"fdb {f.Mac} dst {f.Destination} dev {DeviceName}", () => Netlink.DeleteFdb(f));
+        foreach (var n in neighPlan.ToRemove) recorder.Remove(ReconcileKind.Neighbour, PeerOf(n.Address), $"neighbour {n.Address} lladdr {n.Mac} dev {DeviceName}", () => Netlink.DeleteNeighbor(n));
     }
 
     protected override IReadOnlyList<PeerRouteStatus> InspectKernel(IReadOnlyCollection<PeerLease> peers)

@@ -41,21 +41,32 @@ public readonly record struct CoalescingCounters(
 public sealed record PeerCounters(IPAddress PublicIp, TrafficCounters Sent, TrafficCounters Received);
 
 /// <summary>A consistent-enough snapshot of the tunnel's counters (each value is read atomically; the set is not).</summary>
+/// <param name="TxDrops">Dropped on the send side: packets read from the TUN device towards peers.</param>
+/// <param name="RxDrops">Dropped on the receive side: datagrams received from the underlay. Several reasons (not IPv4,
+/// truncated, malformed, TTL) happen on either side, so each side counts its own.</param>
 public sealed record TunnelCounters(
     TrafficCounters TunToUdp,
     TrafficCounters UdpToTun,
-    IReadOnlyDictionary<DropReason, long> Drops,
+    IReadOnlyDictionary<DropReason, long> TxDrops,
+    IReadOnlyDictionary<DropReason, long> RxDrops,
     IReadOnlyList<PeerCounters> Peers,
     bool OffloadActive,
     int Queues)
 {
+    /// <summary>Both sides' drops added up per reason.</summary>
+    public IReadOnlyDictionary<DropReason, long> Drops =>
+        Enum.GetValues<DropReason>().ToDictionary(r => r, r => Count(TxDrops, r) + Count(RxDrops, r));
+
+    private static long Count(IReadOnlyDictionary<DropReason, long> drops, DropReason reason) => drops.TryGetValue(reason, out var v) ? v : 0;
+
     /// <summary>Receive-side coalescing into GSO super-packets (zero without TUN offload).</summary>
     public CoalescingCounters Coalescing { get; init; }
 
     /// <summary>The TC-BPF path's counters when it runs in front of the tunnel (udp-datapath bpf), else null.</summary>
     public Flannel.Net.Bpf.BpfCounters? Bpf { get; init; }
 
-    public long TotalDrops => Drops.Values.Sum();
+    public long TotalDrops => TxDrops.Values.Sum() + RxDrops.Values.Sum();
 
-    public long Dropped(DropReason reason) => Drops.TryGetValue(reason, out var v) ? v : 0;
+    /// <summary>Drops for <paramref name="reason"/>, both sides.</summary>
+    public long Dropped(DropReason reason) => Count(TxDrops, reason) + Count(RxDrops, reason);
 }

@@ -145,13 +145,16 @@ public sealed class UdpTunnel : IDisposable
     /// <summary>The counters now: per direction, per drop reason and per current peer.</summary>
     public TunnelCounters Snapshot()
     {
-        var drops = new Dictionary<DropReason, long>();
-        foreach (var reason in Enum.GetValues<DropReason>())
+        Dictionary<DropReason, long> Drops(Func<QueueWorker, Pump> side)
         {
-            long sum = 0;
-            foreach (var w in _workers)
-                sum += Volatile.Read(ref w.Outbound.Counters.Drops[(int)reason]) + Volatile.Read(ref w.Inbound.Counters.Drops[(int)reason]);
-            drops[reason] = sum;
+            var drops = new Dictionary<DropReason, long>();
+            foreach (var reason in Enum.GetValues<DropReason>())
+            {
+                long sum = 0;
+                foreach (var w in _workers) sum += Volatile.Read(ref side(w).Counters.Drops[(int)reason]);
+                drops[reason] = sum;
+            }
+            return drops;
         }
         var peers = new List<PeerCounters>();
         lock (_updateLock)
@@ -168,7 +171,8 @@ public sealed class UdpTunnel : IDisposable
             R(c => Volatile.Read(ref c.TcpSuperPackets)), R(c => Volatile.Read(ref c.TcpCoalescedSegments)),
             R(c => Volatile.Read(ref c.UdpSuperPackets)), R(c => Volatile.Read(ref c.UdpCoalescedSegments)),
             R(c => Volatile.Read(ref c.UdpGsoRefused)));
-        return new TunnelCounters(Sum(w => w.Outbound), Sum(w => w.Inbound), drops, peers, TunOffload, Queues) { Coalescing = coalescing };
+        return new TunnelCounters(Sum(w => w.Outbound), Sum(w => w.Inbound), Drops(w => w.Outbound), Drops(w => w.Inbound), peers,
+            TunOffload, Queues) { Coalescing = coalescing };
     }
 
     private TrafficCounters Sum(Func<QueueWorker, Pump> pump)

@@ -96,7 +96,7 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
 
         _cluster[0].System.Stop(probe);
 
-        await LeaseCluster.Eventually(() => Children(tailPath).Count == 0, TimeSpan.FromSeconds(5), "tail actor stopped");
+        await Poll.UntilAsync(() => Children(tailPath).Count == 0, TimeSpan.FromSeconds(5), "tail actor stopped");
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     {
         var lost = _cluster[2];
         await LeaseCluster.Partition([lost], [_cluster[0], _cluster[1]]);
-        await LeaseCluster.Eventually(async () => (await Show()).Unreachable.Contains(lost.Address.ToString()),
+        await Poll.UntilAsync(async () => (await Show()).Unreachable.Contains(lost.Address.ToString()),
             TimeSpan.FromSeconds(15), "node 2 unreachable");
         Assert.False(Assert.Single((await Show()).Members, m => m.Address == lost.Address.ToString()).Reachable);
 
@@ -114,7 +114,7 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         var logged = Assert.Single(Removals);
         Assert.Equal(("down", lost.Address.ToString()), (logged.Field("Action"), logged.Field("Address")));
         Assert.Equal($"ctl on node node-0 ({_cluster[0].Address})", logged.Field("Origin"));
-        await LeaseCluster.Eventually(async () => (await Show()).Members.All(m => m.Address != lost.Address.ToString()),
+        await Poll.UntilAsync(async () => (await Show()).Members.All(m => m.Address != lost.Address.ToString()),
             TimeSpan.FromSeconds(20), "node 2 removed after down");
     }
 
@@ -131,7 +131,7 @@ public sealed class ClusterPaletteTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
 
             Assert.Equal($"joining {_cluster[0].Address}", ack.Message);
             var self = Cluster.Get(fresh).SelfAddress.ToString();
-            await LeaseCluster.Eventually(async () => (await Show()).Members.Any(m => m.Address == self && m.Status == "Up"),
+            await Poll.UntilAsync(async () => (await Show()).Members.Any(m => m.Address == self && m.Status == "Up"),
                 TimeSpan.FromSeconds(20), "the fresh node is Up");
         }
         finally

@@ -148,7 +148,8 @@ public sealed class CmdPaletteUnitTests() : Akka.TestKit.Xunit2.TestKit(Configur
         var a = new PeerLease(IPNetwork.Parse("10.5.2.0/24"), IPAddress.Parse("192.0.2.2"), "udp", null);
         var b = new PeerLease(IPNetwork.Parse("10.5.3.0/24"), IPAddress.Parse("192.0.2.3"), "udp", null);
         var tunnel = new TunnelCounters(new TrafficCounters(10, 1000), new TrafficCounters(7, 700),
-            new Dictionary<DropReason, long> { [DropReason.Stranger] = 4, [DropReason.NoRoute] = 2, [DropReason.Malformed] = 0 },
+            new Dictionary<DropReason, long> { [DropReason.NoRoute] = 2, [DropReason.NotIpv4] = 1, [DropReason.Malformed] = 0 },
+            new Dictionary<DropReason, long> { [DropReason.Stranger] = 4, [DropReason.NotIpv4] = 3 },
             [new PeerCounters(a.PublicIp, new TrafficCounters(6, 600), new TrafficCounters(5, 500))], OffloadActive: false, Queues: 2);
 
         var view = CmdSources.ToPeersView("udp", [b, a], tunnel);
@@ -157,7 +158,9 @@ public sealed class CmdPaletteUnitTests() : Akka.TestKit.Xunit2.TestKit(Configur
         Assert.Equal((6L, 600L, 5L, 500L), (view.Peers[0].TxPackets, view.Peers[0].TxBytes, view.Peers[0].RxPackets, view.Peers[0].RxBytes));
         Assert.Equal(0, view.Peers[1].TxPackets);
         Assert.Null(view.Peers[0].Fdb);
-        Assert.Equal([new DropCount("tx", "no_route", 2), new DropCount("rx", "stranger", 4)], view.Drops);
+        // A reason both sides know (not IPv4) is shown under the side that dropped it.
+        Assert.Equal([new DropCount("tx", "no_route", 2), new DropCount("tx", "not_ipv4", 1), new DropCount("rx", "stranger", 4),
+            new DropCount("rx", "not_ipv4", 3)], view.Drops);
         Assert.Equal(new TunnelTotals(10, 1000, 7, 700), view.Tunnel);
     }
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Flannel.Testing;
 using Flannel.Actors.Cmd;
 using Flannel.Actors.Tests.Leases;
 using Xunit;
@@ -16,7 +17,7 @@ public sealed class LeasePaletteTests : IAsyncLifetime
     {
         await _cluster.StartAsync(3);
         foreach (var node in _cluster.Nodes) await LeaseCluster.AcquireAsync(node);
-        await LeaseCluster.Eventually(async () => (await LeaseCluster.TableAsync(_cluster[0])).Count == 3,
+        await Poll.UntilAsync(async () => (await LeaseCluster.TableAsync(_cluster[0])).Count == 3,
             TimeSpan.FromSeconds(10), "3 leases replicated to node 0");
         var node0 = _cluster[0];
         _cmd = CmdPalettes.Start(node0.System, new CmdContext
@@ -90,13 +91,13 @@ public sealed class LeasePaletteTests : IAsyncLifetime
         var dead = _cluster[2];
         var subnet = (await List()).Leases.Single(l => l.Node == dead.Name).Subnet;
         await LeaseCluster.StopAsync(dead);
-        await LeaseCluster.Eventually(async () => !(await List()).Leases.Single(l => l.Node == dead.Name).Live,
+        await Poll.UntilAsync(async () => !(await List()).Leases.Single(l => l.Node == dead.Name).Live,
             TimeSpan.FromSeconds(20), "node-2's lease no longer live");
 
         var ok = Assert.IsType<CmdOk>(await Ask(CmdRequest.Of(CmdPalettes.Lease, "release", subnet)));
 
         Assert.Contains($"released {subnet}", ((CmdAck)ok.Data).Message);
-        await LeaseCluster.Eventually(async () => (await LeaseCluster.TableAsync(_cluster[1])).Keys.All(k => k.ToString() != subnet),
+        await Poll.UntilAsync(async () => (await LeaseCluster.TableAsync(_cluster[1])).Keys.All(k => k.ToString() != subnet),
             TimeSpan.FromSeconds(10), "subnet gone from node 1's table");
         Assert.DoesNotContain((await List()).Leases, l => l.Subnet == subnet);
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Akka.Event;
+using Flannel.Testing;
 using Flannel.Actors.Kubernetes;
 using k8s;
 using k8s.Models;
@@ -59,12 +60,8 @@ public sealed class KubeListWatchLoopTests
         {
             using var cts = new CancellationTokenSource();
             var run = Loop.RunAsync(cts.Token);
-            var deadline = DateTime.UtcNow + Wait;
-            while (Emitted.OfType<KubeListSynced<V1Node>>().Count() < times)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"only {Emitted.OfType<KubeListSynced<V1Node>>().Count()} of {times} lists synced");
-                await Task.Delay(10);
-            }
+            await Poll.UntilAsync(() => Task.FromResult(Emitted.OfType<KubeListSynced<V1Node>>().Count() >= times), Wait,
+                () => $"only {Emitted.OfType<KubeListSynced<V1Node>>().Count()} of {times} lists synced", 10);
             await cts.CancelAsync();
             await run;
             return Emitted.ToList();

@@ -153,7 +153,7 @@ public sealed class LeaseCluster : IAsyncDisposable
 
     public async Task WaitUpAsync(int count, TimeSpan timeout)
     {
-        await Eventually(() => Nodes.Where(n => !n.IsTerminated).All(n =>
+        await Poll.UntilAsync(() => Nodes.Where(n => !n.IsTerminated).All(n =>
             Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == count), timeout, $"{count} members Up");
     }
 
@@ -215,13 +215,6 @@ public sealed class LeaseCluster : IAsyncDisposable
         listener.Stop();
         return port;
     }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (then fails with <paramref name="what"/>).</summary>
-    public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
-        Poll.UntilAsync(condition, timeout, what, 50);
-
-    public static Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
-        Poll.UntilAsync(condition, timeout, what, 50);
 
     /// <summary>Leaves the cluster gracefully and terminates the node's system.</summary>
     public static async Task StopAsync(LeaseNode node)

@@ -1,4 +1,5 @@
 using Akka.TestKit.Xunit2;
+using Flannel.Testing;
 using Flannel.Actors.Leases;
 using Xunit;
 using static Flannel.Actors.Tests.Leases.LeaseCluster;
@@ -61,7 +62,7 @@ public sealed class LeasePartitionTests : TestKit
         // The majority side downs the minority (keep-majority), the allocator moves to node 2, and allocation goes on.
         var during = await AcquireAsync(cluster[3]);
         Assert.DoesNotContain(during.Subnet, early.Select(l => l.Subnet));
-        await Eventually(() => minority.All(n => n.IsTerminated), Converge, "the minority downed itself");
+        await Poll.UntilAsync(() => minority.All(n => n.IsTerminated), Converge, "the minority downed itself");
 
         // The downed nodes come back as new incarnations and get their old subnets (their leases did not expire).
         var back = new[] { cluster.Start(0, cluster[2].Address), cluster.Start(1, cluster[2].Address) };
@@ -81,7 +82,7 @@ public sealed class LeasePartitionTests : TestKit
         var expected = leases.ToDictionary(l => l.Subnet, l => l.Node);
         foreach (var node in cluster.Nodes)
         {
-            await Eventually(async () =>
+            await Poll.UntilAsync(async () =>
             {
                 var table = await TableAsync(node);
                 return table.Count == expected.Count && expected.All(e => table.TryGetValue(e.Key, out var l) && l.Node == e.Value);

@@ -62,7 +62,7 @@ public sealed class SubnetLeaseActorTableTests(ITestOutputHelper output) : TestK
 
         // And it keeps following changes.
         await Write(node, (d, self) => d.Remove(self, "10.244.201.0/24"));
-        probe.FishForMessage<LeaseRemoved>(m => m is LeaseRemoved r && r.Lease.Subnet.Equals(IPNetwork.Parse("10.244.201.0/24")), Converge);
+        probe.FishForMessage<LeaseSnapshot>(m => m is LeaseSnapshot t && !t.Leases.ContainsKey(IPNetwork.Parse("10.244.201.0/24")), Converge);
     }
 
     [Fact]
@@ -76,8 +76,8 @@ public sealed class SubnetLeaseActorTableTests(ITestOutputHelper output) : TestK
         var forged = own with { PublicIp = IPAddress.Parse("192.0.2.66"), Version = own.Version + 5 };
         await Write(node, (d, self) => d.SetItem(self, own.Subnet.ToString(), forged));
 
-        var restored = probe.FishForMessage<LeaseChanged>(
-            m => m is LeaseChanged c && c.Lease.Subnet.Equals(own.Subnet) && c.Lease.Version > forged.Version, Converge).Lease;
+        var restored = probe.FishForMessage<LeaseSnapshot>(
+            m => m is LeaseSnapshot t && t.Leases.TryGetValue(own.Subnet, out var l) && l.Version > forged.Version, Converge).Leases[own.Subnet];
         Assert.Equal((own.Node, own.PublicIp, own.BackendType, own.Owner), (restored.Node, restored.PublicIp, restored.BackendType, restored.Owner));
         Assert.Equal(restored, ((OwnLease)await Ask(node, GetOwnLease.Instance)).Lease);
     }

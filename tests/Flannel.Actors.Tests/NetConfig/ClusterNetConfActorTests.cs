@@ -27,7 +27,7 @@ public sealed class ClusterNetConfActorTests : TestKit
     private (IActorRef Actor, Akka.TestKit.TestProbe Switcher) Start()
     {
         var switcher = CreateTestProbe();
-        return (Sys.ActorOf(ClusterNetConfActor.Props(NetConf.Parse(VxlanJson), switcher.Ref)), switcher);
+        return (Sys.ActorOf(ClusterNetConfActor.Props(NetConfInForce.AtStart(NetConf.Parse(VxlanJson), VxlanJson, "file"), switcher.Ref)), switcher);
     }
 
     [Fact]
@@ -48,7 +48,9 @@ public sealed class ClusterNetConfActorTests : TestKit
         {
             actor.Tell(GetClusterNetConf.Instance);
             var s = ExpectMsg<ClusterNetConfStatus>();
-            Assert.Equal((1L, "udp"), (s.AppliedVersion, s.InForce.Backend.Type));
+            // `ctl config show` tells the cluster version in force, not a count of its own.
+            Assert.Equal((1L, "udp", 1L, UdpJson), (s.AppliedVersion, s.InForce.Conf.Backend.Type, s.InForce.Version, s.InForce.Json));
+            Assert.StartsWith("configmap@5 via ", s.InForce.Source);
         });
 
         // The same text again (another node watching the same ConfigMap) is no new version.
@@ -79,7 +81,7 @@ public sealed class ClusterNetConfActorTests : TestKit
         actor.Tell(GetClusterNetConf.Instance);
         var s = ExpectMsg<ClusterNetConfStatus>();
         Assert.Null(s.Latest);
-        Assert.Equal("vxlan", s.InForce.Backend.Type);
+        Assert.Equal(("vxlan", 0L, "file"), (s.InForce.Conf.Backend.Type, s.InForce.Version, s.InForce.Source));
     }
 
     [Fact]
@@ -100,6 +102,10 @@ public sealed class ClusterNetConfActorTests : TestKit
         Assert.Equal("unchanged", ExpectMsg<NetConfProposalResult>().Outcome);
         switcher.ExpectNoMsg(TimeSpan.FromMilliseconds(700));
         actor.Tell(GetClusterNetConf.Instance);
-        Assert.Equal(1, ExpectMsg<ClusterNetConfStatus>().Latest?.Version);
+        var status = ExpectMsg<ClusterNetConfStatus>();
+        Assert.Equal(1, status.Latest?.Version);
+        // The node runs version 1 now (the text it started with, adopted by the cluster).
+        Assert.Equal((1L, "vxlan"), (status.InForce.Version, status.InForce.Conf.Backend.Type));
+        Assert.StartsWith("file a via ", status.InForce.Source);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Flannel.Host.Demo;
+using Flannel.Testing;
+using Flannel.Demo;
 
 namespace Flannel.E2E.Agent;
 
@@ -32,12 +33,7 @@ public sealed class Guestbook : IDisposable
 
     public void WaitForMaster(Pod client, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Cli(client, _masterPod, "PING") != "PONG")
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"redis master on {_masterPod} does not answer PING");
-            Thread.Sleep(100);
-        }
+        Poll.Until(() => Cli(client, _masterPod, "PING") == "PONG", timeout, () => $"redis master on {_masterPod} answers PING", 100);
     }
 
     public void Set(Pod client, string key, string value)
@@ -47,16 +43,12 @@ public sealed class Guestbook : IDisposable
     }
 
     /// <summary>Polls GET on the replica until the key has a value (replication is asynchronous).</summary>
-    public string? WaitForReplica(Pod client, string key, TimeSpan timeout)
+    public string WaitForReplica(Pod client, string key, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var value = Cli(client, _replicaPod, "GET", key);
-            if (value.Length > 0) return value;
-            if (DateTime.UtcNow > deadline) return null;
-            Thread.Sleep(200);
-        }
+        var value = "";
+        Poll.Until(() => (value = Cli(client, _replicaPod, "GET", key)).Length > 0, timeout,
+            () => $"{key} replicated to the replica on {_replicaPod}", 200);
+        return value;
     }
 
     private static string Cli(Pod from, Pod server, params string[] command) =>

@@ -1,8 +1,7 @@
-using Flannel.Net.Namespaces;
+using Flannel.Demo;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Flannel.Host.Demo;
 
 namespace Flannel.E2E.Agent;
 

@@ -1,7 +1,6 @@
-using Flannel.Net.Namespaces;
+using Flannel.Demo;
 using System.Net;
 using System.Net.Sockets;
-using Flannel.Host.Demo;
 
 namespace Flannel.E2E.Agent;
 

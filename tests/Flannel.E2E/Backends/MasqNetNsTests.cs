@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Net;
 using Flannel.Net.Masq;
 using Flannel.Testing;
@@ -10,7 +11,7 @@ public sealed class MasqNetNsTests : IDisposable
 {
     private static readonly IPNetwork N = IPNetwork.Parse("10.244.0.0/16");
     private static readonly IPNetwork P = IPNetwork.Parse("10.244.1.0/24");
-    private readonly NetNs _ns = new("mq");
+    private readonly Netns _ns = new("mq");
     private readonly ProcessCommandRunner _runner;
 
     public MasqNetNsTests() => _runner = new ProcessCommandRunner(["ip", "netns", "exec", _ns.Name]);

@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Collections.Concurrent;
 using System.Net;
 using Flannel.Net.Netlink;
@@ -9,8 +10,8 @@ namespace Flannel.E2E.Backends;
 /// <summary>The rtnetlink client against a real kernel, inside a throwaway namespace; `ip`/`bridge` only to cross-check.</summary>
 public sealed class NetlinkNetNsTests : IDisposable
 {
-    private readonly NetNs _ns = new("nl");
-    private readonly NetNsThread _thread;
+    private readonly Netns _ns = new("nl");
+    private readonly NamespaceThread _thread;
     private readonly RtNetlink _nl;
     private readonly LinkInfo _underlay;
 
@@ -21,7 +22,7 @@ public sealed class NetlinkNetNsTests : IDisposable
             _ns.Exec("ip link add d0 type veth peer name d0p");
             _ns.Exec("ip addr add 192.168.77.1/24 dev d0");
             _ns.Exec("ip link set d0 up");
-            _thread = new NetNsThread(_ns);
+            _thread = new NamespaceThread(_ns);
             _nl = _thread.Run(() => new RtNetlink());
             _underlay = _nl.GetRequiredLink("d0");
         }
@@ -187,9 +188,11 @@ public sealed class NetlinkNetNsTests : IDisposable
         _nl.AddRoute(new RouteInfo(IPNetwork.Parse("10.244.3.0/24"), IPAddress.Parse("10.244.3.0"), vx.Index, OnLink: true));
 
         var seen = new HashSet<NetlinkChangeKind>();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!(seen.Contains(NetlinkChangeKind.Link) && seen.Contains(NetlinkChangeKind.Route)) && DateTime.UtcNow < deadline)
-            if (changes.TryTake(out var c, TimeSpan.FromMilliseconds(200))) seen.Add(c.Kind);
+        Poll.Until(() =>
+        {
+            while (changes.TryTake(out var c)) seen.Add(c.Kind);
+            return seen.Contains(NetlinkChangeKind.Link) && seen.Contains(NetlinkChangeKind.Route);
+        }, TimeSpan.FromSeconds(10), () => $"link and route changes seen (seen: {string.Join(", ", seen)})");
         Assert.Contains(NetlinkChangeKind.Link, seen);
         Assert.Contains(NetlinkChangeKind.Route, seen);
     }

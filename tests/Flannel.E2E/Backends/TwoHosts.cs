@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Net;
 using System.Net.NetworkInformation;
 using Flannel.Net.Interfaces;
@@ -20,9 +21,9 @@ public sealed class TwoHosts : IDisposable
     {
         try
         {
-            var h1 = Own(new NetNs("bh"));
-            var h2 = Own(new NetNs("bh"));
-            Shell.Run("ip", $"link add u{h1.Name} netns {h1.Name} mtu {underlayMtu} type veth peer name u{h2.Name} netns {h2.Name} mtu {underlayMtu}");
+            var h1 = Own(new Netns("bh"));
+            var h2 = Own(new Netns("bh"));
+            ProcessRunner.Check("ip", $"link add u{h1.Name} netns {h1.Name} mtu {underlayMtu} type veth peer name u{h2.Name} netns {h2.Name} mtu {underlayMtu}".Split(' '));
             Hosts = [MakeHost(h1, 1, $"u{h1.Name}"), MakeHost(h2, 2, $"u{h2.Name}")];
         }
         catch
@@ -38,26 +39,26 @@ public sealed class TwoHosts : IDisposable
         return d;
     }
 
-    private Host MakeHost(NetNs ns, int n, string underlay)
+    private Host MakeHost(Netns ns, int n, string underlay)
     {
         ns.Exec($"ip link set {underlay} name eth0");
         ns.Exec($"ip addr add 192.168.90.{n}/24 dev eth0");
         ns.Exec("ip link set eth0 up");
         ns.Exec("sysctl -qw net.ipv4.ip_forward=1");
-        var pod = Own(new NetNs("bp"));
+        var pod = Own(new Netns("bp"));
         ns.Exec($"ip link add pod0 type veth peer name eth0 netns {pod.Name}");
         ns.Exec($"ip addr add 10.244.{n}.1/24 dev pod0");
         ns.Exec("ip link set pod0 up");
         pod.Exec($"ip addr add 10.244.{n}.2/24 dev eth0");
         pod.Exec("ip link set eth0 up");
         pod.Exec($"ip route add default via 10.244.{n}.1");
-        var thread = Own(new NetNsThread(ns));
+        var thread = Own(new NamespaceThread(ns));
         var index = int.Parse(ns.Exec("cat /sys/class/net/eth0/ifindex").Trim());
         var iface = new ExternalInterface("eth0", index, IPAddress.Parse($"192.168.90.{n}"), 24, ReadMtu(ns), PhysicalAddress.None);
         return new Host(ns, pod, thread, iface, IPNetwork.Parse($"10.244.{n}.0/24"), IPAddress.Parse($"10.244.{n}.2"));
     }
 
-    private static int ReadMtu(NetNs ns) => int.Parse(ns.Exec("cat /sys/class/net/eth0/mtu").Trim());
+    private static int ReadMtu(Netns ns) => int.Parse(ns.Exec("cat /sys/class/net/eth0/mtu").Trim());
 
     /// <summary>Pings from one pod to an address; true when at least one reply came back.</summary>
     public static bool Ping(Host from, IPAddress to, int count = 2) =>
@@ -69,5 +70,5 @@ public sealed class TwoHosts : IDisposable
         _owned.Clear();
     }
 
-    public sealed record Host(NetNs Ns, NetNs Pod, NetNsThread Thread, ExternalInterface Iface, IPNetwork Lease, IPAddress PodIp);
+    public sealed record Host(Netns Ns, Netns Pod, NamespaceThread Thread, ExternalInterface Iface, IPNetwork Lease, IPAddress PodIp);
 }

@@ -48,7 +48,7 @@ public sealed class UdpBackendNetNsTests : IDisposable
         h1.Ns.Exec("ip route del 10.244.0.0/16");
         Assert.Equal(PeerRouteState.Drift, Assert.Single(b1.Inspect([p2])).State);
         var repair = b1.Reconcile([p2]);
-        Assert.Equal(["add route 10.244.0.0/16 dev flannel0"], repair.Changes);
+        Assert.Equal(["add route 10.244.0.0/16 dev flannel0"], repair.Changes.Select(c => c.Text));
         Assert.True(TwoHosts.Ping(h1, h2.PodIp), "after repair");
 
         Assert.Equal(PeerRouteState.Ignored, Assert.Single(b1.Inspect([p2 with { BackendType = "vxlan" }])).State);

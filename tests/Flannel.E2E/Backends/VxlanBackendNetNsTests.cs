@@ -66,7 +66,7 @@ public sealed class VxlanBackendNetNsTests : IDisposable
         Assert.Contains("route missing", drift.Drift);
         var repair = b1.Reconcile([Peer(h2, b2)]);
         Assert.Equal(1, repair.Added);
-        Assert.Equal(["add route 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink"], repair.Changes);
+        Assert.Equal(["add route 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink"], repair.Changes.Select(c => c.Text));
         Assert.True(TwoHosts.Ping(h1, h2.PodIp), "after repair");
 
         // The peer's VTEP MAC changed: the neighbour is fixed, the old FDB entry goes.

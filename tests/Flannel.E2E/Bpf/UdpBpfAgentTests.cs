@@ -1,7 +1,6 @@
 using Flannel.E2E.Agent;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Net.Bpf;
-using Flannel.Net.Namespaces;
 using Xunit;
 using Xunit.Abstractions;
 

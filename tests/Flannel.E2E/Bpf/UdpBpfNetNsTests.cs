@@ -1,5 +1,6 @@
 using System.Net;
 using Flannel.E2E.Agent;
+using Flannel.Demo;
 using Flannel.E2E.Backends;
 using Flannel.Net.Backends;
 using Flannel.Net.Bpf;
@@ -159,7 +160,7 @@ public sealed class UdpBpfNetNsTests : IDisposable
 
     private static System.Net.Sockets.SocketError ConnectError(TwoHosts.Host h, IPAddress to)
     {
-        using var pod = new Flannel.Testing.NetNsThread(h.Pod);
+        using var pod = new NamespaceThread(h.Pod);
         return pod.Run(() =>
         {
             using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Testing;
 
 namespace Flannel.E2E.Cni;
@@ -12,13 +12,13 @@ namespace Flannel.E2E.Cni;
 public sealed class CniRuntime : IDisposable
 {
     public const string StandardPlugins = "/usr/lib/cni";
-    private readonly NetNs _host;
+    private readonly Netns _host;
 
     /// <summary>A directory holding only `flannel` (the native plugin from src/Flannel.Cni), searched before /usr/lib/cni.</summary>
     public string PluginDir { get; }
     public string CniPath => $"{PluginDir}:{StandardPlugins}";
 
-    public CniRuntime(NetNs host, string workDir)
+    public CniRuntime(Netns host, string workDir)
     {
         _host = host;
         PluginDir = Path.Combine(workDir, "cni-bin");
@@ -31,34 +31,21 @@ public sealed class CniRuntime : IDisposable
 
     public Call Invoke(string command, string config, string containerId, string? podNetns, string ifName = "eth0")
     {
-        var psi = new ProcessStartInfo("ip", $"netns exec {_host.Name} {Path.Combine(PluginDir, "flannel")}")
+        var env = new Dictionary<string, string>
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["CNI_COMMAND"] = command,
+            ["CNI_CONTAINERID"] = containerId,
+            ["CNI_IFNAME"] = ifName,
+            ["CNI_PATH"] = CniPath,
+            // As containerd/cri-o do: IgnoreUnknown lets plugins skip the Kubernetes keys they do not know.
+            ["CNI_ARGS"] = $"IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME={containerId}",
         };
-        psi.Environment["CNI_COMMAND"] = command;
-        psi.Environment["CNI_CONTAINERID"] = containerId;
-        if (podNetns != null) psi.Environment["CNI_NETNS"] = podNetns;
-        psi.Environment["CNI_IFNAME"] = ifName;
-        psi.Environment["CNI_PATH"] = CniPath;
-        // As containerd/cri-o do: IgnoreUnknown lets plugins skip the Kubernetes keys they do not know.
-        psi.Environment["CNI_ARGS"] = $"IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME={containerId}";
+        if (podNetns != null) env["CNI_NETNS"] = podNetns;
 
         var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start the flannel plugin");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardInput.Write(config);
-        p.StandardInput.Close();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"CNI {command} for {containerId} did not finish within 60 s");
-        }
-        p.WaitForExit();
-        return new Call(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult(), sw.Elapsed);
+        var r = Netns.Exec(_host.Name, Path.Combine(PluginDir, "flannel"), [], TimeSpan.FromSeconds(60), stdin: config, env: env);
+        if (r.ExitCode == ProcessRunner.TimedOut) throw new TimeoutException($"CNI {command} for {containerId} did not finish within 60 s");
+        return new Call(r.ExitCode, r.Stdout, r.Stderr, sw.Elapsed);
     }
 
     public void Dispose()

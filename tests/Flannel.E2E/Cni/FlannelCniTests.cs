@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Net;
 using System.Text.Json.Nodes;
 using Flannel.Testing;
@@ -47,8 +48,8 @@ public sealed class FlannelCniTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_work, "subnet.env"),
             "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.7.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n");
-        var host = Own(new NetNs("cnh"));
-        var pods = new[] { Own(new NetNs("cnp")), Own(new NetNs("cnp")) };
+        var host = Own(new Netns("cnh"));
+        var pods = new[] { Own(new Netns("cnp")), Own(new Netns("cnp")) };
         var cni = Own(new CniRuntime(host, _work));
         var subnet = IPNetwork.Parse("10.244.7.0/24");
         var config = Config();
@@ -121,8 +122,8 @@ public sealed class FlannelCniTests : IDisposable
     public void A_broken_subnet_env_fails_add_with_a_cni_error_naming_the_key()
     {
         File.WriteAllText(Path.Combine(_work, "subnet.env"), "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.7.1/24\nFLANNEL_IPMASQ=true\n");
-        var host = Own(new NetNs("cnh"));
-        var pod = Own(new NetNs("cnp"));
+        var host = Own(new Netns("cnh"));
+        var pod = Own(new Netns("cnp"));
         var cni = Own(new CniRuntime(host, _work));
         var add = cni.Invoke("ADD", Config(), "ctr-broken", NetnsPath(pod));
         Assert.Equal(1, add.ExitCode);
@@ -140,8 +141,8 @@ public sealed class FlannelCniTests : IDisposable
         // name and cniVersion injected (plus our test paths).
         File.WriteAllText(Path.Combine(_work, "subnet.env"),
             "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.8.1/24\nFLANNEL_MTU=1472\nFLANNEL_IPMASQ=false\n");
-        var host = Own(new NetNs("cnh"));
-        var pod = Own(new NetNs("cnp"));
+        var host = Own(new Netns("cnh"));
+        var pod = Own(new Netns("cnp"));
         var cni = Own(new CniRuntime(host, _work));
         var config = Config("0.3.1");
 
@@ -168,12 +169,12 @@ public sealed class FlannelCniTests : IDisposable
 
     private string ContainerId(int i) => $"{_network}-pod{i}";
 
-    private static string NetnsPath(NetNs ns) => $"/var/run/netns/{ns.Name}";
+    private static string NetnsPath(Netns ns) => $"/var/run/netns/{ns.Name}";
 
-    private static int VethsOnBridge(NetNs host) =>
+    private static int VethsOnBridge(Netns host) =>
         host.Exec("ip -o link show master cni0").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
 
-    private static void Ping(NetNs from, IPAddress to)
+    private static void Ping(Netns from, IPAddress to)
     {
         var (code, stdout, stderr) = from.TryExec($"ping -c 2 -i 0.2 -W 2 {to}");
         Assert.True(code == 0, $"ping {from.Name} -> {to} failed: {stdout} {stderr}");

@@ -1,11 +1,10 @@
 using Flannel.Testing;
-using Flannel.Net.Namespaces;
+using Flannel.Demo;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Flannel.E2E.Agent;
 using Flannel.Host.Ctl;
-using Flannel.Host.Demo;
 
 namespace Flannel.E2E.Ctl;
 
@@ -50,6 +49,4 @@ public static class CtlAgent
         return await http.GetStringAsync($"http://127.0.0.1:{port}{path}");
     }
 
-    public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
-        Poll.UntilAsync(condition, timeout, what, 250);
 }

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Flannel.Testing;
 using Flannel.Actors.Cmd;
 using Flannel.E2E.Agent;
 using Flannel.Actors.Remoting;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
 using Xunit;
@@ -121,7 +122,8 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
         var restored = CtlAgent.Json<LogLevelView>(Host1, "log", "level", "information");
 
         Assert.Contains(Topology.Options.Network.ToString(), config.NetConf);
-        Assert.Equal(Topology.NetConfPath, config.Source);
+        // The cluster's version 1 (the first node's file, offered at start), as the logs number it.
+        Assert.StartsWith($"file {Topology.NetConfPath} via ", config.Source);
         Assert.Equal("1", config.Version);
         Assert.Equal(("udp", "flannel0", 1472), (backend.Type, backend.Device, backend.Mtu));
         Assert.Equal(SubnetEnvFile.Read(Host1.SubnetFile).Lease.ToString(), backend.Details["lease"]);
@@ -190,8 +192,8 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
 
             var leave = CtlAgent.Run(Host1, "cluster", "leave", $"{leaving.Address}:{Topology.Options.ClusterPort}");
             Assert.True(leave.Ok, leave.Stderr);
-            await CtlAgent.Eventually(() => CtlAgent.Json<ClusterView>(Host1, "cluster", "show").Members.Count == 2,
-                TimeSpan.FromSeconds(30), "host3 gone from the members");
+            await Poll.UntilAsync(() => CtlAgent.Json<ClusterView>(Host1, "cluster", "show").Members.Count == 2,
+                TimeSpan.FromSeconds(30), "host3 gone from the members", 250);
             Assert.True(leaving.Agent!.WaitForExit(30_000), "host3's agent exits once it is removed");
             var kept = CtlAgent.Json<LeaseListView>(Host1, "lease", "list").Leases.Single(l => l.Subnet == subnet);
             Assert.False(kept.Live);
@@ -199,8 +201,8 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
             var release = CtlAgent.Run(Host1, "lease", "release", subnet, "--yes");
             Assert.True(release.Ok, release.Stderr);
             Assert.Contains($"released {subnet}", release.Stdout);
-            await CtlAgent.Eventually(() => CtlAgent.Json<LeaseListView>(Topology.Hosts[1], "lease", "list").Leases.All(l => l.Subnet != subnet),
-                TimeSpan.FromSeconds(10), "the subnet is free on host2 too");
+            await Poll.UntilAsync(() => CtlAgent.Json<LeaseListView>(Topology.Hosts[1], "lease", "list").Leases.All(l => l.Subnet != subnet),
+                TimeSpan.FromSeconds(10), "the subnet is free on host2 too", 250);
         }
         finally
         {
@@ -209,10 +211,10 @@ public sealed class CtlClusterTests(UdpCluster cluster) : IClassFixture<UdpClust
         }
         await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90));
         // host3 is back with a lease; host1 sees both once membership and the lease table have gossiped.
-        await CtlAgent.Eventually(() => CtlAgent.Json<ClusterView>(Host1, "cluster", "show").Members.Count(m => m.Status == "Up") == 3,
-            TimeSpan.FromSeconds(20), "3 members Up again");
-        await CtlAgent.Eventually(() => CtlAgent.Json<LeaseListView>(Host1, "lease", "list").Leases.Count(l => l.Live) == 3,
-            TimeSpan.FromSeconds(20), "3 live leases again");
+        await Poll.UntilAsync(() => CtlAgent.Json<ClusterView>(Host1, "cluster", "show").Members.Count(m => m.Status == "Up") == 3,
+            TimeSpan.FromSeconds(20), "3 members Up again", 250);
+        await Poll.UntilAsync(() => CtlAgent.Json<LeaseListView>(Host1, "lease", "list").Leases.Count(l => l.Live) == 3,
+            TimeSpan.FromSeconds(20), "3 live leases again", 250);
     }
 
     private Task<string> Metrics() => CtlAgent.HttpGetAsync(Host1, Topology.Options.HealthPort, "/metrics");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Flannel.E2E.Agent;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Net.SubnetEnv;
 using Xunit;
 using Xunit.Abstractions;
@@ -47,7 +47,7 @@ public sealed class WholeClusterRestartTests(ITestOutputHelper output) : IDispos
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: hosts 1-3 ready: {string.Join(", ", before)}");
 
         // Every agent stops (SIGTERM at once, as a cluster-wide restart would).
-        foreach (var h in new[] { h1, h2, h3 }) Flannel.Host.Demo.ProcessRunner.Run("kill", ["-TERM", h.Agent!.Id.ToString()]);
+        foreach (var h in new[] { h1, h2, h3 }) ProcessRunner.Run("kill", ["-TERM", h.Agent!.Id.ToString()]);
         foreach (var h in new[] { h1, h2, h3 }) Assert.Equal(0, t.StopAgent(h));
         Assert.All(new[] { h1, h2, h3 }, h => Assert.True(File.Exists(h.LeaseStore), $"{h.NodeName} wrote no lease store"));
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: all agents stopped");

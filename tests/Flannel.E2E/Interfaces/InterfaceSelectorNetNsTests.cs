@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Net;
 using System.Text.RegularExpressions;
 using Flannel.Net.Interfaces;
@@ -9,8 +10,8 @@ namespace Flannel.E2E.Interfaces;
 /// <summary>The real selector on a thread inside a namespace with two dummy links (MTU, routes and addresses of that namespace only).</summary>
 public sealed class InterfaceSelectorNetNsTests : IDisposable
 {
-    private readonly NetNs _ns = new("ifs");
-    private readonly NetNsThread _thread;
+    private readonly Netns _ns = new("ifs");
+    private readonly NamespaceThread _thread;
 
     public InterfaceSelectorNetNsTests()
     {
@@ -24,7 +25,7 @@ public sealed class InterfaceSelectorNetNsTests : IDisposable
             _ns.Exec("ip addr add 198.51.100.9/25 dev up1");
             _ns.Exec("ip route add default via 192.0.2.1 dev up0");
             _ns.Exec("ip route add 203.0.113.0/24 via 198.51.100.1 dev up1");
-            _thread = new NetNsThread(_ns);
+            _thread = new NamespaceThread(_ns);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Flannel.Host.Demo;
+using Flannel.Demo;
+using Flannel.Testing;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -25,15 +26,15 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
     {
         // Readiness is per node (lease, backend, peers); membership gossip may lag it by a round or two, so wait until
         // every agent's view has converged. Two clusters never converge to 3 Up members each, so this still catches them.
-        await EventuallyAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             foreach (var h in Topology.Hosts)
             {
                 var s = await h.Client!.StatusAsync();
-                if (s.Members.Count(m => m.Status == "Up") != 3 || s.Leases.Count != 3) return (bool?)null;
+                if (s.Members.Count(m => m.Status == "Up") != 3 || s.Leases.Count != 3) return false;
             }
             return true;
-        }, TimeSpan.FromSeconds(30), "every agent sees 3 Up members and 3 leases");
+        }, TimeSpan.FromSeconds(30), "every agent sees 3 Up members and 3 leases", 250);
 
         var leaders = new HashSet<string>();
         foreach (var h in Topology.Hosts)
@@ -46,11 +47,11 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
         }
         Assert.Single(leaders);
 
-        var nodes = await EventuallyAsync(() =>
+        var nodes = await Poll.ForAsync(() =>
         {
             var n = Kube.GetNodes();
             return n.All(x => x.NetworkUnavailableReason == "FlannelIsUp") ? n : null;
-        }, TimeSpan.FromSeconds(20), "NetworkUnavailable=False/FlannelIsUp on every node");
+        }, TimeSpan.FromSeconds(20), "NetworkUnavailable=False/FlannelIsUp on every node", 250);
         foreach (var n in nodes)
         {
             var host = Topology.Hosts.Single(h => h.NodeName == n.Name);
@@ -86,11 +87,11 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
                 Assert.Equal(cluster.StartPids[h.NodeName], h.Agent!.Id);
                 Assert.False(h.Agent.HasExited, $"{h.NodeName}: flanneld exited during the switch");
             }
-            var nodes = await EventuallyAsync(() =>
+            var nodes = await Poll.ForAsync(() =>
             {
                 var n = Kube.GetNodes();
                 return n.All(x => x.Flannel("backend-type") == to) ? n : null;
-            }, TimeSpan.FromSeconds(15), $"backend-type annotation {to} on every node");
+            }, TimeSpan.FromSeconds(15), $"backend-type annotation {to} on every node", 250);
             Assert.All(nodes, n => Assert.Equal(to == "vxlan", n.Flannel("backend-data")!.Contains("VtepMAC", StringComparison.Ordinal)));
         }
     }
@@ -99,10 +100,10 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
     public async Task An_invalid_configmap_is_refused_with_an_event_and_the_old_config_keeps_running()
     {
         Kube.PatchNetConf("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"VNI\":\"one\"}");
-        await EventuallyAsync(() => RefusalEvents().Count > 0 ? true : (bool?)null, TimeSpan.FromSeconds(15), "a NetworkConfigRefused event");
+        await Poll.UntilAsync(() => RefusalEvents().Count > 0, TimeSpan.FromSeconds(15), "a NetworkConfigRefused event", 250);
         Kube.PatchNetConf(KubeTopology.NetConf("udp", "10.10.0.0/16"));
-        var events = await EventuallyAsync(() => RefusalEvents().Any(e => e.Contains("Network", StringComparison.Ordinal) && e.Contains("10.10.0.0/16", StringComparison.Ordinal))
-            ? RefusalEvents() : null, TimeSpan.FromSeconds(15), "an event refusing the Network change");
+        var events = await Poll.ForAsync(() => RefusalEvents().Any(e => e.Contains("Network", StringComparison.Ordinal) && e.Contains("10.10.0.0/16", StringComparison.Ordinal))
+            ? RefusalEvents() : null, TimeSpan.FromSeconds(15), "an event refusing the Network change", 250);
         output.WriteLine(string.Join("\n", events));
 
         await Task.Delay(2000);
@@ -112,9 +113,32 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
         foreach (var h in Topology.Hosts)
             Assert.Contains("config refused", File.ReadAllText(h.LogFile), StringComparison.Ordinal);
 
-        // Back to a valid text equal to what runs: nothing switches.
+        // Back to a valid text equal to what runs (the cluster's newest config is still the refused one's baseline): every
+        // agent sees it, none refuses it, nothing switches. (That vxlan runs was true before this patch too.)
+        var refusals = RefusalEvents().Count;
+        var leaseVersions = await LeaseVersionsAsync();
+        var seen = Topology.Hosts.ToDictionary(h => h.NodeName, ConfigMapChangesSeen);
         Kube.PatchNetConf(KubeTopology.NetConf("vxlan"));
+        await Poll.UntilAsync(() => Topology.Hosts.All(h => ConfigMapChangesSeen(h) > seen[h.NodeName]), TimeSpan.FromSeconds(15),
+            "every agent's ConfigMap watcher saw the patch", 250);
+        // Time for a wrongful refusal (an event) or switch (a rewritten lease) to show.
+        await Task.Delay(2000);
+        Assert.Equal(refusals, RefusalEvents().Count);
+        Assert.Equal(leaseVersions, await LeaseVersionsAsync());
         await Kube.WaitBackendAsync("vxlan", TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>How many ConfigMap net-conf changes <paramref name="h"/>'s agent has logged.</summary>
+    private static int ConfigMapChangesSeen(TopologyHost h) =>
+        File.ReadAllText(h.LogFile).Split("net-conf.json changed at resourceVersion").Length - 1;
+
+    /// <summary>Every lease as every agent sees it, with its version: a backend switch rewrites them.</summary>
+    private async Task<List<string>> LeaseVersionsAsync()
+    {
+        var all = new List<string>();
+        foreach (var h in Topology.Hosts)
+            all.AddRange((await h.Client!.StatusAsync()).Leases.Select(l => $"{h.NodeName} sees {l.Node} {l.Subnet} {l.Backend} v{l.Version}").Order());
+        return all;
     }
 
     [Fact, Step(4)]
@@ -125,19 +149,19 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
         Kube.Kubectl("delete", "node", gone.NodeName);
 
         var survivors = Topology.Hosts.Where(h => h != gone).ToList();
-        await EventuallyAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             foreach (var h in survivors)
             {
                 var s = await h.Client!.StatusAsync();
-                if (s.Leases.Any(l => l.Subnet == subnet)) return null;
-                if (Netns.Exec(h.Namespace, "ip", ["-4", "route", "show", subnet]).Stdout.Trim().Length > 0) return null;
+                if (s.Leases.Any(l => l.Subnet == subnet)) return false;
+                if (Netns.Exec(h.Namespace, "ip", ["-4", "route", "show", subnet]).Stdout.Trim().Length > 0) return false;
             }
-            return (bool?)true;
-        }, TimeSpan.FromSeconds(20), $"lease and routes of {subnet} gone on {string.Join(", ", survivors.Select(h => h.NodeName))}");
+            return true;
+        }, TimeSpan.FromSeconds(20), $"lease and routes of {subnet} gone on {string.Join(", ", survivors.Select(h => h.NodeName))}", 250);
 
         // The deleted node's agent stops (its pod would be going away too) and does not take the lease back.
-        await EventuallyAsync(() => gone.Agent!.HasExited ? true : (bool?)null, TimeSpan.FromSeconds(30), $"{gone.NodeName}'s agent exits");
+        await Poll.UntilAsync(() => gone.Agent!.HasExited, TimeSpan.FromSeconds(30), $"{gone.NodeName}'s agent exits", 250);
         Assert.Contains($"node {gone.NodeName} was deleted from Kubernetes", File.ReadAllText(gone.LogFile), StringComparison.Ordinal);
         await Task.Delay(3000);
         var after = await survivors[0].Client!.StatusAsync();
@@ -159,36 +183,5 @@ public sealed class KubeAgentTests(KubeCluster cluster, ITestOutputHelper output
             .Where(e => e?["reason"]?.GetValue<string>() == "NetworkConfigRefused" && e["involvedObject"]?["name"]?.GetValue<string>() == "kube-flannel-cfg")
             .Select(e => e!["message"]!.GetValue<string>())
             .ToList();
-    }
-
-    private static Task<T> EventuallyAsync<T>(Func<T?> probe, TimeSpan timeout, string what) where T : class =>
-        EventuallyAsync(() => Task.FromResult(probe()), timeout, what);
-
-    private static Task<bool> EventuallyAsync(Func<bool?> probe, TimeSpan timeout, string what) =>
-        EventuallyStructAsync(() => Task.FromResult(probe()), timeout, what);
-
-    private static Task<bool> EventuallyAsync(Func<Task<bool?>> probe, TimeSpan timeout, string what) =>
-        EventuallyStructAsync(probe, timeout, what);
-
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (await probe() is { } value) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout.TotalSeconds} s: {what}");
-            await Task.Delay(250);
-        }
-    }
-
-    private static async Task<T> EventuallyStructAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : struct
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (await probe() is { } value) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout.TotalSeconds} s: {what}");
-            await Task.Delay(250);
-        }
     }
 }

@@ -1,4 +1,4 @@
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Xunit;
 
 namespace Flannel.E2E.Kube;

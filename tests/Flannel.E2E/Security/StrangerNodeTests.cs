@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Flannel.E2E.Agent;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Host.Security;
 using Flannel.Testing;
 using Xunit;

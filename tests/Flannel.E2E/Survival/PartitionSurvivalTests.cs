@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Flannel.E2E.Agent;
 using Flannel.E2E.Ctl;
 using Flannel.Host.Ctl;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
 using Flannel.Testing;

@@ -1,5 +1,5 @@
 using Flannel.E2E.Agent;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 
 namespace Flannel.E2E.Survival;
 

@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -19,7 +20,7 @@ public class InnerAddressNetNsTests
     public void Spoofed_sources_and_foreign_destinations_are_dropped_by_reason_and_a_legit_datagram_arrives()
     {
         using var t = new OverlayTopology();
-        using var pod2 = new NetNsThread(t.PodNs2);
+        using var pod2 = new NamespaceThread(t.PodNs2);
         using var listener = pod2.Run(() =>
         {
             var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -28,7 +29,7 @@ public class InnerAddressNetNsTests
             return s;
         });
         // A host-network service on host 2: the target of an injected packet addressed to the host itself.
-        using var host2 = new NetNsThread(t.Host2);
+        using var host2 = new NamespaceThread(t.Host2);
         using var hostListener = host2.Run(() =>
         {
             var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -37,7 +38,7 @@ public class InnerAddressNetNsTests
         });
 
         // From host 1's underlay address: host 2's tunnel knows it as the owner of 10.78.1.0/24.
-        using (var host1 = new NetNsThread(t.Host1))
+        using (var host1 = new NamespaceThread(t.Host1))
         {
             host1.Run(() =>
             {

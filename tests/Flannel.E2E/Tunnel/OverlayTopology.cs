@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Diagnostics;
 using System.Text.Json;
 using Flannel.Testing;
@@ -18,10 +19,10 @@ public sealed class OverlayTopology : IDisposable
     private readonly List<IDisposable> _owned = new();
     private readonly string _statsDir = Directory.CreateTempSubdirectory("fl-tunnel-").FullName;
 
-    public NetNs Host1 { get; }
-    public NetNs Host2 { get; }
-    public NetNs PodNs1 { get; }
-    public NetNs PodNs2 { get; }
+    public Netns Host1 { get; }
+    public Netns Host2 { get; }
+    public Netns PodNs1 { get; }
+    public Netns PodNs2 { get; }
     public Process Tunnel1 { get; private set; } = null!;
     public Process Tunnel2 { get; private set; } = null!;
 
@@ -30,11 +31,11 @@ public sealed class OverlayTopology : IDisposable
     {
         try
         {
-            Host1 = Own(new NetNs("fth"));
-            Host2 = Own(new NetNs("fth"));
-            PodNs1 = Own(new NetNs("ftp"));
-            PodNs2 = Own(new NetNs("ftp"));
-            Shell.Run("ip", $"link add u1 netns {Host1.Name} type veth peer name u2 netns {Host2.Name}");
+            Host1 = Own(new Netns("fth"));
+            Host2 = Own(new Netns("fth"));
+            PodNs1 = Own(new Netns("ftp"));
+            PodNs2 = Own(new Netns("ftp"));
+            ProcessRunner.Check("ip", $"link add u1 netns {Host1.Name} type veth peer name u2 netns {Host2.Name}".Split(' '));
             Host1.Exec($"ip addr add {Underlay1}/24 dev u1");
             Host1.Exec("ip link set u1 up");
             Host2.Exec($"ip addr add {Underlay2}/24 dev u2");
@@ -57,13 +58,13 @@ public sealed class OverlayTopology : IDisposable
         return d;
     }
 
-    private static void ConfigureHost(NetNs host, NetNs pod, int i)
+    private static void ConfigureHost(Netns host, Netns pod, int i)
     {
         host.Exec("sysctl -qw net.ipv4.ip_forward=1");
         host.Exec("ip link add cni0 type bridge");
         host.Exec($"ip addr add 10.78.{i}.1/24 dev cni0");
         host.Exec("ip link set cni0 up");
-        Shell.Run("ip", $"link add veth{i} netns {host.Name} type veth peer name eth0 netns {pod.Name}");
+        ProcessRunner.Check("ip", $"link add veth{i} netns {host.Name} type veth peer name eth0 netns {pod.Name}".Split(' '));
         host.Exec($"ip link set veth{i} master cni0 mtu 1472 up");
         pod.Exec($"ip addr add 10.78.{i}.2/24 dev eth0");
         pod.Exec("ip link set eth0 mtu 1472 up");
@@ -72,7 +73,7 @@ public sealed class OverlayTopology : IDisposable
 
     public string StatsFile(int host) => Path.Combine(_statsDir, $"tunnel{host}.json");
 
-    private Process StartTunnel(NetNs host, int i, string local, string peer, bool offload, int queues)
+    private Process StartTunnel(Netns host, int i, string local, string peer, bool offload, int queues)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Flannel.TunnelHost.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException("Flannel.TunnelHost.dll next to the tests", dll);
@@ -92,28 +93,32 @@ public sealed class OverlayTopology : IDisposable
     /// <summary>The latest counters file of tunnel <paramref name="host"/> (1 or 2).</summary>
     public JsonElement Stats(int host)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
+        JsonElement stats = default;
+        var error = "";
+        Poll.Until(() =>
         {
             try
             {
                 using var doc = JsonDocument.Parse(File.ReadAllText(StatsFile(host)));
-                return doc.RootElement.Clone();
+                stats = doc.RootElement.Clone();
+                return true;
             }
-            catch (IOException) when (DateTime.UtcNow < deadline) { Thread.Sleep(50); }
-        }
+            catch (IOException e)
+            {
+                // Not written yet, or being replaced.
+                error = e.Message;
+                return false;
+            }
+        }, TimeSpan.FromSeconds(10), () => $"tunnel {host} counters readable ({error})");
+        return stats;
     }
 
-    /// <summary>Polls the counters until <paramref name="condition"/> holds or the deadline passes; returns the last value.</summary>
+    /// <summary>Polls the counters until <paramref name="condition"/> holds (else fails showing them); returns them.</summary>
     public JsonElement WaitForStats(int host, Func<JsonElement, bool> condition, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var s = Stats(host);
-            if (condition(s) || DateTime.UtcNow > deadline) return s;
-            Thread.Sleep(100);
-        }
+        JsonElement stats = default;
+        Poll.Until(() => condition(stats = Stats(host)), timeout, () => $"tunnel {host} counters: {stats}", 100);
+        return stats;
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Flannel.Demo;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -9,7 +10,7 @@ namespace Flannel.E2E.Tunnel;
 /// <summary>Our udp tunnel between two hosts in network namespaces, pod to pod.</summary>
 public class UdpTunnelNetNsTests
 {
-    private static void Ping(NetNs from, string to)
+    private static void Ping(Netns from, string to)
     {
         var (code, stdout, stderr) = from.TryExec($"ping -c 3 -i 0.2 -W 2 {to}");
         Assert.True(code == 0, $"ping {to} from {from.Name} failed: {stdout} {stderr}");
@@ -42,7 +43,7 @@ public class UdpTunnelNetNsTests
     public void Unknown_destination_gets_net_unreachable_from_the_tunnel()
     {
         using var t = new OverlayTopology();
-        using var pod1 = new NetNsThread(t.PodNs1);
+        using var pod1 = new NamespaceThread(t.PodNs1);
         // A TCP SYN (ICMP itself is never answered): the tunnel's net-unreachable fails the connect at once.
         var error = pod1.Run(() =>
         {
@@ -62,7 +63,7 @@ public class UdpTunnelNetNsTests
     {
         using var t = new OverlayTopology();
         t.Host2.Exec($"ip addr add {OverlayTopology.Stranger}/24 dev u2");
-        using (var inHost2 = new NetNsThread(t.Host2))
+        using (var inHost2 = new NamespaceThread(t.Host2))
         {
             inHost2.Run(() =>
             {
@@ -82,7 +83,7 @@ public class UdpTunnelNetNsTests
         using var t = new OverlayTopology();
         t.Host2.Exec($"ip addr add {OverlayTopology.Stranger}/24 dev u2");
         const int Count = 100_000;
-        using (var inHost2 = new NetNsThread(t.Host2))
+        using (var inHost2 = new NamespaceThread(t.Host2))
         {
             inHost2.Run(() =>
             {
@@ -125,8 +126,8 @@ public class UdpTunnelNetNsTests
     /// </summary>
     private static (Digest Sent, Digest Received) TransferTcp(OverlayTopology t, long total)
     {
-        using var pod1 = new NetNsThread(t.PodNs1);
-        using var pod2 = new NetNsThread(t.PodNs2);
+        using var pod1 = new NamespaceThread(t.PodNs1);
+        using var pod2 = new NamespaceThread(t.PodNs2);
         using var listener = pod2.Run(() =>
         {
             var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
+using Flannel.Testing;
 using Flannel.Actors.Cmd;
 using Flannel.Host.Ctl;
 using Xunit;
@@ -72,7 +73,7 @@ public sealed class CommandHostTests : IAsyncLifetime
 
         await host.DisposeAsync();
 
-        await CtlCluster.Eventually(async () =>
+        await Poll.UntilAsync(async () =>
                 (await _system.ActorSelection(root).Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(3))).Subject is null,
             TimeSpan.FromSeconds(5), "palettes stopped");
         using var listener = new TcpListener(IPAddress.Loopback, port);

@@ -4,7 +4,7 @@ using Akka.Configuration;
 using Flannel.Actors.Cmd;
 using Flannel.Actors.Observability;
 using Flannel.Host.Ctl;
-using Flannel.Host.Demo;
+using Flannel.Demo;
 using Flannel.Host.Logging;
 using Flannel.Testing;
 using Xunit;

@@ -60,7 +60,7 @@ public sealed class CtlCluster : IAsyncDisposable
             Cluster.Get(system).Join(i == 0 ? Cluster.Get(system).SelfAddress : Cluster.Get(nodes[0]).SelfAddress);
             nodes.Add(system);
         }
-        await Eventually(() => nodes.All(n => Cluster.Get(n).State.Members.Count(m => m.Status == MemberStatus.Up) == size),
+        await Poll.UntilAsync(() => nodes.All(n => Cluster.Get(n).State.Members.Count(m => m.Status == MemberStatus.Up) == size),
             TimeSpan.FromSeconds(20), $"{size} members up");
         var dir = TempDir.Create("ctl");
         var host = CommandHost.Start(nodes[0], Path.Combine(dir, "run", "flanneld.sock"), null, context(nodes[0]));
@@ -81,12 +81,6 @@ public sealed class CtlCluster : IAsyncDisposable
             interactive: false, CancellationToken.None);
         return new CtlResult(code, stdout.ToString(), stderr.ToString());
     }
-
-    public static Task Eventually(Func<bool> condition, TimeSpan timeout, string what) =>
-        Poll.UntilAsync(condition, timeout, what, 50);
-
-    public static Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
-        Poll.UntilAsync(condition, timeout, what, 100);
 
     public async ValueTask DisposeAsync()
     {

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Akka.Cluster;
+using Flannel.Testing;
 using Flannel.Actors.Cmd;
 using Flannel.Actors.Leases;
 using Flannel.Actors.Node;
@@ -69,7 +70,7 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
 
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("is leaving the cluster", r.Stdout);
-        await CtlCluster.Eventually(async () => Json<ClusterView>(await _cluster.Ctl("--json", "cluster", "show")).Members.Count == 1,
+        await Poll.UntilAsync(async () => Json<ClusterView>(await _cluster.Ctl("--json", "cluster", "show")).Members.Count == 1,
             TimeSpan.FromSeconds(20), "one member left");
         await leaver.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(20));
     }
@@ -82,13 +83,13 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
         using var interrupt = new CancellationTokenSource();
         var run = CtlCommand.RunAsync([.. _cluster.Target, "cluster", "tail"], stdout, stderr, TextReader.Null, false, interrupt.Token);
 
-        await CtlCluster.Eventually(() => stdout.ToString().Split("MemberUp").Length - 1 == 2, TimeSpan.FromSeconds(10), "two MemberUp lines");
+        await Poll.UntilAsync(() => stdout.ToString().Split("MemberUp").Length - 1 == 2, TimeSpan.FromSeconds(10), "two MemberUp lines");
         interrupt.Cancel();
 
         Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal("", stderr.ToString());
         // The host noticed the disconnect: the tail actor under the cluster palette is gone.
-        await CtlCluster.Eventually(async () =>
+        await Poll.UntilAsync(async () =>
             !(await _cluster.Ctl("--json", "actor", "hierarchy")).Stdout.Contains(nameof(ClusterTailActor)),
             TimeSpan.FromSeconds(5), "tail actor stopped");
     }
@@ -100,7 +101,7 @@ public sealed class CtlEndToEndTests : IAsyncLifetime
         using var interrupt = new CancellationTokenSource();
         var run = CtlCommand.RunAsync([.. _cluster.Target, "--json", "cluster", "tail"], stdout, TextWriter.Null,
             TextReader.Null, false, interrupt.Token);
-        await CtlCluster.Eventually(() => stdout.ToString().Count(c => c == '\n') >= 2, TimeSpan.FromSeconds(10), "two event lines");
+        await Poll.UntilAsync(() => stdout.ToString().Count(c => c == '\n') >= 2, TimeSpan.FromSeconds(10), "two event lines");
         interrupt.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(5));
 

@@ -28,7 +28,7 @@ public sealed class AkkaConfigBuilderTests : IDisposable
             config.GetStringList("akka.cluster.seed-nodes"));
         Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
         Assert.Equal(TimeSpan.FromSeconds(9), config.GetTimeSpan("akka.cluster.seed-node-timeout"));
-        // The lease layer's serializer binding is always there, even without hocon/leases.hocon.
+        // The lease layer's config (LeaseConfig, no file of its own) is always there: its serializer binding, for one.
         Assert.Equal("Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors",
             config.GetString("akka.actor.serializers.flannel-leases"));
     }
@@ -78,20 +78,6 @@ public sealed class AkkaConfigBuilderTests : IDisposable
         var config = AkkaConfigBuilder.Build("10.0.0.1", 4053, [], overrides, Path.Combine(AppContext.BaseDirectory, "hocon"));
         Assert.False(config.GetBoolean("akka.coordinated-shutdown.exit-clr"));
         Assert.True(config.GetBoolean("akka.cluster.run-coordinated-shutdown-when-down"));
-    }
-
-    [Fact]
-    public void The_bundled_leases_hocon_is_the_same_as_LeaseConfig()
-    {
-        // Two copies of one text (hocon/leases.hocon ships next to flanneld; LeaseConfig is the built-in fallback).
-        var bundled = Akka.Configuration.ConfigurationFactory.ParseString(
-            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "leases.hocon")));
-        var builtIn = Flannel.Actors.Leases.LeaseConfig.Default;
-        var keys = builtIn.GetConfig("flannel.leases").AsEnumerable().Select(kv => kv.Key).ToList();
-        Assert.Contains("max-leases", keys);
-        foreach (var key in keys)
-            Assert.Equal(builtIn.GetString("flannel.leases." + key), bundled.GetString("flannel.leases." + key));
-        Assert.Equal(keys.Order(), bundled.GetConfig("flannel.leases").AsEnumerable().Select(kv => kv.Key).Order());
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

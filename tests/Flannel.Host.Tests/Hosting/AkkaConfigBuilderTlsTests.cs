@@ -33,13 +33,5 @@ public sealed class AkkaConfigBuilderTlsTests : IDisposable
         Assert.Equal("Flannel.Actors.Serialization.UnboundMessageSerializer, Flannel.Actors", plain.GetString("akka.actor.serializers.json"));
     }
 
-    [Fact]
-    public void The_shipped_leases_hocon_is_the_same_as_LeaseConfig()
-    {
-        // hocon/leases.hocon is the operator-visible copy of LeaseConfig.Hocon: they must not drift apart.
-        var shipped = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AkkaConfigBuilder.DefaultHoconDirectory, "leases.hocon")));
-        Assert.Equal(ConfigurationFactory.ParseString(LeaseConfig.Hocon).Root.ToString(), shipped.Root.ToString());
-    }
-
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

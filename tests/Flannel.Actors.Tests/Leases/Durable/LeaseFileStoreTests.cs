@@ -57,7 +57,7 @@ public sealed class LeaseFileStoreTests : TestKit, IDisposable
             Assert.Equal(3, before.Select(l => l.Subnet).Distinct().Count());
             // Every node's file holds every lease before the systems go (the stores write as the table changes).
             foreach (var n in first.Nodes)
-                await Eventually(() => Stored(n.System, StoreOf(n.Index)).Count == 3, Converge, $"{n.Name}'s store holds 3 leases");
+                await Poll.UntilAsync(() => Stored(n.System, StoreOf(n.Index)).Count == 3, Converge, $"{n.Name}'s store holds 3 leases");
         }
         Assert.NotEmpty(_log.WithId(EventIds.LeaseStoreEmpty));
 
@@ -143,7 +143,7 @@ public sealed class LeaseFileStoreTests : TestKit, IDisposable
         Assert.Contains(problem, unusable.Message);
         Assert.Equal(bad, File.ReadAllBytes(file + ".corrupt"));
         // The node replaced the bad file with the cluster's table.
-        await Eventually(() => Stored(cluster[0].System, file).Count == 2, Converge, "node 0's store holds both leases");
+        await Poll.UntilAsync(() => Stored(cluster[0].System, file).Count == 2, Converge, "node 0's store holds both leases");
         Assert.Equal(leases.Select(l => l.Subnet.ToString()).Order(), Stored(cluster[0].System, file).Values.Select(l => l.Subnet.ToString()).Order());
     }
 
@@ -159,7 +159,7 @@ public sealed class LeaseFileStoreTests : TestKit, IDisposable
 
         var waiter = CreateTestProbe(node.System);
         node.Leases.Tell(AcquireLease.Instance, waiter.Ref);
-        await Eventually(() => _log.WithId(EventIds.LeaseStoreWriteFailed).Count > 0, Converge, "the store reports the failed write");
+        await Poll.UntilAsync(() => _log.WithId(EventIds.LeaseStoreWriteFailed).Count > 0, Converge, "the store reports the failed write");
         Assert.Contains(StoreOf(0), _log.WithId(EventIds.LeaseStoreWriteFailed)[0].Message);
         // Logged once per episode, however often the allocator retries; and no lease while it cannot be stored.
         waiter.ExpectNoMsg(TimeSpan.FromSeconds(2));
@@ -167,7 +167,7 @@ public sealed class LeaseFileStoreTests : TestKit, IDisposable
 
         File.Delete(blocker);
         var lease = waiter.ExpectMsg<LeaseAcquired>(Converge).Lease;
-        await Eventually(() => _log.WithId(EventIds.LeaseStoreWriteRecovered).Count == 1, Converge, "the store says it writes again");
+        await Poll.UntilAsync(() => _log.WithId(EventIds.LeaseStoreWriteRecovered).Count == 1, Converge, "the store says it writes again");
         Assert.Equal(lease.Subnet, Assert.Single(Stored(node.System, StoreOf(0))).Value.Subnet);
     }
 
