@@ -14,6 +14,8 @@
 # Paths: underlay; vxlan, host-gw, udp (configured by hand; udp = the standalone tests/Flannel.TunnelHost on each host);
 # agent-vxlan, agent-host-gw, agent-udp (flanneld on each host with that backend, mutual TLS, default flags, leasing
 # the subnets the pods are in; the udp tunnel inside flanneld runs with the same defaults as Flannel.TunnelHost).
+# udp-bpf: flanneld on each host with the udp backend on its TC-BPF path (--udp-datapath bpf); agent-udp runs flanneld
+# with --udp-datapath tun, so it stays the user-space tunnel it always measured.
 # With FLANNEL_SRC set to a flannel checkout, the path "flannel-udp" (flannel's own udp backend: its C proxy, built
 # from that checkout, on both hosts) is measured too, after the others: the figures the udp path has to beat.
 # Environment: RUNS (3), SECONDS_PER_TEST (5), PING_COUNT (300), UDP64_PPS, QUEUES, PATHS ("underlay vxlan udp"),
@@ -47,7 +49,7 @@ fi
 
 dotnet build tests/Flannel.TunnelHost -c Release -nologo -v q -clp:ErrorsOnly >&2
 TUNNEL_HOST="dotnet $PWD/tests/Flannel.TunnelHost/bin/Release/net10.0/Flannel.TunnelHost.dll"
-if [[ " $PATHS " == *" agent-"* ]]; then
+if [[ " $PATHS " == *" agent-"* || " $PATHS " == *" udp-bpf "* ]]; then
   dotnet build src/Flannel.Host -c Release -nologo -v q -clp:ErrorsOnly >&2
   FLANNELD=$PWD/src/Flannel.Host/bin/Release/net10.0/flanneld
 fi
@@ -72,7 +74,7 @@ if [[ " $PATHS " == *" flannel-udp "* ]]; then
   flannel_udp_build
 fi
 topo_up
-if [[ " $PATHS " == *" agent-"* ]]; then agent_credentials; fi
+if [[ " $PATHS " == *" agent-"* || " $PATHS " == *" udp-bpf "* ]]; then agent_credentials; fi
 for ns in $H2 $P2; do ip netns exec "$ns" iperf3 -s -D -p 5201 -I "$WORK/iperf-$ns.pid"; done
 sleep 0.5
 
@@ -80,6 +82,8 @@ path_up() {
   case $1 in
     vxlan) vxlan_up ;; host-gw) hostgw_up ;; flannel-udp) flannel_udp_up "1 2" ;;
     udp) udp_up && sleep "${SETTLE:-10}" ;;
+    agent-udp) AGENT_DATAPATH=tun agent_up udp && sleep "${SETTLE:-10}" ;;
+    udp-bpf) AGENT_DATAPATH=bpf agent_up udp && sleep "${SETTLE:-10}" ;;
     agent-*) agent_up "${1#agent-}" && sleep "${SETTLE:-10}" ;;
   esac
 }
@@ -88,6 +92,7 @@ path_down() {
     vxlan) vxlan_down ;;
     host-gw) hostgw_down ;;
     agent-*) agent_down ;;
+    udp-bpf) agent_down ;;
     udp|flannel-udp) udp_down; nsx $H1 ip link show flannel0 >/dev/null 2>&1 && { echo "flannel0 left behind" >&2; exit 1; }; true ;;
   esac
 }
@@ -109,7 +114,7 @@ rate_bits=$((UDP64_PPS * 64 * 8))
 if measures udp64; then echo "offered 64-byte rate: $UDP64_PPS pps" >&2; fi
 
 # processes_of PATH -> the PIDs whose CPU and memory the path reports (none for the kernel paths configured by hand)
-processes_of() { case $1 in udp) echo "${TUNNEL_PIDS[@]}" ;; agent-*) echo "${AGENT_PIDS[@]}" ;; esac; }
+processes_of() { case $1 in udp) echo "${TUNNEL_PIDS[@]}" ;; agent-*|udp-bpf) echo "${AGENT_PIDS[@]}" ;; esac; }
 reconcile_runs() {
   local i n=0 r
   for i in 1 2; do

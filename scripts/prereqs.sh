@@ -4,8 +4,9 @@
 # time: GNU time, the max RSS of a CNI plugin exec in bench/cni.sh.
 # buildah, podman, runc, skopeo: deploy/build-image.sh and the image flow of ./demo.sh --kube (crun, podman's default, refuses
 # this machine's hybrid cgroup layout; the minimal kubelet runs podman with --runtime runc).
+# linux-libc-dev: the uapi headers (linux/bpf.h) clang compiles the udp backend's TC-BPF programs with (src/Flannel.Net/Bpf).
 set -euo pipefail
-pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq socat clang time buildah podman runc skopeo)
+pkgs=(iproute2 iptables nftables iperf3 iputils-ping redis-server redis-tools containernetworking-plugins procps jq socat clang linux-libc-dev time buildah podman runc skopeo)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

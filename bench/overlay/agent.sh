@@ -32,7 +32,7 @@ agent_up() {
       --cluster-seeds "$U1:$AGENT_PORT,$U2:$AGENT_PORT" --cmd-socket "$WORK/agent$i.sock" \
       --lease-store "$WORK/leases-$backend-h$i" \
       --cluster-tls-cert "$WORK/tls-h$i/tls.crt" --cluster-tls-key "$WORK/tls-h$i/tls.key" --cluster-tls-ca "$WORK/tls-h$i/ca.crt" \
-      ${AGENT_EXTRA_ARGS:-} >"$out" 2>&1 &
+      ${AGENT_DATAPATH:+--udp-datapath $AGENT_DATAPATH} ${AGENT_EXTRA_ARGS:-} >"$out" 2>&1 &
     AGENT_PIDS+=($!)
   done
   for i in 1 2; do agent_ready $i "${AGENT_PIDS[$((i - 1))]}" || return 1; done

@@ -43,7 +43,7 @@ public static class AgentCmdContext
                 var programmer = await Programmer(ct);
                 var desired = await programmer.Ask<DesiredPeerSet>(GetDesiredPeers.Instance, t, ct);
                 var current = Running(backend);
-                var tunnel = current is UdpBackend { DataPath: UdpTunnelDataPath dp } ? dp.Tunnel.Snapshot() : null;
+                var tunnel = current is UdpBackend { DataPath: UdpTunnelDataPath dp } ? dp.Snapshot() : null;
                 var statuses = current is UdpBackend ? null : (await Routes(ct)).Peers;
                 return CmdSources.ToPeersView(current.Type, desired.Peers, tunnel, statuses);
             },
@@ -79,6 +79,7 @@ public static class AgentCmdContext
         {
             case UdpBackend udp:
                 device = udp.DeviceName;
+                details["udp-datapath"] = $"{udp.Datapath} ({udp.DatapathReason})";
                 if (udp.DataPath is UdpTunnelDataPath dp)
                 {
                     details["tunnel-queues"] = dp.Tunnel.Queues.ToString();

@@ -56,16 +56,32 @@ public static class CmdSources
             tunnel is null ? null : new TunnelTotals(tunnel.TunToUdp.Packets, tunnel.TunToUdp.Bytes, tunnel.UdpToTun.Packets, tunnel.UdpToTun.Bytes)
             {
                 Coalescing = tunnel.Coalescing,
+                Bpf = tunnel.Bpf is { } b
+                    ? new BpfTotals(b[Flannel.Net.Bpf.BpfCounter.TxPackets], b[Flannel.Net.Bpf.BpfCounter.TxBytes],
+                        b[Flannel.Net.Bpf.BpfCounter.RxPackets], b[Flannel.Net.Bpf.BpfCounter.RxBytes])
+                    : null,
             });
     }
 
     /// <summary>Tunnel drops by direction and reason (reasons named in snake_case, as in metrics labels). tx: packets read
     /// from the TUN device towards peers; rx: datagrams received from peers. Each side counts its own.</summary>
     public static IReadOnlyList<DropCount> Drops(TunnelCounters tunnel) =>
-        [.. Side("tx", tunnel.TxDrops), .. Side("rx", tunnel.RxDrops)];
+        [.. Side("tx", tunnel.TxDrops), .. Side("rx", tunnel.RxDrops), .. BpfCounts(tunnel.Bpf)];
 
     private static IEnumerable<DropCount> Side(string direction, IReadOnlyDictionary<DropReason, long> drops) =>
         drops.Where(d => d.Value > 0).OrderBy(d => d.Key).Select(d => new DropCount(direction, Reason(d.Key), d.Value));
+
+    /// <summary>
+    /// The TC-BPF path's counters as drop rows with reasons <c>bpf_fallback_*</c> (handed to the user-space path, which
+    /// may count them again) and <c>bpf_drop_*</c> (refused in the kernel); what it carried is in <see cref="TunnelTotals"/>.
+    /// </summary>
+    private static IEnumerable<DropCount> BpfCounts(Flannel.Net.Bpf.BpfCounters? bpf)
+    {
+        if (bpf is null) yield break;
+        foreach (var (counter, value) in bpf.Values.OrderBy(v => v.Key))
+            if (value > 0 && Flannel.Net.Bpf.BpfCounters.Describe(counter) is { } d)
+                yield return new DropCount(d.Direction, $"bpf_{d.Kind}_{d.Reason}", value);
+    }
 
     public static string Reason(DropReason reason) => reason switch
     {

@@ -60,7 +60,13 @@ public sealed record TunnelTotals(long TxPackets, long TxBytes, long RxPackets, 
 {
     /// <summary>Received packets written to the TUN as GSO super-packets, and how many such writes, per protocol.</summary>
     public Flannel.Net.Tunnel.CoalescingCounters Coalescing { get; init; }
+
+    /// <summary>What the TC-BPF path carried in the kernel (udp-datapath bpf), null on the TUN path alone.</summary>
+    public BpfTotals? Bpf { get; init; }
 }
+
+/// <summary>Inner packets and bytes the TC-BPF path encapsulated (tx) and decapsulated (rx).</summary>
+public sealed record BpfTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes);
 
 /// <summary>All peers, the tunnel's drops by direction and reason, and its totals (null when the backend has no tunnel).</summary>
 public sealed record PeersView(string Backend, IReadOnlyList<PeerRow> Peers, IReadOnlyList<DropCount> Drops, TunnelTotals? Tunnel);

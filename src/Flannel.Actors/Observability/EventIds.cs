@@ -29,6 +29,7 @@ public static class EventIds
         public const int PeerAdded = 2001;
         public const int PeerRemoved = 2002;
         public const int DriftRepaired = 2003;
+        public const int UdpDatapathChosen = 2010;
         // Nodes outside our cluster programmed from their Kubernetes annotations (2020-2029): Routes/ForeignPeers (issue #17).
         public const int ForeignPeerAccepted = 2020;
         public const int ForeignPeerWithdrawn = 2021;
@@ -101,6 +102,8 @@ public static class EventIds
     public static readonly EventId PeerAdded = new(Id.PeerAdded, nameof(PeerAdded));
     public static readonly EventId PeerRemoved = new(Id.PeerRemoved, nameof(PeerRemoved));
     public static readonly EventId DriftRepaired = new(Id.DriftRepaired, nameof(DriftRepaired));
+    /// <summary>The udp backend's data path (TC-BPF or TUN) and why; once per backend start.</summary>
+    public static readonly EventId UdpDatapathChosen = new(Id.UdpDatapathChosen, nameof(UdpDatapathChosen));
     public static readonly EventId ForeignPeerAccepted = new(Id.ForeignPeerAccepted, nameof(ForeignPeerAccepted));
     public static readonly EventId ForeignPeerWithdrawn = new(Id.ForeignPeerWithdrawn, nameof(ForeignPeerWithdrawn));
     public static readonly EventId ForeignPeerRejected = new(Id.ForeignPeerRejected, nameof(ForeignPeerRejected));

@@ -10,6 +10,10 @@ public sealed record UdpTunnelProbe(Func<Exception?> Failure, Func<TunnelCounter
     /// <summary>Reads a running <see cref="UdpTunnel"/> through <paramref name="tunnel"/> (null while none runs).</summary>
     public static UdpTunnelProbe For(Func<UdpTunnel?> tunnel) =>
         new(() => tunnel()?.Failure, () => tunnel()?.Snapshot());
+
+    /// <summary>As <see cref="For(Func{UdpTunnel?})"/>, with the counters read through <paramref name="counters"/> (the tunnel's plus the BPF path's).</summary>
+    public static UdpTunnelProbe For(Func<UdpTunnel?> tunnel, Func<TunnelCounters?> counters) =>
+        new(() => tunnel()?.Failure, counters);
 }
 
 /// <summary>Reply: <see cref="TunnelCountersReply"/>.</summary>

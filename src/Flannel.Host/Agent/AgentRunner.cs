@@ -99,10 +99,13 @@ public static class AgentRunner
         // One object for the agent's lifetime; the live backend switch replaces what runs inside it.
         using var backend = Step("backend", () =>
         {
-            var b = new SwitchableBackend(BackendFactory.Create(conf.Backend, iface));
+            var b = new SwitchableBackend(BackendFactory.Create(conf.Backend, iface, new BackendOptions { UdpDatapath = options.UdpDatapath }));
             b.Prepare();
             return b;
         });
+        if (backend.Current is UdpBackend udp)
+            log.LogInformation(EventIds.UdpDatapathChosen,
+                "udp data path {Datapath} ({Reason})", udp.Datapath, udp.DatapathReason);
         log.LogInformation("backend {Backend} prepared (mtu {Mtu})", backend.Type, backend.Mtu);
 
         var hoconConfig = Step("--hocon-file", () =>

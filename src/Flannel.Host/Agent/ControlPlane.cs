@@ -177,9 +177,10 @@ public sealed class ControlPlane : IAsyncDisposable
             options.IptablesResync);
         // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes. The switcher
         // swaps the data plane; the node agent owns the rest (subnet.env, status, reconcile, the answer).
-        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface), leases), "backend-switch");
+        var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface, new BackendOptions { UdpDatapath = options.UdpDatapath }), leases), "backend-switch");
         var node = system.ActorOf(NodeAgentActor.Props(settings, leases, status, switcher), "node");
-        system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel),
+        system.ActorOf(UdpTunnelActor.Props(UdpTunnelProbe.For(() => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Tunnel,
+            () => ((backend.Current as UdpBackend)?.DataPath as UdpTunnelDataPath)?.Snapshot()),
             status, TimeSpan.FromSeconds(5)), "tunnel");
 
         var netConfSource = kube?.ConfigMapNetConf is null ? options.NetConfigPath : "configmap kube-flannel-cfg";
@@ -215,7 +216,7 @@ public sealed class ControlPlane : IAsyncDisposable
         IReadOnlyDictionary<string, long>? drops = null;
         if (backend.Current is UdpBackend { DataPath: UdpTunnelDataPath dp })
             drops = dp.Tunnel.Snapshot().Drops.ToDictionary(d => d.Key.ToString(), d => d.Value);
-        return StatusView.From(status.Current, members, drops);
+        return StatusView.From(status.Current, members, drops) with { UdpDatapath = (backend.Current as UdpBackend)?.Datapath };
     }
 
     /// <summary>

@@ -118,6 +118,8 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
         console.Write(table);
         if (v.Tunnel is { } t)
             console.WriteLine($"tunnel: tx {t.TxPackets:N0} packets / {t.TxBytes:N0} bytes, rx {t.RxPackets:N0} packets / {t.RxBytes:N0} bytes");
+        if (v.Tunnel?.Bpf is { } b)
+            console.WriteLine($"bpf: tx {b.TxPackets:N0} packets / {b.TxBytes:N0} bytes, rx {b.RxPackets:N0} packets / {b.RxBytes:N0} bytes");
         console.WriteLine("drops: " + Drops(v.Drops));
     }
 
@@ -144,7 +146,7 @@ public sealed class CtlRenderer(IAnsiConsole console, Func<DateTimeOffset>? now 
         var ready = v.Ready ? "[green]yes[/]" : "[yellow]no[/] " + Markup.Escape(string.Join("; ", v.NotReady));
         table.AddRow("ready", ready);
         if (v.Fatal is { } fatal) table.AddRow("failed", "[red]" + Markup.Escape(fatal) + "[/]");
-        table.AddRow("backend", Markup.Escape(v.Backend ?? "-"));
+        table.AddRow("backend", Markup.Escape((v.Backend ?? "-") + (v.UdpDatapath is { } dp ? $" (data path {dp})" : "")));
         table.AddRow("public ip", Markup.Escape(v.PublicIp ?? "-"));
         table.AddRow("lease", Markup.Escape(v.Lease is { } l ? $"{l.Subnet} (expires {l.Expiration:u})" : "-"));
         table.AddRow("leases known", v.Leases.Count.ToString());

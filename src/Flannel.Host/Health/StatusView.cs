@@ -22,6 +22,9 @@ public sealed record StatusView(
     /// <summary>Lease table entries refused as peers: "subnet node publicIp reason".</summary>
     public IReadOnlyList<string> RejectedLeases { get; init; } = [];
 
+    /// <summary>udp backend: "bpf" or "tun" (the TC-BPF path or the user-space tunnel alone); null for other backends.</summary>
+    public string? UdpDatapath { get; init; }
+
     public static StatusView From(AgentState s, IReadOnlyList<MemberView> members, IReadOnlyDictionary<string, long>? tunnelDrops) => new(
         s.NodeName, s.Ready, s.NotReadyReasons, s.Fatal, s.BackendType, s.PublicIp,
         s.Lease is { } l ? LeaseView.From(l) : null,

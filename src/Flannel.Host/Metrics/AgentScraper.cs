@@ -122,6 +122,13 @@ public sealed class AgentScraper
             _metrics.TunnelCoalescedWrites.WithLabels("udp").IncTo(c.UdpSuperPackets);
             _metrics.TunnelCoalescedPackets.WithLabels("udp").IncTo(c.UdpSegments);
             _metrics.TunnelGsoRefused.IncTo(c.UdpGsoRefused);
+            if (t.Bpf is { } b)
+            {
+                _metrics.BpfPackets.WithLabels("tx").IncTo(b.TxPackets);
+                _metrics.BpfBytes.WithLabels("tx").IncTo(b.TxBytes);
+                _metrics.BpfPackets.WithLabels("rx").IncTo(b.RxPackets);
+                _metrics.BpfBytes.WithLabels("rx").IncTo(b.RxBytes);
+            }
         }
         foreach (var group in view.Drops.Concat(view.Peers.SelectMany(p => p.Drops)).GroupBy(d => (d.Direction, d.Reason)))
             _metrics.TunnelDrops.WithLabels(group.Key.Direction, group.Key.Reason).IncTo(group.Sum(d => d.Count));

@@ -45,6 +45,11 @@ public sealed class FlannelMetrics
             new CounterConfiguration { LabelNames = ["protocol"] });
         TunnelGsoRefused = f.CreateCounter("flannel_tunnel_gso_refused_total",
             "UDP GSO writes the kernel refused (the queue then writes datagrams one by one).");
+        BpfPackets = f.CreateCounter("flannel_udp_bpf_packets_total",
+            "Inner packets the udp backend's TC-BPF path carried in the kernel (tx: encapsulated, rx: decapsulated); fallbacks and drops are flannel_tunnel_drops_total{reason=~\"bpf_.*\"}.",
+            new CounterConfiguration { LabelNames = ["direction"] });
+        BpfBytes = f.CreateCounter("flannel_udp_bpf_bytes_total", "Inner bytes the TC-BPF path carried.",
+            new CounterConfiguration { LabelNames = ["direction"] });
         TunnelDrops = f.CreateCounter("flannel_tunnel_drops_total", "Packets the UDP tunnel dropped, by direction and reason.",
             new CounterConfiguration { LabelNames = ["direction", "reason"] });
 
@@ -115,6 +120,8 @@ public sealed class FlannelMetrics
     public Counter TunnelPackets { get; }
     public Counter TunnelBytes { get; }
     public Counter TunnelDrops { get; }
+    public Counter BpfPackets { get; }
+    public Counter BpfBytes { get; }
     public Counter TunnelCoalescedWrites { get; }
     public Counter TunnelCoalescedPackets { get; }
     public Counter TunnelGsoRefused { get; }

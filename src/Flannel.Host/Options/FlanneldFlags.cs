@@ -73,6 +73,8 @@ internal sealed class FlanneldFlags
         $"File that keeps the cluster's lease table across restarts of every agent (default {FlanneldOptions.DefaultLeaseStore}; \"\" = memory only).",
         null, ArgumentArity.ZeroOrOne);
     public readonly Option<string> LogFormatOption = Text("--log-format", "Log format: text or json.", "text");
+    public readonly Option<string> UdpDatapath = Text("--udp-datapath",
+        "udp backend data path: auto (TC-BPF when it loads, else TUN), bpf (TC-BPF or fail), tun (user-space tunnel only).", "auto");
     public readonly Option<string> LogLevelOption = Text("--log-level",
         "Log level: trace, debug, info, warn, error, critical, none.", "info");
     public readonly Option<string> NodeName = Text("--node-name",
@@ -96,7 +98,7 @@ internal sealed class FlanneldFlags
             IptablesResync, IptablesForwardRules, SubnetLeaseRenewMargin, HealthzIp, HealthzPort, KubeSubnetMgr, KubeApiUrl,
             KubeconfigFile, KubeAnnotationPrefix, SetNodeNetworkUnavailable, ClusterSeeds, ClusterPort, ClusterHostname, ClusterFormAloneAfter,
             ClusterTlsCert, ClusterTlsKey, ClusterTlsCa, ClusterInsecure, HoconFile, CmdPort, CmdSocket, LogFormatOption, LogLevelOption,
-            NodeName, UseNftables, Version, LeaseStore,
+            NodeName, UseNftables, Version, LeaseStore, UdpDatapath,
         ];
         foreach (var o in EnvBacked) Root.Options.Add(o);
     }

@@ -68,6 +68,9 @@ public sealed record FlanneldOptions
     /// <summary>--lease-store: the durable lease table file; null = memory only (--lease-store "").</summary>
     public string? LeaseStore { get; init; } = DefaultLeaseStore;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>--udp-datapath: which path the udp backend runs.</summary>
+    public Flannel.Net.Backends.UdpDatapathMode UdpDatapath { get; init; } = Flannel.Net.Backends.UdpDatapathMode.Auto;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
     /// <summary>--node-name, else env NODE_NAME, else the host name.</summary>
     public string NodeName { get; init; } = "";
@@ -181,6 +184,14 @@ public sealed record FlanneldOptions
         if (insecure && tlsGiven.Count == 3)
             throw new FlanneldOptionsException($"{Where(flags.ClusterInsecure)} contradicts --cluster-tls-*: give one or the other");
 
+        var datapathText = Str(flags.UdpDatapath);
+        var datapath = datapathText?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "auto" => Flannel.Net.Backends.UdpDatapathMode.Auto,
+            "bpf" => Flannel.Net.Backends.UdpDatapathMode.Bpf,
+            "tun" => Flannel.Net.Backends.UdpDatapathMode.Tun,
+            _ => throw Bad(flags.UdpDatapath, datapathText, "is not auto, bpf or tun"),
+        };
         var formatText = Str(flags.LogFormatOption);
         var format = formatText?.Trim().ToLowerInvariant() switch
         {
@@ -229,6 +240,7 @@ public sealed record FlanneldOptions
             CmdSocket = cmdSocket,
             LeaseStore = leaseStore,
             LogFormat = format,
+            UdpDatapath = datapath,
             LogLevel = level,
             NodeName = Str(flags.NodeName) ?? (Lookup(env, "NODE_NAME") is { Length: > 0 } n ? n : hostName ?? Environment.MachineName),
             PodName = Lookup(env, "POD_NAME") is { Length: > 0 } pn ? pn : null,

@@ -28,8 +28,23 @@ public sealed record BackendOptions
     /// <summary>udp: adjusts the tunnel options before start (queues, offloads); null keeps the defaults.</summary>
     public Func<UdpTunnelOptions, UdpTunnelOptions>? TunnelOptions { get; init; }
 
+    /// <summary>udp: which data path carries the packets (<c>--udp-datapath</c>); the TUN tunnel runs in every mode as the fallback.</summary>
+    public UdpDatapathMode UdpDatapath { get; init; } = UdpDatapathMode.Auto;
+
     /// <summary>udp: starts the data path; replaceable so the kernel side can be tested without the tunnel.</summary>
     public Func<UdpTunnelOptions, IUdpDataPath>? StartDataPath { get; init; }
+}
+
+/// <summary>
+/// <c>--udp-datapath</c>: <see cref="Bpf"/> = TC-BPF programs carry flannel's format in the kernel, what they cannot handle
+/// falls through to the TUN tunnel (a load failure is an error); <see cref="Tun"/> = the user-space tunnel only;
+/// <see cref="Auto"/> = BPF when the programs load, the TUN path otherwise.
+/// </summary>
+public enum UdpDatapathMode
+{
+    Auto,
+    Bpf,
+    Tun,
 }
 
 /// <summary>The part of the udp data path the backend drives (implemented by <see cref="UdpTunnel"/> through an adapter).</summary>
@@ -41,16 +56,38 @@ public interface IUdpDataPath : IDisposable
     void SetLease(IPNetwork lease);
 }
 
-/// <summary>Adapts <see cref="UdpTunnel"/> to <see cref="IUdpDataPath"/>.</summary>
+/// <summary>
+/// Adapts <see cref="UdpTunnel"/> to <see cref="IUdpDataPath"/>, with the BPF path in front of it when one is attached
+/// (<see cref="Bpf"/>): both get the same peers and lease; the BPF path goes first on dispose.
+/// </summary>
 public sealed class UdpTunnelDataPath(UdpTunnel tunnel) : IUdpDataPath
 {
     public UdpTunnel Tunnel { get; } = tunnel;
 
+    /// <summary>The TC-BPF path, null when the TUN tunnel carries everything.</summary>
+    public Bpf.BpfUdpPath? Bpf { get; set; }
+
     public static IUdpDataPath Start(UdpTunnelOptions options) => new UdpTunnelDataPath(UdpTunnel.Start(options));
 
-    public void UpdatePeers(IReadOnlyCollection<PeerLease> peers) => Tunnel.UpdatePeers(peers);
+    public void UpdatePeers(IReadOnlyCollection<PeerLease> peers)
+    {
+        Tunnel.UpdatePeers(peers);
+        Bpf?.UpdatePeers(peers);
+    }
 
-    public void SetLease(IPNetwork lease) => Tunnel.SetLocalSubnet(lease, lease.BaseAddress);
+    public void SetLease(IPNetwork lease)
+    {
+        Tunnel.SetLocalSubnet(lease, lease.BaseAddress);
+        Bpf?.SetLease(lease);
+    }
 
-    public void Dispose() => Tunnel.Dispose();
+    /// <summary>The tunnel's counters with the BPF path's beside them.</summary>
+    public TunnelCounters Snapshot() => Tunnel.Snapshot() with { Bpf = Bpf?.Counters() };
+
+    public void Dispose()
+    {
+        Bpf?.Dispose();
+        Bpf = null;
+        Tunnel.Dispose();
+    }
 }

@@ -1,3 +1,4 @@
+using Flannel.Net.Bpf;
 using Flannel.Net.Config;
 using Flannel.Net.Interfaces;
 using Flannel.Net.Netlink;
@@ -33,9 +34,40 @@ public sealed class UdpBackend : KernelBackend
     /// <summary>The running data path (null before <see cref="Configure"/> and after <see cref="Teardown"/>).</summary>
     public IUdpDataPath? DataPath => _dataPath;
 
+    /// <summary>"bpf" or "tun": which path carries the packets, decided in <see cref="Prepare"/>.</summary>
+    public string Datapath { get; private set; } = "tun";
+
+    /// <summary>Why <see cref="Datapath"/> was chosen (for the log, <c>/status</c> and <c>ctl backend show</c>).</summary>
+    public string DatapathReason { get; private set; } = "udp-datapath tun";
+
     public override void Prepare()
     {
         if (Mtu < 68) throw new InvalidOperationException($"udp: interface {Interface.Name} MTU {Interface.Mtu} leaves {Mtu} for the tunnel");
+        ChooseDatapath();
+    }
+
+    /// <summary>
+    /// Decided before the lease because the lease advertises it: peers send kernel-encapsulated packets (inner checksums
+    /// possibly partial, GSO super-packets) only to a node that decapsulates them in BPF.
+    /// </summary>
+    private void ChooseDatapath()
+    {
+        var mode = Options.UdpDatapath;
+        if (mode == UdpDatapathMode.Tun || (Options.StartDataPath is not null && mode == UdpDatapathMode.Auto))
+        {
+            (Datapath, DatapathReason, LeaseData) = ("tun", Options.StartDataPath is null ? "udp-datapath tun" : "test data path", null);
+            return;
+        }
+        try
+        {
+            BpfUdpPath.CheckLoads();
+            (Datapath, DatapathReason, LeaseData) = ("bpf", $"udp-datapath {mode.ToString().ToLowerInvariant()}: TC-BPF programs loaded", UdpLeaseData.Bpf);
+        }
+        catch (Exception e) when (e is BpfException or InvalidOperationException or InvalidDataException)
+        {
+            if (mode == UdpDatapathMode.Bpf) throw new InvalidOperationException($"udp: --udp-datapath bpf: {e.Message}", e);
+            (Datapath, DatapathReason, LeaseData) = ("tun", $"udp-datapath auto: BPF unavailable ({e.Message.Split('\n')[0]}), TUN path", null);
+        }
     }
 
     protected override void ConfigureKernel()
@@ -59,6 +91,8 @@ public sealed class UdpBackend : KernelBackend
         EnsureSoleAddress(link.Index, new AddressInfo(link.Index, Lease!.Value.BaseAddress, 32));
         if (!link.IsUp) Netlink.SetLinkUp(link.Index);
         Netlink.ReplaceRoute(NetworkRoute(link.Index));
+        if (Datapath == "bpf" && _dataPath is UdpTunnelDataPath { Bpf: null } tunnel)
+            tunnel.Bpf = BpfUdpPath.Load(Interface.Index, link.Index, Interface.Address, _config.Port, Lease.Value);
     }
 
     private RouteInfo NetworkRoute(int index) => new(Network!.Value, null, index);
@@ -94,7 +128,9 @@ public sealed class UdpBackend : KernelBackend
             if (link is null) drift.Add($"device {DeviceName} missing");
             if (_dataPath is null) drift.Add("tunnel not running");
             var actual = CheckRoute(networkRoute, routes, drift);
-            return Status(p, $"{Describe(networkRoute)}; udp to {p.PublicIp}:{_config.Port}", actual, drift);
+            if (Datapath == "bpf" && _dataPath is UdpTunnelDataPath { Bpf: null }) drift.Add("bpf programs not attached");
+            var via = Datapath == "bpf" && UdpLeaseData.DecapsInBpf(p.BackendData) ? "bpf" : "tun";
+            return Status(p, $"{Describe(networkRoute)}; udp to {p.PublicIp}:{_config.Port} ({via})", actual, drift);
         }).ToList();
     }
 

@@ -62,6 +62,9 @@ public sealed record TunnelCounters(
     /// <summary>Receive-side coalescing into GSO super-packets (zero without TUN offload).</summary>
     public CoalescingCounters Coalescing { get; init; }
 
+    /// <summary>The TC-BPF path's counters when it runs in front of the tunnel (udp-datapath bpf), else null.</summary>
+    public Flannel.Net.Bpf.BpfCounters? Bpf { get; init; }
+
     public long TotalDrops => TxDrops.Values.Sum() + RxDrops.Values.Sum();
 
     /// <summary>Drops for <paramref name="reason"/>, both sides.</summary>

@@ -8,14 +8,19 @@ namespace Flannel.E2E.Agent;
 /// <summary>A TCP transfer between two pods with sockets opened inside their namespaces; returns both SHA-256 digests.</summary>
 public static class PodTcp
 {
-    public static async Task<(byte[] Sent, byte[] Received, int Bytes)> TransferAsync(Pod server, Pod client, int bytes, TimeSpan timeout)
+    public static Task<(byte[] Sent, byte[] Received, int Bytes)> TransferAsync(Pod server, Pod client, int bytes, TimeSpan timeout) =>
+        TransferAsync(server.Namespace, server.Address, client.Namespace, bytes, timeout);
+
+    /// <summary>The same between any two namespaces: the server listens on <paramref name="serverAddress"/> in <paramref name="serverNamespace"/>.</summary>
+    public static async Task<(byte[] Sent, byte[] Received, int Bytes)> TransferAsync(
+        string serverNamespace, IPAddress serverAddress, string clientNamespace, int bytes, TimeSpan timeout)
     {
-        using var serverNs = new NamespaceThread(server.Namespace);
-        using var clientNs = new NamespaceThread(client.Namespace);
+        using var serverNs = new NamespaceThread(serverNamespace);
+        using var clientNs = new NamespaceThread(clientNamespace);
         using var listener = serverNs.Run(() =>
         {
             var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            l.Bind(new IPEndPoint(server.Address, 0));
+            l.Bind(new IPEndPoint(serverAddress, 0));
             l.Listen(1);
             return l;
         });
@@ -42,7 +47,7 @@ public static class PodTcp
         Random.Shared.NextBytes(data);
         using (var sock = clientNs.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)))
         {
-            await sock.ConnectAsync(new IPEndPoint(server.Address, port), cts.Token);
+            await sock.ConnectAsync(new IPEndPoint(serverAddress, port), cts.Token);
             var sent = 0;
             while (sent < data.Length)
                 sent += await sock.SendAsync(data.AsMemory(sent), SocketFlags.None, cts.Token);

@@ -200,6 +200,7 @@ public class FlanneldOptionsTests
     [InlineData("--cluster-seeds", "a:1,b:x", "--cluster-seeds: \"b:x\" is not host:port")]
     [InlineData("--cluster-form-alone-after", "later", "--cluster-form-alone-after: \"later\" is not a duration")]
     [InlineData("--log-format", "xml", "--log-format: \"xml\" is not text or json")]
+    [InlineData("--udp-datapath", "xdp", "--udp-datapath: \"xdp\" is not auto, bpf or tun")]
     [InlineData("--log-level", "loud", "--log-level: \"loud\" is not a log level")]
     [InlineData("--kube-api-url", "not a url", "--kube-api-url: \"not a url\" is not an absolute URL")]
     public void Bad_values_name_the_flag(string flag, string value, string expected)
