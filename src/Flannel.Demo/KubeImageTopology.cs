@@ -16,6 +16,8 @@ namespace Flannel.Demo;
 /// </summary>
 public sealed class KubeImageTopology : IDisposable
 {
+    private static readonly TimeSpan KubectlTimeout = TimeSpan.FromSeconds(60); // the image flow applies and deletes the whole manifest (delete -f waits for the objects)
+
     public const int ApiTlsPort = 6444;
     /// <summary>The manifest's --healthz-port and probe port.</summary>
     public const int HealthPort = 8081;
@@ -97,17 +99,9 @@ public sealed class KubeImageTopology : IDisposable
     }
 
     /// <summary>kubectl against the test API server, from inside the underlay namespace; throws with stderr on failure.</summary>
-    public string Kubectl(params string[] args)
-    {
-        var r = TryKubectl(args);
-        if (!r.Ok) throw new InvalidOperationException($"kubectl {string.Join(' ', args)} exited {r.ExitCode}: {r.Stderr.Trim()}");
-        return r.Stdout;
-    }
+    public string Kubectl(params string[] args) => NamespaceKubectl.Run(Cluster, KubeconfigPath, KubectlTimeout, args);
 
-    public ProcessRunner.Result TryKubectl(params string[] args) =>
-        Netns.Exec(Cluster.UnderlayNamespace, "kubectl",
-            ["--kubeconfig", KubeconfigPath, "--cache-dir", Path.Combine(Cluster.StateDir, "kubectl-cache"), .. args],
-            TimeSpan.FromSeconds(60), env: new Dictionary<string, string> { ["HOME"] = Cluster.StateDir });
+    public ProcessRunner.Result TryKubectl(params string[] args) => NamespaceKubectl.TryRun(Cluster, KubeconfigPath, KubectlTimeout, args);
 
     /// <summary>
     /// The agents' cluster credential as deploy/README.md makes it: `flanneld certs node` from the cluster CA, then

@@ -15,6 +15,8 @@ namespace Flannel.Demo;
 /// </summary>
 public sealed class KubeTopology : IDisposable
 {
+    private static readonly TimeSpan KubectlTimeout = TimeSpan.FromSeconds(30); // single objects: patch, get, annotate
+
     public const int ApiPort = 6443;
 
     private KubeTopology(ClusterTopology cluster, string serverExe)
@@ -122,17 +124,9 @@ public sealed class KubeTopology : IDisposable
     }
 
     /// <summary>kubectl against the test API server (run inside the underlay namespace); throws with stderr on failure.</summary>
-    public string Kubectl(params string[] args)
-    {
-        var r = TryKubectl(args);
-        if (!r.Ok) throw new InvalidOperationException($"kubectl {string.Join(' ', args)} exited {r.ExitCode}: {r.Stderr.Trim()}");
-        return r.Stdout;
-    }
+    public string Kubectl(params string[] args) => NamespaceKubectl.Run(Cluster, KubeconfigPath, KubectlTimeout, args);
 
-    public ProcessRunner.Result TryKubectl(params string[] args) =>
-        Netns.Exec(Cluster.UnderlayNamespace, "kubectl",
-            ["--kubeconfig", KubeconfigPath, "--cache-dir", Path.Combine(Cluster.StateDir, "kubectl-cache"), .. args],
-            TimeSpan.FromSeconds(30), env: new Dictionary<string, string> { ["HOME"] = Cluster.StateDir });
+    public ProcessRunner.Result TryKubectl(params string[] args) => NamespaceKubectl.TryRun(Cluster, KubeconfigPath, KubectlTimeout, args);
 
     /// <summary>`kubectl patch configmap kube-flannel-cfg` with a new net-conf.json.</summary>
     public void PatchNetConf(string netConfJson)
