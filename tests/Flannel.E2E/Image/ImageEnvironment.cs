@@ -48,6 +48,17 @@ public static class ImageEnvironment
         }
     }
 
+    /// <summary>
+    /// Skips the calling test, printing why, when <paramref name="cannotRunContainers"/> holds a reason. Issue #16 allows
+    /// this one skip: the image tests need root, podman, runc and buildah. test.sh prints skips apart from passes and fails
+    /// the run on any skip under CI, where containers must run.
+    /// </summary>
+    public static void SkipUnlessContainers(string? cannotRunContainers, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        if (cannotRunContainers is not null) output.WriteLine($"skipped: this machine cannot run containers: {cannotRunContainers}");
+        Xunit.Skip.If(cannotRunContainers is not null, $"this machine cannot run containers: {cannotRunContainers}");
+    }
+
     /// <summary>Null when containers can run here (root, podman, runc, buildah); else why not: the tests then skip with it.</summary>
     public static string? CannotRunContainers()
     {

@@ -21,11 +21,7 @@ public sealed class KubeImageE2ETests(KubeImageCluster cluster, ITestOutputHelpe
     private const string NextImage = "localhost/flanneld:e2e-next";
     private KubeImageTopology Kube => cluster.Kube;
 
-    private void SkipUnlessContainers()
-    {
-        if (cluster.Skip is not null) output.WriteLine($"skipped: this machine cannot run containers: {cluster.Skip}");
-        Skip.If(cluster.Skip is not null, $"this machine cannot run containers: {cluster.Skip}");
-    }
+    private void SkipUnlessContainers() => ImageEnvironment.SkipUnlessContainers(cluster.Skip, output);
 
     private static string[] Lines(string s) => s.Trim().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 

@@ -17,11 +17,7 @@ public sealed partial class ManifestImageTests(ImageRootFs image, ITestOutputHel
 {
     private static readonly string[] SearchPath = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
-    private void SkipUnlessContainers()
-    {
-        if (image.Skip is not null) output.WriteLine($"skipped: this machine cannot run containers: {image.Skip}");
-        Skip.If(image.Skip is not null, $"this machine cannot run containers: {image.Skip}");
-    }
+    private void SkipUnlessContainers() => ImageEnvironment.SkipUnlessContainers(image.Skip, output);
 
     private static V1Container Agent => Assert.Single(ImageEnvironment.DaemonSet.Spec.Template.Spec.Containers);
 
