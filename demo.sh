@@ -5,7 +5,7 @@
 #        ./demo.sh --kube   (the seed tutorial with the image: deploy/build-image.sh, the test API server, kubectl apply -f
 #                            deploy/kube-flannel.yml, the DaemonSet run by podman through a minimal kubelet on each host,
 #                            the tutorial's kubectl checks, guestbook pods, live backend switch by kubectl patch)
-#        ./demo.sh --kube --kube-processes   (the fast path: agents as processes with --kube-subnet-mgr, no image)
+#        ./demo.sh --kube-processes   (the fast path: agents as processes with --kube-subnet-mgr, no image)
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "$(id -u)" != 0 ]; then echo "demo: run as root (network namespaces, TUN, routes)" >&2; exit 1; fi
@@ -19,11 +19,13 @@ export FLANNEL_CNI_PLUGIN="$plugin"
 kube=0; processes=0; args=()
 for a in "$@"; do
   case "$a" in
-    --kube) kube=1; args+=("$a") ;;
-    --kube-processes) processes=1 ;;
+    --kube) kube=1 ;;
+    # The fast kube path is a kind of kube run: alone it used to fall through to the plain demo without a word.
+    --kube-processes) kube=1; processes=1 ;;
     *) args+=("$a") ;;
   esac
 done
+if ((kube)); then args+=(--kube); fi
 if ((kube)); then
   echo "demo: building the test API server (Release)"
   dotnet build tests/Flannel.Kube.TestServer -c Release -nologo -v q -clp:ErrorsOnly

@@ -1,19 +1,12 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.InteropServices;
-
 namespace Flannel.Demo;
 
 /// <summary>The demo's steps and what it prints.</summary>
 public sealed class DemoRunner(TopologyOptions options, TextWriter output)
 {
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private int _step;
-    private const int Steps = 8;
+    private readonly DemoScript script = new(output, steps: 8, $"{options.Hosts} hosts, backend {options.Backend}");
 
     public int Run()
     {
-        using var cts = new CancellationTokenSource();
         ClusterTopology? topology = null;
         var cleaned = 0;
         void Cleanup()
@@ -22,10 +15,7 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
             topology?.Dispose();
             ClusterTopology.RemoveLeftovers(options);
         }
-        // Ctrl-C / SIGTERM: stop the steps, then the finally below removes every namespace and process.
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; cts.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
-        try
+        return script.Run(ct =>
         {
             Step($"building {options.Hosts} hosts on an underlay bridge ({options.Underlay}) in network namespaces");
             topology = ClusterTopology.Create(options);
@@ -34,9 +24,9 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
             Step($"starting flanneld on every host (backend {options.Backend}, seeds {topology.Hosts[0].Address}:{options.ClusterPort}, " +
                  $"mutual TLS with a CA made for this run in {topology.CaDir})");
             topology.StartAgents();
-            topology.WaitReadyAsync(TimeSpan.FromSeconds(60), ct: cts.Token).GetAwaiter().GetResult();
+            topology.WaitReadyAsync(TimeSpan.FromSeconds(60), ct: ct).GetAwaiter().GetResult();
             Line($"  all {options.Hosts} agents ready ({Elapsed})");
-            var status = topology.Hosts[0].Client!.StatusAsync(cts.Token).GetAwaiter().GetResult();
+            var status = topology.Hosts[0].Client!.StatusAsync(ct).GetAwaiter().GetResult();
             Line("  cluster members:");
             foreach (var m in status.Members)
                 Line($"    {m.Address,-36} {m.Status,-8}{(m.Leader ? " leader" : "")}{(m.Reachable ? "" : " UNREACHABLE")}");
@@ -58,10 +48,7 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
             }
 
             Step("ping matrix (every pod to every other pod)");
-            var pairs = (from a in pods from b in pods where a != b select (a, b)).ToList();
-            var results = pairs.AsParallel().WithDegreeOfParallelism(6)
-                .Select(p => (p.a, p.b, ok: ClusterTopology.Ping(p.a, p.b)))
-                .ToDictionary(r => (r.a, r.b), r => r.ok);
+            var results = PodPings.Matrix(pods);
             Line("  " + "from \\ to".PadRight(14) + string.Concat(pods.Select(p => p.Address.ToString().PadRight(14))));
             foreach (var a in pods)
                 Line("  " + a.Address.ToString().PadRight(14) + string.Concat(pods.Select(b =>
@@ -93,35 +80,12 @@ public sealed class DemoRunner(TopologyOptions options, TextWriter output)
             Step("cleaning up");
             Cleanup();
             Line($"  removed every namespace and process ({Elapsed})");
-            output.WriteLine($"demo: {options.Hosts} hosts, backend {options.Backend}, {reachable}/{pairs.Count} pod pairs reachable, {throughput}");
-            return reachable == pairs.Count ? 0 : 1;
-        }
-        catch (OperationCanceledException)
-        {
-            output.WriteLine("demo: interrupted; cleaning up");
-            Cleanup();
-            return 130;
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or UnauthorizedAccessException)
-        {
-            output.WriteLine($"demo: failed: {e.Message}");
-            Cleanup();
-            output.WriteLine($"demo: {options.Hosts} hosts, backend {options.Backend}, failed");
-            return 1;
-        }
-        finally
-        {
-            Cleanup();
-        }
+            script.Summary($"{reachable}/{results.Count} pod pairs reachable, {throughput}");
+            return reachable == results.Count ? 0 : 1;
+        }, Cleanup);
     }
 
-    private string Elapsed => _clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
-
-    private void Step(string what)
-    {
-        _step++;
-        output.WriteLine($"demo: [{_step}/{Steps}] {what} ({Elapsed})");
-    }
-
-    private void Line(string text) => output.WriteLine(text);
+    private string Elapsed => script.Elapsed;
+    private void Step(string what) => script.Step(what);
+    private void Line(string text) => script.Line(text);
 }

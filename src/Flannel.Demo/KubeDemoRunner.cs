@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Flannel.Demo;
 
@@ -12,21 +10,17 @@ namespace Flannel.Demo;
 /// </summary>
 public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, TextWriter output)
 {
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private int _step;
-    private const int Steps = 6;
+    private readonly DemoScript script = new(output, steps: 6, $"{options.Hosts} hosts, kube mode");
 
+    /// <summary>The tutorial's backend switches, in order, starting from vxlan.</summary>
     public static readonly IReadOnlyList<string> Switches = ["udp", "vxlan"];
 
     public int Run()
     {
-        using var cts = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; cts.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
         KubeTopology? kube = null;
         var ok = true;
         var summary = new List<string>();
-        try
+        return script.Run(ct =>
         {
             Step($"building {options.Hosts} hosts on an underlay bridge and the test API server inside the underlay namespace");
             kube = KubeTopology.Create(options with { Backend = "vxlan", NetConfJson = KubeTopology.NetConf("vxlan", options.Network.ToString()) }, serverExe);
@@ -36,11 +30,11 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
             Step("starting flanneld --kube-subnet-mgr on every host (no seeds: the agents list the flannel pods to find each other; " +
                  "mutual TLS as the Secret kube-flannel-cluster-tls would provide it)");
             kube.StartAgents();
-            kube.Cluster.WaitReadyAsync(TimeSpan.FromSeconds(90), ct: cts.Token).GetAwaiter().GetResult();
-            var status = kube.Cluster.Hosts[0].Client!.StatusAsync(cts.Token).GetAwaiter().GetResult();
+            kube.Cluster.WaitReadyAsync(TimeSpan.FromSeconds(90), ct: ct).GetAwaiter().GetResult();
+            var status = kube.Cluster.Hosts[0].Client!.StatusAsync(ct).GetAwaiter().GetResult();
             Line($"  all agents ready ({Elapsed}); one cluster of {status.Members.Count} members; leases = podCIDRs:");
             foreach (var l in status.Leases) Line($"    {l.Subnet,-16} {l.Node,-8} {l.PublicIp,-14} {l.Backend}");
-            WaitForNodeStatus(kube, cts.Token);
+            WaitForNodeStatus(kube, ct);
             Line("  kubectl get nodes -o json:");
             foreach (var n in kube.GetNodes())
                 Line($"    {n.Name,-6} podCIDR {n.PodCidr,-14} backend-type {n.Flannel("backend-type"),-6} public-ip {n.Flannel("public-ip"),-11} " +
@@ -49,7 +43,7 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
             Step("creating one pod per host through the flannel CNI plugin");
             var pods = kube.Cluster.Hosts.AsParallel().AsOrdered().Select(h => kube.Cluster.CreatePod(h, $"pod{h.Index}")).ToList();
             foreach (var p in pods) Line($"  {p.Name}: {p.Address} on {p.Host.NodeName}");
-            var (reachable, total) = PingMatrix(pods);
+            var (reachable, total) = PodPings.Count(pods);
             Line($"  vxlan: {reachable}/{total} pod pairs reachable");
             ok &= reachable == total;
 
@@ -60,11 +54,11 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
                 using var ping = PingRecorder.Start(pods[0], pods[1]);
                 Thread.Sleep(1000);
                 kube.PatchNetConf(KubeTopology.NetConf(to, options.Network.ToString()));
-                var took = kube.WaitBackendAsync(to, TimeSpan.FromSeconds(60), cts.Token).GetAwaiter().GetResult();
+                var took = kube.WaitBackendAsync(to, TimeSpan.FromSeconds(60), ct).GetAwaiter().GetResult();
                 Thread.Sleep(1500);
                 var loss = ping.Stop();
                 Line($"  every node on {to} {took.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s after the patch; ping: {loss}");
-                (reachable, total) = PingMatrix(pods);
+                (reachable, total) = PodPings.Count(pods);
                 var leftovers = kube.Cluster.Hosts.SelectMany(h => BackendLeftovers.Find(h, to, options.Network).Concat(BackendLeftovers.Missing(h, to))).ToList();
                 foreach (var l in leftovers) Line($"  LEFTOVER {l}");
                 Line($"  {to}: {reachable}/{total} pod pairs reachable, {(leftovers.Count == 0 ? "no old backend state" : $"{leftovers.Count} leftovers")}");
@@ -76,25 +70,13 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
             Step("cleaning up");
             kube.Dispose();
             Line($"  removed every namespace and process ({Elapsed})");
-            output.WriteLine($"demo: {options.Hosts} hosts, kube mode, {string.Join("; ", summary)}{(ok ? "" : " - FAILED")}");
+            script.Summary($"{string.Join("; ", summary)}{(ok ? "" : " - FAILED")}");
             return ok ? 0 : 1;
-        }
-        catch (OperationCanceledException)
-        {
-            output.WriteLine("demo: interrupted; cleaning up");
-            return 130;
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or UnauthorizedAccessException)
-        {
-            output.WriteLine($"demo: failed: {e.Message}");
-            output.WriteLine($"demo: {options.Hosts} hosts, kube mode, failed");
-            return 1;
-        }
-        finally
+        }, () =>
         {
             kube?.Dispose();
             ClusterTopology.RemoveLeftovers(options);
-        }
+        });
     }
 
     /// <summary>Annotations and the NetworkUnavailable condition are written once the agents are ready: give them a moment.</summary>
@@ -109,20 +91,7 @@ public sealed class KubeDemoRunner(TopologyOptions options, string serverExe, Te
         }
     }
 
-    private static (int Reachable, int Total) PingMatrix(IReadOnlyList<Pod> pods)
-    {
-        var pairs = (from a in pods from b in pods where a != b select (a, b)).ToList();
-        var reachable = pairs.AsParallel().WithDegreeOfParallelism(6).Count(p => ClusterTopology.Ping(p.a, p.b));
-        return (reachable, pairs.Count);
-    }
-
-    private string Elapsed => _clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
-
-    private void Step(string what)
-    {
-        _step++;
-        output.WriteLine($"demo: [{_step}/{Steps}] {what} ({Elapsed})");
-    }
-
-    private void Line(string text) => output.WriteLine(text);
+    private string Elapsed => script.Elapsed;
+    private void Step(string what) => script.Step(what);
+    private void Line(string text) => script.Line(text);
 }

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Flannel.Demo;
 
@@ -13,19 +11,14 @@ namespace Flannel.Demo;
 /// </summary>
 public sealed class KubeImageDemoRunner(TopologyOptions options, string serverExe, string kubeletExe, string manifest, TextWriter output)
 {
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private int _step;
-    private const int Steps = 8;
+    private readonly DemoScript script = new(output, steps: 8, $"{options.Hosts} hosts, kube mode with the image");
 
     public int Run()
     {
-        using var cts = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; cts.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
         KubeImageTopology? kube = null;
         var ok = true;
         var summary = new List<string>();
-        try
+        return script.Run(ct =>
         {
             Step($"{options.Hosts} namespace hosts, the test API server, a minimal kubelet (podman) on each host");
             kube = KubeImageTopology.Create(options with { Backend = "vxlan" }, serverExe, kubeletExe);
@@ -38,8 +31,8 @@ public sealed class KubeImageDemoRunner(TopologyOptions options, string serverEx
             Line("  " + kube.CreateClusterTlsSecret().Trim());
 
             Step("the DaemonSet comes up: init containers install the CNI plugin and conflist, then flanneld (NET_ADMIN, NET_RAW, hostNetwork)");
-            kube.WaitPodsReady(TimeSpan.FromSeconds(150), cts.Token);
-            kube.Cluster.WaitReadyAsync(TimeSpan.FromSeconds(90), ct: cts.Token).GetAwaiter().GetResult();
+            kube.WaitPodsReady(TimeSpan.FromSeconds(150), ct);
+            kube.Cluster.WaitReadyAsync(TimeSpan.FromSeconds(90), ct: ct).GetAwaiter().GetResult();
             Line($"  every pod Ready and every agent programmed its peers ({Elapsed})");
             Show(kube, "get", "pods", "--all-namespaces", "-o", "wide");
 
@@ -68,7 +61,7 @@ public sealed class KubeImageDemoRunner(TopologyOptions options, string serverEx
             var guestbook = Guestbook(pods);
             Line($"  guestbook: {guestbook}");
             ok &= guestbook.StartsWith("ok", StringComparison.Ordinal);
-            var (reachable, total) = PingMatrix(pods);
+            var (reachable, total) = PodPings.Count(pods);
             Line($"  vxlan: {reachable}/{total} pod pairs reachable");
             ok &= reachable == total;
 
@@ -80,10 +73,10 @@ public sealed class KubeImageDemoRunner(TopologyOptions options, string serverEx
                 Thread.Sleep(1000);
                 var patch = System.Text.Json.JsonSerializer.Serialize(new { data = new Dictionary<string, string> { ["net-conf.json"] = KubeTopology.NetConf(to, options.Network.ToString()) } });
                 Line("  " + kube.Kubectl("-n", "kube-flannel", "patch", "configmap", "kube-flannel-cfg", "--type", "merge", "-p", patch).Trim());
-                var took = BackendWait.UntilAllOnAsync(kube.Cluster, to, TimeSpan.FromSeconds(60), cts.Token).GetAwaiter().GetResult();
+                var took = BackendWait.UntilAllOnAsync(kube.Cluster, to, TimeSpan.FromSeconds(60), ct).GetAwaiter().GetResult();
                 Thread.Sleep(1500);
                 var loss = ping.Stop();
-                (reachable, total) = PingMatrix(pods);
+                (reachable, total) = PodPings.Count(pods);
                 Line($"  every agent on {to} {took.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s after the patch; ping: {loss}; {reachable}/{total} pod pairs reachable");
                 ok &= reachable == total;
                 summary.Add($"{from}->{to} {reachable}/{total} reachable, loss {loss.Lost}/{loss.Sent}");
@@ -97,25 +90,13 @@ public sealed class KubeImageDemoRunner(TopologyOptions options, string serverEx
             ok &= gone == 0;
             kube.Dispose();
             Line($"  removed every namespace, container and process ({Elapsed})");
-            output.WriteLine($"demo: {options.Hosts} hosts, kube mode with the image, {string.Join("; ", summary)}{(ok ? "" : " - FAILED")}");
+            script.Summary($"{string.Join("; ", summary)}{(ok ? "" : " - FAILED")}");
             return ok ? 0 : 1;
-        }
-        catch (OperationCanceledException)
-        {
-            output.WriteLine("demo: interrupted; cleaning up");
-            return 130;
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or UnauthorizedAccessException)
-        {
-            output.WriteLine($"demo: failed: {e.Message}");
-            output.WriteLine($"demo: {options.Hosts} hosts, kube mode with the image, failed");
-            return 1;
-        }
-        finally
+        }, () =>
         {
             kube?.Dispose();
             ClusterTopology.RemoveLeftovers(options);
-        }
+        });
     }
 
     /// <summary>The tutorial's app in miniature: the frontend pods write and read entries in the redis pod on another host.</summary>
@@ -158,12 +139,6 @@ public sealed class KubeImageDemoRunner(TopologyOptions options, string serverEx
         }
     }
 
-    private static (int Reachable, int Total) PingMatrix(IReadOnlyList<Pod> pods)
-    {
-        var pairs = (from a in pods from b in pods where a != b select (a, b)).ToList();
-        var reachable = pairs.AsParallel().WithDegreeOfParallelism(6).Count(p => ClusterTopology.Ping(p.a, p.b));
-        return (reachable, pairs.Count);
-    }
 
     private void Show(KubeImageTopology kube, params string[] args)
     {
@@ -171,13 +146,7 @@ public sealed class KubeImageDemoRunner(TopologyOptions options, string serverEx
         foreach (var l in kube.Kubectl(args).TrimEnd().Split('\n')) Line("  " + l);
     }
 
-    private string Elapsed => _clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
-
-    private void Step(string what)
-    {
-        _step++;
-        output.WriteLine($"demo: [{_step}/{Steps}] {what} ({Elapsed})");
-    }
-
-    private void Line(string text) => output.WriteLine(text);
+    private string Elapsed => script.Elapsed;
+    private void Step(string what) => script.Step(what);
+    private void Line(string text) => script.Line(text);
 }
