@@ -70,7 +70,12 @@ struct config {
 	__u32 tun_ifindex;
 	__be16 port;
 	__u16 ready;          // 0 until the loader wrote the config: everything passes
+	__u32 flags;          // CFG_* below
 };
+
+// TCP super-packets go through the encapsulation whole (UDP-tunnel GSO) instead of to the TUN path. Off by default
+// (BpfUdpPath.TcpGsoInKernel says why: on kernel 6.18 the receiver cannot clear the tunnel GSO state after the decap).
+#define CFG_TCP_GSO 1
 
 // Counter indices: keep in sync with BpfCounter in BpfCounters.cs.
 enum {
@@ -147,10 +152,10 @@ int udp_egress(struct __sk_buff *skb)
 	// A socket receiver (our TUN path, flannel's proxy) reads the payload as bytes: offloaded packets (inner checksum
 	// still partial, GSO super-packets) must be completed first, which the user-space path does.
 	if (!(p->flags & PEER_DECAPS_IN_BPF)) return fallback(C_FB_PEER_SOCKET);
-	// TCP super-packets (TSO/GSO) leave as one UDP-tunnel GSO packet: the underlay (or the stack, in software)
-	// segments them after the encapsulation, as for vxlan. Other GSO kinds (a pod's UDP_SEGMENT sends) were not
-	// measured through the encapsulation: the user-space path, which segments them itself, takes them.
-	if (skb->gso_size && ip->protocol != TCP_PROTO) return fallback(C_FB_GSO);
+	// With CFG_TCP_GSO, TCP super-packets (TSO/GSO) leave as one UDP-tunnel GSO packet: the underlay (or the stack,
+	// in software) segments them after the encapsulation, as for vxlan. Without it, and for other GSO kinds (a pod's
+	// UDP_SEGMENT sends, not measured through the encapsulation), the user-space path segments them itself.
+	if (skb->gso_size && (ip->protocol != TCP_PROTO || !(cfg->flags & CFG_TCP_GSO))) return fallback(C_FB_GSO);
 	// As the TUN path: the packet must survive one more hop (the TUN path drops it and counts ttl_expired).
 	if (ip->ttl <= 1) return fallback(C_FB_TTL);
 	__be32 remote = p->public_ip;
