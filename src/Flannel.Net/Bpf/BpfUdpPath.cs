@@ -32,7 +32,10 @@ public sealed unsafe class BpfUdpPath : IDisposable
     {
         public uint LocalIp, LeaseNet, LeaseMask, UnderlayIfindex, TunIfindex;
         public ushort Port, Ready;
+        public uint Flags;
     }
+
+    private const uint ConfigTcpGso = 1;
 
     private BpfUdpPath(Dictionary<string, int> maps, int cpus)
     {
@@ -73,6 +76,9 @@ public sealed unsafe class BpfUdpPath : IDisposable
             path = new BpfUdpPath(maps, BpfSyscall.PossibleCpus());
             foreach (var need in new[] { "peers", "peer_ips", "config", "counters" })
                 if (!maps.ContainsKey(need)) throw new InvalidDataException($"bpf object: map '{need}' missing");
+            var configSpec = obj.Maps.First(m => m.Name == "config");
+            if (configSpec.ValueSize != sizeof(Config))
+                throw new InvalidDataException($"bpf object: map 'config' holds {configSpec.ValueSize} bytes, BpfUdpPath.Config {sizeof(Config)}");
             path._config = new Config
             {
                 LocalIp = NetOrder(localIp), UnderlayIfindex = (uint)underlayIfindex, TunIfindex = (uint)tunIfindex,
@@ -122,10 +128,37 @@ public sealed unsafe class BpfUdpPath : IDisposable
             uint mask = Flannel.Net.Config.AddressMath.Mask4(lease.PrefixLength);
             _config.LeaseMask = (uint)IPAddress.HostToNetworkOrder((int)mask);
             _config.LeaseNet = (uint)IPAddress.HostToNetworkOrder((int)(PeerTable.ToHost(lease.BaseAddress) & mask));
-            uint zero = 0;
-            var c = _config;
-            BpfSyscall.Update(_maps["config"], &zero, &c);
+            WriteConfig();
         }
+    }
+
+    /// <summary>
+    /// Whether TCP super-packets (TSO/GSO) go through the kernel's encapsulation whole (UDP-tunnel GSO) instead of to
+    /// the TUN path. Off by default: on kernel 6.18 the receiver's BPF decap cannot clear the tunnel GSO state
+    /// (skb->encapsulation, SKB_GSO_UDP_TUNNEL; bpf_skb_adjust_room has no decap flag for it, vxlan's own decap clears
+    /// both), so a super-packet that crossed a veth whole is segmented and checksummed in software by the pods' bridge:
+    /// TCP 3.9-6.0 Gbit/s at 0.32-0.52 CPU-s per Gbit (whole machine) against 7.0-8.8 Gbit/s at 0.18-0.19 through the
+    /// TUN path (bench/overlay/RESULTS.md, 2026-12-01). Turn it on where the receivers can clear that state.
+    /// </summary>
+    public bool TcpGsoInKernel
+    {
+        get { lock (_gate) return (_config.Flags & ConfigTcpGso) != 0; }
+        set
+        {
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _config.Flags = value ? _config.Flags | ConfigTcpGso : _config.Flags & ~ConfigTcpGso;
+                WriteConfig();
+            }
+        }
+    }
+
+    private void WriteConfig()
+    {
+        uint zero = 0;
+        var c = _config;
+        BpfSyscall.Update(_maps["config"], &zero, &c);
     }
 
     /// <summary>

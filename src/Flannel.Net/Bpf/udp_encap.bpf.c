@@ -29,12 +29,18 @@ static long (*bpf_skb_pull_data)(struct __sk_buff *skb, __u32 len) = (void *)39;
 static long (*bpf_skb_adjust_room)(struct __sk_buff *skb, __s32 len_diff, __u32 mode, __u64 flags) = (void *)50;
 static long (*bpf_redirect_neigh)(__u32 ifindex, void *params, int plen, __u64 flags) = (void *)152;
 
-#define ADJ_ROOM_MAC 1
-#define F_FIXED_GSO (1ULL << 0)
-#define F_ENCAP_L3_IPV4 (1ULL << 1)
-#define F_ENCAP_L4_UDP (1ULL << 3)
-#define F_DECAP_L3_IPV4 (1ULL << 7)
+// The encap flags come from the uapi header by name: a hand-written (1 << 3) here was BPF_F_ADJ_ROOM_ENCAP_L4_GRE, which
+// marked every encapsulated GSO super-packet as GRE, so its GSO validation on the underlay failed and it was freed in
+// validate_xmit_skb (bench/overlay/RESULTS.md, 2026-12-01). Only the decap flag is newer than Debian 12's headers.
+// FIXED_GSO on both sides: a TCP super-packet keeps its MSS through encap and decap. Each segment plus our 28 bytes
+// fits the underlay MTU (flannel0's MTU is the underlay's minus 28), so a device that segments after the encap sends
+// full-size datagrams. Both sides must agree: with FIXED_GSO on the sender only, a super-packet that crossed a veth
+// whole came out of the receiver's decap with an MSS 28 bytes above the pod's MTU and ip_forward dropped it
+// (PKT_TOO_BIG).
+#define ENCAP_FLAGS (BPF_F_ADJ_ROOM_FIXED_GSO | BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP)
+#define DECAP_FLAGS (BPF_F_ADJ_ROOM_FIXED_GSO | (1ULL << 7)) /* BPF_F_ADJ_ROOM_DECAP_L3_IPV4 */
 #define F_INGRESS 1
+#define TCP_PROTO 6
 
 #define UDP_PROTO 17
 #define BE16(x) __builtin_bswap16(x)
@@ -64,7 +70,12 @@ struct config {
 	__u32 tun_ifindex;
 	__be16 port;
 	__u16 ready;          // 0 until the loader wrote the config: everything passes
+	__u32 flags;          // CFG_* below
 };
+
+// TCP super-packets go through the encapsulation whole (UDP-tunnel GSO) instead of to the TUN path. Off by default
+// (BpfUdpPath.TcpGsoInKernel says why: on kernel 6.18 the receiver cannot clear the tunnel GSO state after the decap).
+#define CFG_TCP_GSO 1
 
 // Counter indices: keep in sync with BpfCounter in BpfCounters.cs.
 enum {
@@ -141,9 +152,10 @@ int udp_egress(struct __sk_buff *skb)
 	// A socket receiver (our TUN path, flannel's proxy) reads the payload as bytes: offloaded packets (inner checksum
 	// still partial, GSO super-packets) must be completed first, which the user-space path does.
 	if (!(p->flags & PEER_DECAPS_IN_BPF)) return fallback(C_FB_PEER_SOCKET);
-	// GSO super-packets encapsulated here (UDP tunnel GSO) were dropped by validate_xmit_skb on the veth underlay in
-	// every run on kernel 6.18 (bench/overlay/RESULTS.md): the user-space path, which segments them itself, takes them.
-	if (skb->gso_segs > 1 || skb->gso_size) return fallback(C_FB_GSO);
+	// With CFG_TCP_GSO, TCP super-packets (TSO/GSO) leave as one UDP-tunnel GSO packet: the underlay (or the stack,
+	// in software) segments them after the encapsulation, as for vxlan. Without it, and for other GSO kinds (a pod's
+	// UDP_SEGMENT sends, not measured through the encapsulation), the user-space path segments them itself.
+	if (skb->gso_size && (ip->protocol != TCP_PROTO || !(cfg->flags & CFG_TCP_GSO))) return fallback(C_FB_GSO);
 	// As the TUN path: the packet must survive one more hop (the TUN path drops it and counts ttl_expired).
 	if (ip->ttl <= 1) return fallback(C_FB_TTL);
 	__be32 remote = p->public_ip;
@@ -153,8 +165,7 @@ int udp_egress(struct __sk_buff *skb)
 
 	__u32 inner_len = skb->len;
 	__u32 segs = skb->gso_segs ? skb->gso_segs : 1;
-	// FIXED_GSO: inner segments keep their size; each one plus 28 bytes still fits the underlay MTU (flannel0 = MTU - 28).
-	if (bpf_skb_adjust_room(skb, sizeof(struct outer), ADJ_ROOM_MAC, F_ENCAP_L3_IPV4 | F_ENCAP_L4_UDP))
+	if (bpf_skb_adjust_room(skb, sizeof(struct outer), BPF_ADJ_ROOM_MAC, ENCAP_FLAGS))
 		return fallback(C_FB_ERROR);
 	__u32 total = inner_len + sizeof(struct outer);
 	struct outer h = {};
@@ -222,7 +233,7 @@ int udp_ingress(struct __sk_buff *skb)
 	}
 	__u32 segs = skb->gso_segs ? skb->gso_segs : 1;
 	__u32 inner_len = skb->len - (INGRESS_NEED - sizeof(struct iphdr));
-	if (bpf_skb_adjust_room(skb, -(__s32)sizeof(struct outer), ADJ_ROOM_MAC, F_DECAP_L3_IPV4))
+	if (bpf_skb_adjust_room(skb, -(__s32)sizeof(struct outer), BPF_ADJ_ROOM_MAC, DECAP_FLAGS))
 		return fallback(C_PASS_ERROR);
 	count(C_RX_PACKETS, segs);
 	count(C_RX_BYTES, inner_len);

@@ -74,7 +74,7 @@ public sealed class UdpBpfNetNsTests : IDisposable
         var c1 = Counters(b1).Bpf!;
         var c2 = Counters(b2).Bpf!;
         // The kernel carried the plain packets (pings, ACKs) both ways. GSO super-packets went through the TUN path
-        // (see udp_encap.bpf.c), whose UDP_SEGMENT batches cross the veth as one skb and are left to the socket.
+        // (TcpGsoInKernel is off by default), whose UDP_SEGMENT batches cross the veth as one skb and are left to the socket.
         Assert.True(c1[BpfCounter.TxPackets] >= 5 && c2[BpfCounter.RxPackets] >= 5, $"bpf tx {c1[BpfCounter.TxPackets]} rx {c2[BpfCounter.RxPackets]}");
         Assert.True(c2[BpfCounter.TxPackets] >= 100, $"ACKs from host 2 in the kernel: {c2[BpfCounter.TxPackets]}");
         Assert.True(c1[BpfCounter.FallbackGso] > 0);
@@ -84,6 +84,30 @@ public sealed class UdpBpfNetNsTests : IDisposable
         Assert.NotEqual(0, h1.Ns.TryExec("ip link show flannel0").ExitCode);
         Assert.Equal(0, Attached(h1, "eth0", BpfSyscall.AttachTcxIngress));
         Assert.Empty(Directory.Exists("/sys/fs/bpf") ? Directory.GetFiles("/sys/fs/bpf", "fl_*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public async Task With_tcp_gso_in_the_kernel_a_100_MiB_stream_never_touches_the_tun_path()
+    {
+        var (h1, h2) = (_net.Hosts[0], _net.Hosts[1]);
+        var (b1, b2) = Pair(UdpDatapathMode.Bpf, UdpDatapathMode.Bpf);
+        foreach (var b in new[] { b1, b2 }) ((UdpTunnelDataPath)b.DataPath!).Bpf!.TcpGsoInKernel = true;
+        var (sent, received, bytes) = await PodTcp.TransferAsync(h2.Pod.Name, h2.PodIp, h1.Pod.Name, 100 << 20, TimeSpan.FromSeconds(120));
+        Assert.Equal(100 << 20, bytes);
+        Assert.Equal(sent, received);
+
+        // TSO super-packets went through the encapsulation whole (UDP-tunnel GSO) and came out of the receiver's decap
+        // with their MSS: the kernel carried the whole stream, the TUN path next to nothing. With the encap flags wrong
+        // (GRE instead of UDP) every super-packet was freed in validate_xmit_skb and the transfer stalled.
+        var (t1, t2) = (Counters(b1), Counters(b2));
+        var (c1, c2) = (t1.Bpf!, t2.Bpf!);
+        const long stream = 100 << 20;
+        Assert.True(c1[BpfCounter.TxBytes] >= stream, $"bpf tx bytes on host 1: {c1[BpfCounter.TxBytes]}");
+        Assert.True(c2[BpfCounter.RxBytes] >= stream, $"bpf rx bytes on host 2: {c2[BpfCounter.RxBytes]}");
+        Assert.Equal(0, c1[BpfCounter.FallbackGso]);
+        Assert.True(t1.TunToUdp.Bytes < stream / 100, $"TUN path sent {t1.TunToUdp.Bytes} bytes on host 1");
+        Assert.True(t2.UdpToTun.Bytes < stream / 100, $"TUN path received {t2.UdpToTun.Bytes} bytes on host 2");
+        Assert.True(c1[BpfCounter.RxPackets] >= 100, $"ACKs into host 1 in the kernel: {c1[BpfCounter.RxPackets]}");
     }
 
     [Fact]
