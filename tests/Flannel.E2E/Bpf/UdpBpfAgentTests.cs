@@ -8,8 +8,8 @@ namespace Flannel.E2E.Bpf;
 
 /// <summary>
 /// flanneld with the udp backend on the TC-BPF path (the default, --udp-datapath auto): the choice is logged, the live
-/// switch udp -> vxlan -> udp detaches and re-attaches the programs, and neither the switch away nor a stopped agent
-/// leaves anything attached, pinned or loaded.
+/// switch udp -> vxlan -> udp detaches and re-attaches the programs, and neither the switch away nor a stopped or
+/// killed agent leaves anything attached, pinned or loaded.
 /// </summary>
 [Collection(AgentE2ECollection.Name)]
 public sealed class UdpBpfAgentTests(UdpBpfCluster cluster, ITestOutputHelper output) : IClassFixture<UdpBpfCluster>
@@ -29,7 +29,7 @@ public sealed class UdpBpfAgentTests(UdpBpfCluster cluster, ITestOutputHelper ou
     }
 
     [Fact]
-    public async Task Bpf_path_runs_by_default_survives_udp_vxlan_udp_and_nothing_stays_attached_after_stop()
+    public async Task Bpf_path_runs_by_default_survives_udp_vxlan_udp_and_nothing_stays_loaded_after_switch_stop_or_kill()
     {
         Assert.All(Topology.Hosts, h => Assert.Contains("udp data path bpf", File.ReadAllText(h.LogFile), StringComparison.Ordinal));
         Assert.All(Topology.Hosts, h => Assert.Equal((1, 1), Attached(h)));
@@ -61,6 +61,15 @@ public sealed class UdpBpfAgentTests(UdpBpfCluster cluster, ITestOutputHelper ou
         Topology.StopAgent(host);
         Assert.Equal(0, Attached(host).Ingress);
         await objects.AssertGoneAsync($"{host.NodeName} after its agent stopped");
+
+        // A crash (SIGKILL, no clean-up code runs): the kernel still frees everything, since nothing is pinned and the
+        // links, programs and maps live only as long as the process's descriptors.
+        var crashed = Topology.Hosts[1];
+        var crashedObjects = BpfFootprint.Of(crashed.Namespace);
+        crashedObjects.AssertIsTheUdpPath();
+        Topology.KillAgent(crashed);
+        Assert.Equal(0, Attached(crashed).Ingress);
+        await crashedObjects.AssertGoneAsync($"{crashed.NodeName} after its agent was killed");
     }
 }
 
