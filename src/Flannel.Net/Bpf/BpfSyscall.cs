@@ -13,7 +13,7 @@ public static unsafe class BpfSyscall
     private static readonly long SysBpf = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
 
     public const int MapCreate = 0, MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, MapGetNextKey = 4,
-        ProgLoad = 5, ProgQuery = 16, LinkCreate = 28;
+        ProgLoad = 5, ProgGetFdById = 13, MapGetFdById = 14, ObjGetInfoByFd = 15, ProgQuery = 16, LinkCreate = 28;
     public const uint ProgTypeSchedCls = 3;
     public const uint AttachTcxIngress = 46, AttachTcxEgress = 47;
     public const int PseudoMapFd = 1;
@@ -138,6 +138,89 @@ public static unsafe class BpfSyscall
         *(uint*)(a + 4) = attachType;
         Call(ProgQuery, a, $"query ifindex {ifindex}");
         return (int)*(uint*)(a + 24);
+    }
+
+    /// <summary>
+    /// The ids of the programs attached to a device's TCX hook (BPF_PROG_QUERY with an id buffer), in the calling thread's
+    /// namespace. Program and map ids are system-wide and not reused soon, so they name exactly these objects later.
+    /// </summary>
+    public static IReadOnlyList<uint> QueryTcxIds(int ifindex, uint attachType)
+    {
+        const int max = 64;
+        uint* ids = stackalloc uint[max];
+        byte* a = stackalloc byte[AttrSize];
+        new Span<byte>(a, AttrSize).Clear();
+        *(uint*)(a + 0) = (uint)ifindex;
+        *(uint*)(a + 4) = attachType;
+        *(ulong*)(a + 16) = (ulong)ids;
+        *(uint*)(a + 24) = max;
+        Call(ProgQuery, a, $"query ifindex {ifindex}");
+        return new ReadOnlySpan<uint>(ids, (int)Math.Min(*(uint*)(a + 24), max)).ToArray();
+    }
+
+    /// <summary>A loaded program's name and the ids of the maps it uses, or null when no program has this id (any more).</summary>
+    public static (string Name, IReadOnlyList<uint> MapIds)? ProgramInfo(uint progId)
+    {
+        int fd = FdById(ProgGetFdById, progId);
+        if (fd < 0) return null;
+        try
+        {
+            const int max = 64, infoSize = 232;
+            uint* mapIds = stackalloc uint[max];
+            byte* info = stackalloc byte[infoSize];
+            new Span<byte>(info, infoSize).Clear();
+            *(uint*)(info + 52) = max;          // nr_map_ids
+            *(ulong*)(info + 56) = (ulong)mapIds; // map_ids
+            ObjectInfo(fd, info, infoSize);
+            var name = Encoding.ASCII.GetString(new ReadOnlySpan<byte>(info + 64, 16)).TrimEnd('\0');
+            return (name, new ReadOnlySpan<uint>(mapIds, (int)Math.Min(*(uint*)(info + 52), max)).ToArray());
+        }
+        finally
+        {
+            Native.LibC.close(fd);
+        }
+    }
+
+    /// <summary>A map's name, or null when no map has this id (any more: freed once its last fd and program are gone).</summary>
+    public static string? MapName(uint mapId)
+    {
+        int fd = FdById(MapGetFdById, mapId);
+        if (fd < 0) return null;
+        try
+        {
+            const int infoSize = 96;
+            byte* info = stackalloc byte[infoSize];
+            new Span<byte>(info, infoSize).Clear();
+            ObjectInfo(fd, info, infoSize);
+            return Encoding.ASCII.GetString(new ReadOnlySpan<byte>(info + 24, 16)).TrimEnd('\0');
+        }
+        finally
+        {
+            Native.LibC.close(fd);
+        }
+    }
+
+    /// <summary>An fd for the program or map with this id; -1 when there is none (ENOENT). Close it.</summary>
+    public static int FdById(int cmd, uint id)
+    {
+        byte* a = stackalloc byte[AttrSize];
+        new Span<byte>(a, AttrSize).Clear();
+        *(uint*)(a + 0) = id;
+        long r = syscall(SysBpf, cmd, a, AttrSize);
+        if (r >= 0) return (int)r;
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == 2) return -1;
+        throw new BpfException($"get fd of id {id}", errno);
+    }
+
+    private static void ObjectInfo(int fd, byte* info, int size)
+    {
+        byte* a = stackalloc byte[AttrSize];
+        new Span<byte>(a, AttrSize).Clear();
+        *(uint*)(a + 0) = (uint)fd;
+        *(uint*)(a + 4) = (uint)size;
+        *(ulong*)(a + 8) = (ulong)info;
+        Call(ObjGetInfoByFd, a, $"info of fd {fd}");
     }
 
     /// <summary>Number of possible CPUs (the per-CPU map value count), from /sys/devices/system/cpu/possible ("0-3" or "0,2-5").</summary>

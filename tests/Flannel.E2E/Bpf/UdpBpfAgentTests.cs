@@ -8,7 +8,8 @@ namespace Flannel.E2E.Bpf;
 
 /// <summary>
 /// flanneld with the udp backend on the TC-BPF path (the default, --udp-datapath auto): the choice is logged, the live
-/// switch udp -> vxlan -> udp detaches and re-attaches the programs, and a stopped agent leaves nothing attached.
+/// switch udp -> vxlan -> udp detaches and re-attaches the programs, and neither the switch away nor a stopped or
+/// killed agent leaves anything attached, pinned or loaded.
 /// </summary>
 [Collection(AgentE2ECollection.Name)]
 public sealed class UdpBpfAgentTests(UdpBpfCluster cluster, ITestOutputHelper output) : IClassFixture<UdpBpfCluster>
@@ -28,15 +29,19 @@ public sealed class UdpBpfAgentTests(UdpBpfCluster cluster, ITestOutputHelper ou
     }
 
     [Fact]
-    public async Task Bpf_path_runs_by_default_survives_udp_vxlan_udp_and_nothing_stays_attached_after_stop()
+    public async Task Bpf_path_runs_by_default_survives_udp_vxlan_udp_and_nothing_stays_loaded_after_switch_stop_or_kill()
     {
         Assert.All(Topology.Hosts, h => Assert.Contains("udp data path bpf", File.ReadAllText(h.LogFile), StringComparison.Ordinal));
         Assert.All(Topology.Hosts, h => Assert.Equal((1, 1), Attached(h)));
+        var udpObjects = Topology.Hosts.Select(h => BpfFootprint.Of(h.Namespace)).ToList();
+        Assert.All(udpObjects, o => o.AssertIsTheUdpPath());
         Assert.True(ClusterTopology.Ping(Pods[0], Pods[1]) && ClusterTopology.Ping(Pods[1], Pods[0]));
 
         File.WriteAllText(Topology.NetConfPath, """{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}""");
         await BackendWait.UntilAllOnAsync(Topology, "vxlan", TimeSpan.FromSeconds(30));
         Assert.All(Topology.Hosts, h => Assert.Equal((-1, 0), Attached(h)));
+        // Switched away: the programs and maps of the udp path are gone from the kernel on every host, not only detached.
+        foreach (var (o, h) in udpObjects.Zip(Topology.Hosts)) await o.AssertGoneAsync($"{h.NodeName} after udp -> vxlan");
         Assert.True(ClusterTopology.Ping(Pods[0], Pods[1]));
 
         var took = DateTime.UtcNow;
@@ -50,9 +55,21 @@ public sealed class UdpBpfAgentTests(UdpBpfCluster cluster, ITestOutputHelper ou
         Assert.Equal(8 << 20, bytes);
 
         var host = Topology.Hosts[0];
+        var objects = BpfFootprint.Of(host.Namespace);
+        objects.AssertIsTheUdpPath();
+        Assert.Empty(objects.Programs.Intersect(udpObjects[0].Programs));
         Topology.StopAgent(host);
         Assert.Equal(0, Attached(host).Ingress);
-        Assert.Empty(Directory.Exists("/sys/fs/bpf") ? Directory.GetFiles("/sys/fs/bpf", "fl_*", SearchOption.AllDirectories) : []);
+        await objects.AssertGoneAsync($"{host.NodeName} after its agent stopped");
+
+        // A crash (SIGKILL, no clean-up code runs): the kernel still frees everything, since nothing is pinned and the
+        // links, programs and maps live only as long as the process's descriptors.
+        var crashed = Topology.Hosts[1];
+        var crashedObjects = BpfFootprint.Of(crashed.Namespace);
+        crashedObjects.AssertIsTheUdpPath();
+        Topology.KillAgent(crashed);
+        Assert.Equal(0, Attached(crashed).Ingress);
+        await crashedObjects.AssertGoneAsync($"{crashed.NodeName} after its agent was killed");
     }
 }
 
