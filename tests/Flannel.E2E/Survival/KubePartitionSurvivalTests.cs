@@ -23,6 +23,8 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
 {
     private static readonly TimeSpan RejoinGoal = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan CutLength = TimeSpan.FromSeconds(60);
+    /// <summary>A list-watch's longest retry pause plus a list abandoned for want of an answer (KubeWatchOptions), with slack.</summary>
+    private static readonly TimeSpan WatchRetryBound = TimeSpan.FromSeconds(70);
     private const string BootstrapJoin = "Cluster bootstrap: joining the existing cluster through";
     private const string ConfigMapSeen = "kube-flannel-cfg net-conf.json changed at resourceVersion";
 
@@ -102,6 +104,50 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
         await AssertWatchersRunAfterTheHealAsync(healedAt);
     }
 
+    /// <summary>
+    /// The downed minority must not need the API server to find the cluster again: the control plane is unreachable from
+    /// the downing until after the heal, so no flannel pod can be listed. The rejoining incarnations also ask the members
+    /// their last lease table names (the owners' addresses) and join through them within 15 s of the heal.
+    /// </summary>
+    [Fact]
+    public async Task The_minority_rejoins_at_the_heal_while_the_api_server_is_unreachable()
+    {
+        await cluster.EnsureReadyAsync();
+        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+        var subnets = Checks.SubnetEnvs();
+        var leftBefore = cluster.Minority.ToDictionary(h => h.NodeName, PartitionChecks.ClusterLeftCount);
+
+        Topology.CutOff(cluster.Minority);
+        TimeSpan rejoin;
+        try
+        {
+            await Poll.UntilAsync(() => cluster.Minority.All(h => PartitionChecks.ClusterLeftCount(h) > leftBefore[h.NodeName]), TimeSpan.FromSeconds(60),
+                "the minority's actor systems downed (ClusterLeft logged)", 250);
+            Kube.IsolateApiServer();
+            // Long enough for the rejoining incarnations to have tried the API several times (a round every 2 s).
+            await Task.Delay(TimeSpan.FromSeconds(8));
+            await Checks.AssertPartitionedAsync(cluster.Minority, TimeSpan.FromSeconds(5));
+            Topology.Heal();
+            var healed = Stopwatch.StartNew();
+            await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(45));
+            rejoin = healed.Elapsed;
+            Assert.True(Kube.TryKubectl("get", "nodes").ExitCode != 0, "the API server was reachable during the rejoin");
+        }
+        finally
+        {
+            Topology.Heal();
+            Kube.RestoreApiServer();
+        }
+        output.WriteLine($"rejoined without the API server {rejoin.TotalSeconds:0.0} s after the heal");
+        Assert.True(rejoin <= RejoinGoal, $"rejoin took {rejoin.TotalSeconds:0.0} s after the heal (goal {RejoinGoal.TotalSeconds} s)");
+        Checks.AssertCrossPings(cluster.Majority, cluster.Minority);
+        foreach (var h in Topology.Hosts) Assert.Equal(pids[h.NodeName], h.Agent!.Id);
+        Assert.Equal(subnets, Checks.SubnetEnvs());
+        await Checks.AssertNoDuplicatesAsync(subnets);
+        await AssertNodesAsync();
+    }
+
     /// <summary>`kubectl get nodes -o json`: every Node keeps its podCIDR, announces its agent's lease (backend, data, public
     /// IP) and says NetworkUnavailable=False/FlannelIsUp.</summary>
     private async Task AssertNodesAsync()
@@ -127,18 +173,21 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
 
     /// <summary>
     /// The rejoined agents' watchers belong to their new incarnation: each lists the Nodes again after the heal, and a
-    /// kube-flannel-cfg change made after the heal reaches all 5 agents (an equivalent text: nothing switches).
+    /// kube-flannel-cfg change made after the heal reaches all 5 agents (an equivalent text: nothing switches). Not
+    /// within the rejoin goal: a watcher that failed through the cut retries after its backoff (at most 30 s, as
+    /// client-go's reflector), and a list sent on a connection that died in the cut is abandoned after 30 s.
     /// </summary>
     private async Task AssertWatchersRunAfterTheHealAsync(DateTimeOffset healedAt)
     {
+        var bound = WatchRetryBound;
         foreach (var h in cluster.Minority)
-            await Poll.UntilAsync(async () => NodeListTime(await h.Client!.MetricsAsync()) >= healedAt.ToUnixTimeSeconds(), TimeSpan.FromSeconds(15),
+            await Poll.UntilAsync(async () => NodeListTime(await h.Client!.MetricsAsync()) >= healedAt.ToUnixTimeSeconds(), bound,
                 $"{h.NodeName}'s node watcher listed the Nodes after the heal", 250);
 
         var seen = Topology.Hosts.ToDictionary(h => h.NodeName, h => Count(h, ConfigMapSeen));
         var versions = await LeaseVersionsAsync();
         Kube.PatchNetConf(KubeTopology.NetConf("udp").Replace(",", ", ", StringComparison.Ordinal));
-        await Poll.UntilAsync(() => Topology.Hosts.All(h => Count(h, ConfigMapSeen) > seen[h.NodeName]), TimeSpan.FromSeconds(15),
+        await Poll.UntilAsync(() => Topology.Hosts.All(h => Count(h, ConfigMapSeen) > seen[h.NodeName]), bound,
             "every agent's ConfigMap watcher saw a change made after the heal", 250);
         await Task.Delay(2000);
         Assert.Equal(versions, await LeaseVersionsAsync());
