@@ -90,14 +90,21 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
         // Remembered members are asked at once, not after the lookup: an unreachable API server costs a whole timeout.
         var remembered = _remembered.Where(a => a != self).Distinct()
             .Select(a => (Address: a, Probe: ProbeAsync(a))).ToList();
+        var lookup = LookupAsync(self);
+        // A remembered member that answers "member" settles the round (a Join) without waiting for the API server.
+        var pending = remembered.Select(r => (Task)r.Probe).Append(lookup).ToList();
+        while (!lookup.IsCompleted && !remembered.Any(r => r.Probe.IsCompletedSuccessfully && r.Probe.Result is ContactProbe.Member))
+            pending.Remove(await Task.WhenAny(pending));
+        if (!lookup.IsCompleted)
+        {
+            _ = lookup.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            return new RoundDone(null, remembered.Where(r => r.Probe.IsCompletedSuccessfully).ToDictionary(r => r.Address, r => r.Probe.Result), null);
+        }
         HashSet<Address>? contacts = null;
         string? lookupError = null;
         try
         {
-            var resolved = await _discovery.Lookup(new Lookup(_settings.ServiceName), _settings.ProbeTimeout);
-            contacts = resolved.Addresses
-                .Select(t => new Address(self.Protocol, self.System, t.Host, t.Port ?? self.Port))
-                .ToHashSet();
+            contacts = await lookup;
         }
         catch (Exception e) when (remembered.Count > 0)
         {
@@ -108,6 +115,14 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
         var discovered = await Task.WhenAll((contacts ?? []).Where(c => c != self && !probes.ContainsKey(c)).Select(async c => (c, await ProbeAsync(c))));
         foreach (var (address, probe) in discovered) probes[address] = probe;
         return new RoundDone(contacts, probes, lookupError);
+    }
+
+    private async Task<HashSet<Address>> LookupAsync(Address self)
+    {
+        var resolved = await _discovery.Lookup(new Lookup(_settings.ServiceName), _settings.ProbeTimeout);
+        return resolved.Addresses
+            .Select(t => new Address(self.Protocol, self.System, t.Host, t.Port ?? self.Port))
+            .ToHashSet();
     }
 
     private async Task<ContactProbe> ProbeAsync(Address contact)
@@ -132,8 +147,10 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
         BootstrapDecision decision;
         if (round.Contacts is null)
         {
-            // No lookup this round: only a remembered member's answer can lead anywhere (a Join); forming needs lookups.
-            _log.Warning("Seed discovery round failed: {Error}; asked the {Count} remembered members instead", round.LookupError, _remembered.Count);
+            // No lookup this round (it failed, or a remembered member answered first): only a remembered member's answer
+            // can lead anywhere (a Join); forming needs lookups.
+            if (round.LookupError is not null)
+                _log.Warning("Seed discovery round failed: {Error}; asked the {Count} remembered members instead", round.LookupError, _remembered.Count);
             decision = BootstrapDecider.Decide(_cluster.SelfAddress, [], round.Probes, _settings.StableRounds);
         }
         else

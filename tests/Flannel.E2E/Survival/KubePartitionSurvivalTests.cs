@@ -40,68 +40,32 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
         var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
         var subnets = Checks.SubnetEnvs();
         foreach (var h in Topology.Hosts) Assert.Equal(KubeTopology.PodCidr(h).ToString(), subnets[h.NodeName]);
-        var leftBefore = cluster.Minority.ToDictionary(h => h.NodeName, PartitionChecks.ClusterLeftCount);
         var joinsBefore = cluster.Minority.ToDictionary(h => h.NodeName, h => Count(h, BootstrapJoin));
 
-        Topology.CutOff(cluster.Minority);
-        var cut = Stopwatch.StartNew();
-        PingLoss majorityPing, minorityPing;
-        TimeSpan cutFor;
-        using (var inMajority = Checks.StartPing(Topology.Hosts[0], Topology.Hosts[1]))
-        using (var inMinority = Checks.StartPing(Topology.Hosts[3], Topology.Hosts[4]))
+        var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, async sinceCut =>
         {
-            try
+            var clock = Stopwatch.StartNew();
+            // The majority keeps the cluster (and the lease table) and stays ready.
+            await Topology.WaitReadyAsync(TimeSpan.FromSeconds(30), cluster.Majority);
+            // The issue's 60 s: the rejoining incarnations spend most of the cut without the cluster and the API server
+            // (discovery rounds and Node/ConfigMap list-watches failing and backing off), not a moment.
+            var left = CutLength - sinceCut - clock.Elapsed;
+            await Task.Delay(left > TimeSpan.FromSeconds(3) ? left : TimeSpan.FromSeconds(3));
+            foreach (var h in cluster.Minority)
             {
-                await Checks.AssertPartitionedAsync(cluster.Minority, TimeSpan.FromSeconds(30));
-                await Poll.UntilAsync(() => cluster.Minority.All(h => PartitionChecks.ClusterLeftCount(h) > leftBefore[h.NodeName]), TimeSpan.FromSeconds(60),
-                    "the minority's actor systems downed (ClusterLeft logged)", 250);
-                // The majority keeps the cluster (and the lease table) and stays ready.
-                await Topology.WaitReadyAsync(TimeSpan.FromSeconds(30), cluster.Majority);
-                // The issue's 60 s: the rejoining incarnations spend most of the cut without the cluster and the API server
-                // (discovery rounds and Node/ConfigMap list-watches failing and backing off), not a moment.
-                await Task.Delay(TimeSpan.FromSeconds(3));
-                if (cut.Elapsed < CutLength) await Task.Delay(CutLength - cut.Elapsed);
-                foreach (var h in cluster.Minority)
-                {
-                    PartitionChecks.AssertClusterShowPartitioned(h);
-                    // The rejoining incarnation waits for the running cluster: no cluster of the minority's own.
-                    var status = await PartitionChecks.TryStatusAsync(h);
-                    Assert.True(status is null || status.Members.All(m => m.Status != "Up"),
-                        $"{h.NodeName} is Up in a cluster during the cut: {string.Join(", ", status!.Members.Select(m => $"{m.Address} {m.Status}"))}");
-                }
-                foreach (var h in Topology.Hosts) Assert.False(h.Agent!.HasExited, $"{h.NodeName}: flanneld exited during the cut\n{ClusterTopology.Tail(h.LogFile, 30)}");
+                // The rejoining incarnation waits for the running cluster: no cluster of the minority's own.
+                var status = await PartitionChecks.TryStatusAsync(h);
+                Assert.True(status is null || status.Members.All(m => m.Status != "Up"),
+                    $"{h.NodeName} is Up in a cluster during the cut: {string.Join(", ", status!.Members.Select(m => $"{m.Address} {m.Status}"))}");
             }
-            finally
-            {
-                majorityPing = inMajority.Stop();
-                minorityPing = inMinority.Stop();
-                cutFor = cut.Elapsed;
-                Topology.Heal();
-            }
-        }
-        var healedAt = DateTimeOffset.UtcNow;
-        var healed = Stopwatch.StartNew();
-        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
-        var rejoin = healed.Elapsed;
-        output.WriteLine($"cut for {cutFor.TotalSeconds:0} s; rejoined (all 5 members Up and reachable everywhere, every agent ready) {rejoin.TotalSeconds:0.0} s after the heal");
-
-        PartitionChecks.AssertKeptTalking("pod1 -> pod2 (majority)", majorityPing, output.WriteLine);
-        PartitionChecks.AssertKeptTalking("pod4 -> pod5 (minority)", minorityPing, output.WriteLine);
-        Assert.True(rejoin <= RejoinGoal, $"rejoin took {rejoin.TotalSeconds:0.0} s after the heal (goal {RejoinGoal.TotalSeconds} s)");
-        Checks.AssertCrossPings(cluster.Majority, cluster.Minority);
-        foreach (var h in Topology.Hosts)
-        {
-            Assert.False(h.Agent!.HasExited, $"{h.NodeName} exited");
-            Assert.Equal(pids[h.NodeName], h.Agent.Id);
-        }
-        Assert.Equal(subnets, Checks.SubnetEnvs());
-        await Checks.AssertNoDuplicatesAsync(subnets);
-        // The new incarnations found the cluster through the API (the pods), not through anything remembered.
+        });
+        await Checks.AssertSurvivedAsync(cut, cluster.Majority, cluster.Minority, pids, subnets, RejoinGoal, output.WriteLine);
+        // The new incarnations found the cluster through the Kubernetes bootstrap (pods or remembered members).
         foreach (var h in cluster.Minority)
             Assert.True(Count(h, BootstrapJoin) > joinsBefore[h.NodeName], $"{h.NodeName} did not rejoin through the Kubernetes bootstrap\n{ClusterTopology.Tail(h.LogFile, 30)}");
 
         await AssertNodesAsync();
-        await AssertWatchersRunAfterTheHealAsync(healedAt);
+        await AssertWatchersRunAfterTheHealAsync(cut.HealedAt);
     }
 
     /// <summary>
@@ -116,35 +80,22 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
         await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
         var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
         var subnets = Checks.SubnetEnvs();
-        var leftBefore = cluster.Minority.ToDictionary(h => h.NodeName, PartitionChecks.ClusterLeftCount);
-
-        Topology.CutOff(cluster.Minority);
-        TimeSpan rejoin;
         try
         {
-            await Poll.UntilAsync(() => cluster.Minority.All(h => PartitionChecks.ClusterLeftCount(h) > leftBefore[h.NodeName]), TimeSpan.FromSeconds(60),
-                "the minority's actor systems downed (ClusterLeft logged)", 250);
-            Kube.IsolateApiServer();
-            // Long enough for the rejoining incarnations to have tried the API several times (a round every 2 s).
-            await Task.Delay(TimeSpan.FromSeconds(8));
-            await Checks.AssertPartitionedAsync(cluster.Minority, TimeSpan.FromSeconds(5));
-            Topology.Heal();
-            var healed = Stopwatch.StartNew();
-            await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(45));
-            rejoin = healed.Elapsed;
+            var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, async _ =>
+            {
+                Kube.IsolateApiServer();
+                // Long enough for the rejoining incarnations to have tried the API several times (a round every 2 s).
+                await Task.Delay(TimeSpan.FromSeconds(8));
+            });
             Assert.True(Kube.TryKubectl("get", "nodes").ExitCode != 0, "the API server was reachable during the rejoin");
+            output.WriteLine("the API server was unreachable from the downing until after the rejoin");
+            await Checks.AssertSurvivedAsync(cut, cluster.Majority, cluster.Minority, pids, subnets, RejoinGoal, output.WriteLine);
         }
         finally
         {
-            Topology.Heal();
             Kube.RestoreApiServer();
         }
-        output.WriteLine($"rejoined without the API server {rejoin.TotalSeconds:0.0} s after the heal");
-        Assert.True(rejoin <= RejoinGoal, $"rejoin took {rejoin.TotalSeconds:0.0} s after the heal (goal {RejoinGoal.TotalSeconds} s)");
-        Checks.AssertCrossPings(cluster.Majority, cluster.Minority);
-        foreach (var h in Topology.Hosts) Assert.Equal(pids[h.NodeName], h.Agent!.Id);
-        Assert.Equal(subnets, Checks.SubnetEnvs());
-        await Checks.AssertNoDuplicatesAsync(subnets);
         await AssertNodesAsync();
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -20,6 +21,75 @@ namespace Flannel.E2E.Survival;
 public sealed class PartitionChecks(ClusterTopology topology, Func<TopologyHost, Pod> podOn)
 {
     private int HostCount => topology.Hosts.Count;
+
+    /// <summary>What a cut showed: pings inside each side during it, its length, when it healed, and how long after the
+    /// heal every agent saw one converged cluster again.</summary>
+    public sealed record CutOutcome(PingLoss MajorityPing, PingLoss MinorityPing, TimeSpan CutFor, DateTimeOffset HealedAt, TimeSpan Rejoin);
+
+    /// <summary>
+    /// Cuts <paramref name="minority"/> off with a ping inside each side, waits until the minority says partitioned and its
+    /// actor systems are downed (ClusterLeft logged), runs <paramref name="whileDowned"/> (given the time since the cut),
+    /// checks `ctl cluster show` on the minority says partitioned and no agent exited, heals (also on failure) and waits
+    /// until the cluster has converged again.
+    /// </summary>
+    public async Task<CutOutcome> CutUntilDownedAndHealAsync(IReadOnlyList<TopologyHost> majority, IReadOnlyList<TopologyHost> minority,
+        Func<TimeSpan, Task> whileDowned)
+    {
+        var leftBefore = minority.ToDictionary(h => h.NodeName, ClusterLeftCount);
+        topology.CutOff(minority);
+        var cut = Stopwatch.StartNew();
+        PingLoss majorityPing, minorityPing;
+        TimeSpan cutFor;
+        // Pods on each side keep talking through their udp tunnels for the whole cut, downing included.
+        using (var inMajority = StartPing(majority[0], majority[1]))
+        using (var inMinority = StartPing(minority[0], minority[1]))
+        {
+            try
+            {
+                await AssertPartitionedAsync(minority, TimeSpan.FromSeconds(30));
+                // The resolver downs the minority: each of its agents logs ClusterLeft (4100) and stays up.
+                await Poll.UntilAsync(() => minority.All(h => ClusterLeftCount(h) > leftBefore[h.NodeName]), TimeSpan.FromSeconds(60),
+                    "the minority's actor systems downed (ClusterLeft logged)", 250);
+                await whileDowned(cut.Elapsed);
+                foreach (var h in minority) AssertClusterShowPartitioned(h);
+                foreach (var h in topology.Hosts) Assert.False(h.Agent!.HasExited, $"{h.NodeName}: flanneld exited during the cut\n{ClusterTopology.Tail(h.LogFile, 30)}");
+            }
+            finally
+            {
+                majorityPing = inMajority.Stop();
+                minorityPing = inMinority.Stop();
+                cutFor = cut.Elapsed;
+                topology.Heal();
+            }
+        }
+        var healedAt = DateTimeOffset.UtcNow;
+        var healed = Stopwatch.StartNew();
+        await WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        return new CutOutcome(majorityPing, minorityPing, cutFor, healedAt, healed.Elapsed);
+    }
+
+    /// <summary>
+    /// The survival claims after <see cref="CutUntilDownedAndHealAsync"/>: both sides kept talking, the cluster converged
+    /// within <paramref name="rejoinGoal"/> of the heal, pods talk across, every flanneld PID and subnet.env is unchanged
+    /// and no subnet is held twice.
+    /// </summary>
+    public async Task AssertSurvivedAsync(CutOutcome cut, IReadOnlyList<TopologyHost> majority, IReadOnlyList<TopologyHost> minority,
+        IReadOnlyDictionary<string, int> pids, IReadOnlyDictionary<string, string> subnets, TimeSpan rejoinGoal, Action<string> log)
+    {
+        log(string.Create(CultureInfo.InvariantCulture,
+            $"cut for {cut.CutFor.TotalSeconds:0} s; rejoined (all {HostCount} members Up and reachable everywhere, every agent ready) {cut.Rejoin.TotalSeconds:0.0} s after the heal"));
+        AssertKeptTalking($"{podOn(majority[0]).Name} -> {podOn(majority[1]).Name} (majority)", cut.MajorityPing, log);
+        AssertKeptTalking($"{podOn(minority[0]).Name} -> {podOn(minority[1]).Name} (minority)", cut.MinorityPing, log);
+        Assert.True(cut.Rejoin <= rejoinGoal, $"rejoin took {cut.Rejoin.TotalSeconds:0.0} s after the heal (goal {rejoinGoal.TotalSeconds} s)");
+        AssertCrossPings(majority, minority);
+        foreach (var h in topology.Hosts)
+        {
+            Assert.False(h.Agent!.HasExited, $"{h.NodeName} exited");
+            Assert.Equal(pids[h.NodeName], h.Agent.Id);
+        }
+        Assert.Equal(subnets, SubnetEnvs());
+        await AssertNoDuplicatesAsync(subnets);
+    }
 
     public async Task AssertPartitionedAsync(IEnumerable<TopologyHost> hosts, TimeSpan timeout)
     {

@@ -1,12 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Flannel.E2E.Agent;
-using Flannel.E2E.Ctl;
-using Flannel.Host.Ctl;
 using Flannel.Demo;
-using Flannel.Host.Health;
 using Flannel.Net.SubnetEnv;
 using Flannel.Testing;
 using Xunit;
@@ -36,47 +30,9 @@ public sealed class PartitionSurvivalTests(SurvivalCluster cluster, ITestOutputH
         await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
         var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
         var subnets = Checks.SubnetEnvs();
-        var leftBefore = cluster.Minority.ToDictionary(h => h.NodeName, PartitionChecks.ClusterLeftCount);
 
-        Topology.CutOff(cluster.Minority);
-        PingLoss majorityPing, minorityPing;
-        // Pods on each side keep talking through their udp tunnels for the whole cut, downing included.
-        using (var inMajority = Checks.StartPing(Topology.Hosts[0], Topology.Hosts[1]))
-        using (var inMinority = Checks.StartPing(Topology.Hosts[3], Topology.Hosts[4]))
-        {
-            try
-            {
-                await Checks.AssertPartitionedAsync(cluster.Minority, TimeSpan.FromSeconds(30));
-                // The resolver downs the minority: each of its agents logs ClusterLeft (4100) and stays up.
-                await Poll.UntilAsync(() => cluster.Minority.All(h => PartitionChecks.ClusterLeftCount(h) > leftBefore[h.NodeName]), TimeSpan.FromSeconds(60),
-                    "the minority's actor systems downed (ClusterLeft logged)", 250);
-                await Task.Delay(TimeSpan.FromSeconds(3));
-                foreach (var h in cluster.Minority) PartitionChecks.AssertClusterShowPartitioned(h);
-                foreach (var h in Topology.Hosts) Assert.False(h.Agent!.HasExited, $"{h.NodeName}: flanneld exited during the cut\n{ClusterTopology.Tail(h.LogFile, 30)}");
-            }
-            finally
-            {
-                majorityPing = inMajority.Stop();
-                minorityPing = inMinority.Stop();
-                Topology.Heal();
-            }
-        }
-        var healed = Stopwatch.StartNew();
-        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
-        var rejoin = healed.Elapsed;
-        output.WriteLine($"rejoined (all 5 members Up and reachable everywhere, every agent ready) {rejoin.TotalSeconds:0.0} s after the heal");
-
-        PartitionChecks.AssertKeptTalking("pod1 -> pod2 (majority)", majorityPing, output.WriteLine);
-        PartitionChecks.AssertKeptTalking("pod4 -> pod5 (minority)", minorityPing, output.WriteLine);
-        Assert.True(rejoin <= RejoinGoal, $"rejoin took {rejoin.TotalSeconds:0.0} s after the heal (goal {RejoinGoal.TotalSeconds} s)");
-        Checks.AssertCrossPings(cluster.Majority, cluster.Minority);
-        foreach (var h in Topology.Hosts)
-        {
-            Assert.False(h.Agent!.HasExited, $"{h.NodeName} exited");
-            Assert.Equal(pids[h.NodeName], h.Agent.Id);
-        }
-        Assert.Equal(subnets, Checks.SubnetEnvs());
-        await Checks.AssertNoDuplicatesAsync(subnets);
+        var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, _ => Task.Delay(TimeSpan.FromSeconds(3)));
+        await Checks.AssertSurvivedAsync(cut, cluster.Majority, cluster.Minority, pids, subnets, RejoinGoal, output.WriteLine);
     }
 
     [Fact]
