@@ -118,6 +118,17 @@ public sealed class KubeTopology : IDisposable
         .. Cluster.Options.ExtraAgentArgs,
     ];
 
+    /// <summary>
+    /// Makes the API server unreachable for every host, as a control plane that is down or cut off: its address leaves
+    /// br0 (the server keeps its socket; packets to the address are dropped). <see cref="RestoreApiServer"/> undoes it.
+    /// </summary>
+    public void IsolateApiServer() =>
+        Netns.Sh(Cluster.UnderlayNamespace, $"ip addr del {ApiAddress}/{Cluster.Options.Underlay.PrefixLength} dev br0");
+
+    public void RestoreApiServer() =>
+        Netns.Sh(Cluster.UnderlayNamespace,
+            $"ip addr show dev br0 | grep -qF ' {ApiAddress}/' || ip addr add {ApiAddress}/{Cluster.Options.Underlay.PrefixLength} dev br0");
+
     public void StartAgents()
     {
         foreach (var h in Cluster.Hosts) Cluster.StartAgent(h, AgentArgs(h));

@@ -89,7 +89,30 @@ public sealed class ClusterBootstrapTests : IAsyncLifetime
         Assert.Single(_systems.Select(s => Cluster.Get(s).State.Leader).Distinct());
     }
 
-    private ActorSystem StartSystem(int port, string host = "127.0.0.1")
+    [Fact]
+    public async Task A_rejoining_agent_joins_through_the_members_it_remembers_when_the_api_server_is_unreachable()
+    {
+        var port = FreePort();
+        var settings = new ClusterBootstrapSettings("flannel", TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(2));
+        _server.Put(Seed.FlannelPod("flannel-a", "node-a", "127.0.0.8"), Seed.FlannelPod("flannel-b", "node-b", "127.0.0.9"));
+        foreach (var ip in new[] { "127.0.0.8", "127.0.0.9" })
+        {
+            var system = StartSystem(port, ip);
+            system.StartKubernetesClusterBootstrap(Discovery.Get(system).LoadServiceDiscovery("kubernetes-pods"), settings);
+        }
+        await Poll.UntilAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 2),
+            TimeSpan.FromSeconds(40), "the first two agents formed a cluster", 25);
+
+        // Its lookups fail (nothing listens on the API address); the member named by its last lease table answers.
+        var rejoining = StartSystem(port, "127.0.0.10", apiUrl: $"http://127.0.0.1:{FreePort()}");
+        var remembered = Cluster.Get(_systems[1]).SelfAddress;
+        rejoining.StartKubernetesClusterBootstrap(Discovery.Get(rejoining).LoadServiceDiscovery("kubernetes-pods"), settings, [remembered]);
+        await Poll.UntilAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+            TimeSpan.FromSeconds(40), "the rejoining agent joined the running cluster without the API server", 25);
+        Assert.Single(_systems.Select(s => Cluster.Get(s).State.Leader).Distinct());
+    }
+
+    private ActorSystem StartSystem(int port, string host = "127.0.0.1", string? apiUrl = null)
     {
         var config = ConfigurationFactory.ParseString($$"""
             akka.actor.provider = cluster
@@ -98,7 +121,7 @@ public sealed class ClusterBootstrapTests : IAsyncLifetime
             akka.discovery.kubernetes-pods {
               pod-namespace = kube-flannel
               pod-label-selector = "app={0}"
-              api-url = "{{_server.BaseUri}}"
+              api-url = "{{apiUrl ?? _server.BaseUri.ToString()}}"
             }
             """).WithFallback(KubernetesPodsServiceDiscovery.DefaultConfig)
             // The agents' wire lock: the bootstrap probe must work with its own serializer, without the JSON fallback.

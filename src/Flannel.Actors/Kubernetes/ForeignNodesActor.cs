@@ -9,11 +9,14 @@ namespace Flannel.Actors.Kubernetes;
 /// Kubernetes mode: tells the route programmer which Nodes carry flannel's annotations and which hosts run a live member
 /// of our cluster, so Nodes on upstream flannel (or on an agent not in the cluster right now) are programmed from their
 /// annotations (<see cref="ForeignPeers"/> decides). Publishes only when the view changes; before the first complete
-/// Node list it publishes nothing (an empty view would withdraw nothing, but a partial one could flap).
+/// Node list it publishes nothing (an empty view would withdraw nothing, but a partial one could flap). A rejoining
+/// incarnation starts from the Node list the previous one knew (<see cref="ForeignNodeMemory"/>), so it publishes at once
+/// instead of waiting for an API server that may still be out of reach.
 /// </summary>
 public sealed class ForeignNodesActor : ReceiveActor
 {
     private readonly IActorRef _watcher;
+    private readonly ForeignNodeMemory? _memory;
     private readonly Dictionary<string, ForeignNode> _nodes = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _subscribers = [];
     private readonly Dictionary<UniqueAddress, Member> _members = new();
@@ -21,9 +24,15 @@ public sealed class ForeignNodesActor : ReceiveActor
     private ForeignNodeView? _published;
     private bool _listed;
 
-    public ForeignNodesActor(IActorRef watcher)
+    public ForeignNodesActor(IActorRef watcher, ForeignNodeMemory? memory = null)
     {
         _watcher = watcher;
+        _memory = memory;
+        if (memory?.Last is { } last)
+        {
+            foreach (var n in last) _nodes[n.Name] = n;
+            _listed = true;
+        }
         Receive<KubeNodeAdded>(m => Set(m.Node));
         Receive<KubeNodeUpdated>(m => Set(m.Node));
         Receive<KubeNodeDeleted>(m => { _nodes.Remove(m.Node.Name); Publish(); });
@@ -38,6 +47,8 @@ public sealed class ForeignNodesActor : ReceiveActor
         {
             _members.Clear();
             foreach (var m in s.Members) Track(m);
+            // No member yet (a rejoining incarnation): the remembered Nodes are still worth publishing.
+            Publish();
         });
         Receive<ClusterEvent.IMemberEvent>(e => Track(e.Member));
         Receive<SubscribeForeignNodes>(m =>
@@ -49,7 +60,8 @@ public sealed class ForeignNodesActor : ReceiveActor
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
     }
 
-    public static Props Props(IActorRef watcher) => Akka.Actor.Props.Create(() => new ForeignNodesActor(watcher));
+    /// <param name="memory">Kept across incarnations: this actor starts from it and keeps it current.</param>
+    public static Props Props(IActorRef watcher, ForeignNodeMemory? memory = null) => Akka.Actor.Props.Create(() => new ForeignNodesActor(watcher, memory));
 
     protected override void PreStart()
     {
@@ -87,6 +99,7 @@ public sealed class ForeignNodesActor : ReceiveActor
         var view = new ForeignNodeView(_nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList(), _memberHosts);
         if (_published is { } last && last.Nodes.SequenceEqual(view.Nodes) && last.MemberHosts!.SetEquals(view.MemberHosts!)) return;
         _published = view;
+        _memory?.Remember(view.Nodes);
         foreach (var s in _subscribers) s.Tell(new ForeignNodesChanged(view));
     }
 }

@@ -124,7 +124,7 @@ public sealed class KubeListWatchLoop<T> where T : class, IKubernetesObject<V1Ob
         string? firstVersion = null, token = null;
         do
         {
-            var (page, version, next) = await _list(token, _options.ListPageSize, ct);
+            var (page, version, next) = await ListPageAsync(token, ct);
             // The first page's version is the safe resume point: every later change is replayed by the watch.
             firstVersion ??= version;
             foreach (var item in page)
@@ -150,6 +150,20 @@ public sealed class KubeListWatchLoop<T> where T : class, IKubernetesObject<V1Ob
         _emit(new KubeListSynced<T>(listed.Count, started));
         _log.Debug("Listed {Count} {What} at resourceVersion {ResourceVersion}", listed.Count, _what, firstVersion);
         return firstVersion ?? "";
+    }
+
+    private async Task<(IList<T> Items, string ResourceVersion, string? Continue)> ListPageAsync(string? token, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.ListTimeout);
+        try
+        {
+            return await _list(token, _options.ListPageSize, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no answer to the list of {_what} within {_options.ListTimeout.TotalSeconds:0} s");
+        }
     }
 
     // Returns the resourceVersion to resume from after this event.

@@ -11,5 +11,12 @@ public sealed record KubeWatchOptions(
     int WatchTimeoutSeconds = 300,
     int ListPageSize = 500)
 {
+    /// <summary>
+    /// How long one list page may take. A request written on a pooled connection while the API server was cut off waits
+    /// on TCP's retransmission backoff (a minute or more after the heal) or the HTTP client's 100 s timeout; abandoning
+    /// it closes that connection and the retry opens a fresh one. The API server itself ends requests after 60 s.
+    /// </summary>
+    public TimeSpan ListTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public static KubeWatchOptions Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
 }

@@ -18,15 +18,21 @@ public sealed record ClusterBootstrapSettings(string ServiceName, TimeSpan Inter
 /// Seed discovery for the DaemonSet: every round it looks up the flannel pods, probes the other contact points'
 /// <see cref="BootstrapProbeResponder"/>, applies <see cref="BootstrapDecider"/> and, once it says Form or Join, calls
 /// Cluster.JoinSeedNodes exactly once. It stops itself when this node is Up.
+/// A rejoining incarnation (the previous one was downed) also probes the <c>remembered</c> members, the owners of the
+/// leases it last knew, in parallel with the lookup: when the API server is unreachable (a control plane down or cut off
+/// with the minority) no pod can be listed, yet the running cluster answers and is joined. Remembered members only ever
+/// lead to a Join: forming a cluster still needs stable lookups (<see cref="BootstrapDecider"/>).
 /// </summary>
 public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
 {
     private sealed record Tick;
-    private sealed record RoundDone(IReadOnlySet<Address> Contacts, IReadOnlyDictionary<Address, ContactProbe> Probes);
+    /// <param name="Contacts">The pods the lookup found; null when it failed (<paramref name="LookupError"/>).</param>
+    private sealed record RoundDone(IReadOnlySet<Address>? Contacts, IReadOnlyDictionary<Address, ContactProbe> Probes, string? LookupError);
     private sealed record RoundFailed(Exception Error);
 
     private readonly ServiceDiscovery _discovery;
     private readonly ClusterBootstrapSettings _settings;
+    private readonly IReadOnlyList<Address> _remembered;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ActorSystem _system = Context.System;
@@ -36,13 +42,16 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ServiceDiscovery discovery, ClusterBootstrapSettings settings) =>
-        Akka.Actor.Props.Create(() => new KubernetesClusterBootstrap(discovery, settings));
+    /// <param name="remembered">Members to probe besides the discovered pods (a rejoining incarnation: the owners of its
+    /// last known leases); empty at a first start.</param>
+    public static Props Props(ServiceDiscovery discovery, ClusterBootstrapSettings settings, IReadOnlyList<Address>? remembered = null) =>
+        Akka.Actor.Props.Create(() => new KubernetesClusterBootstrap(discovery, settings, remembered ?? Array.Empty<Address>()));
 
-    public KubernetesClusterBootstrap(ServiceDiscovery discovery, ClusterBootstrapSettings settings)
+    public KubernetesClusterBootstrap(ServiceDiscovery discovery, ClusterBootstrapSettings settings, IReadOnlyList<Address> remembered)
     {
         _discovery = discovery;
         _settings = settings;
+        _remembered = remembered;
         Receive<Tick>(_ => StartRound());
         Receive<RoundDone>(OnRound);
         Receive<RoundFailed>(f =>
@@ -78,12 +87,42 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
 
     private async Task<RoundDone> RunRoundAsync(Address self)
     {
+        // Remembered members are asked at once, not after the lookup: an unreachable API server costs a whole timeout.
+        var remembered = _remembered.Where(a => a != self).Distinct()
+            .Select(a => (Address: a, Probe: ProbeAsync(a))).ToList();
+        var lookup = LookupAsync(self);
+        // A remembered member that answers "member" settles the round (a Join) without waiting for the API server.
+        var pending = remembered.Select(r => (Task)r.Probe).Append(lookup).ToList();
+        while (!lookup.IsCompleted && !remembered.Any(r => r.Probe.IsCompletedSuccessfully && r.Probe.Result is ContactProbe.Member))
+            pending.Remove(await Task.WhenAny(pending));
+        if (!lookup.IsCompleted)
+        {
+            _ = lookup.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            return new RoundDone(null, remembered.Where(r => r.Probe.IsCompletedSuccessfully).ToDictionary(r => r.Address, r => r.Probe.Result), null);
+        }
+        HashSet<Address>? contacts = null;
+        string? lookupError = null;
+        try
+        {
+            contacts = await lookup;
+        }
+        catch (Exception e) when (remembered.Count > 0)
+        {
+            lookupError = e.Message;
+        }
+        var probes = new Dictionary<Address, ContactProbe>();
+        foreach (var (address, probe) in remembered) probes[address] = await probe;
+        var discovered = await Task.WhenAll((contacts ?? []).Where(c => c != self && !probes.ContainsKey(c)).Select(async c => (c, await ProbeAsync(c))));
+        foreach (var (address, probe) in discovered) probes[address] = probe;
+        return new RoundDone(contacts, probes, lookupError);
+    }
+
+    private async Task<HashSet<Address>> LookupAsync(Address self)
+    {
         var resolved = await _discovery.Lookup(new Lookup(_settings.ServiceName), _settings.ProbeTimeout);
-        var contacts = resolved.Addresses
+        return resolved.Addresses
             .Select(t => new Address(self.Protocol, self.System, t.Host, t.Port ?? self.Port))
             .ToHashSet();
-        var probes = await Task.WhenAll(contacts.Where(c => c != self).Select(async c => (c, await ProbeAsync(c))));
-        return new RoundDone(contacts, probes.ToDictionary(p => p.c, p => p.Item2));
     }
 
     private async Task<ContactProbe> ProbeAsync(Address contact)
@@ -105,9 +144,21 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
     private void OnRound(RoundDone round)
     {
         _inFlight = false;
-        _lookups.Add(round.Contacts);
-        if (_lookups.Count > _settings.StableRounds) _lookups.RemoveAt(0);
-        var decision = BootstrapDecider.Decide(_cluster.SelfAddress, _lookups, round.Probes, _settings.StableRounds);
+        BootstrapDecision decision;
+        if (round.Contacts is null)
+        {
+            // No lookup this round (it failed, or a remembered member answered first): only a remembered member's answer
+            // can lead anywhere (a Join); forming needs lookups.
+            if (round.LookupError is not null)
+                _log.Warning("Seed discovery round failed: {Error}; asked the {Count} remembered members instead", round.LookupError, _remembered.Count);
+            decision = BootstrapDecider.Decide(_cluster.SelfAddress, [], round.Probes, _settings.StableRounds);
+        }
+        else
+        {
+            _lookups.Add(round.Contacts);
+            if (_lookups.Count > _settings.StableRounds) _lookups.RemoveAt(0);
+            decision = BootstrapDecider.Decide(_cluster.SelfAddress, _lookups, round.Probes, _settings.StableRounds);
+        }
         switch (decision)
         {
             case BootstrapDecision.Wait wait:
@@ -115,7 +166,7 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
                 return;
             case BootstrapDecision.Form:
                 _log.Info("Cluster bootstrap: {Address} is the lowest of {Count} contact points and none is a member; forming the cluster",
-                    _cluster.SelfAddress, round.Contacts.Count);
+                    _cluster.SelfAddress, round.Contacts!.Count);
                 _cluster.JoinSeedNodes([_cluster.SelfAddress]);
                 break;
             case BootstrapDecision.Join join:
@@ -134,9 +185,11 @@ public static class KubernetesClusterBootstrapExtensions
     public const string BootstrapActorName = "flannel-cluster-bootstrap";
 
     /// <summary>Starts the probe responder and the bootstrap on this node; returns the bootstrap actor.</summary>
-    public static IActorRef StartKubernetesClusterBootstrap(this ActorSystem system, ServiceDiscovery discovery, ClusterBootstrapSettings settings)
+    /// <param name="remembered">See <see cref="KubernetesClusterBootstrap.Props"/>.</param>
+    public static IActorRef StartKubernetesClusterBootstrap(this ActorSystem system, ServiceDiscovery discovery, ClusterBootstrapSettings settings,
+        IReadOnlyList<Address>? remembered = null)
     {
         system.ActorOf(BootstrapProbeResponder.Props(), BootstrapProbeResponder.Name);
-        return system.ActorOf(KubernetesClusterBootstrap.Props(discovery, settings), BootstrapActorName);
+        return system.ActorOf(KubernetesClusterBootstrap.Props(discovery, settings, remembered), BootstrapActorName);
     }
 }

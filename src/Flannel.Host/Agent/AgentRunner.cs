@@ -129,7 +129,10 @@ public static class AgentRunner
         var data = new DataPlane(backend, iface, conf, confJson,
             new NodeEffects(options.SubnetFile, options.IpMasq, options.IpMasq || options.IptablesForwardRules ? masq : null),
             status, previous);
-        var settings = new ControlPlaneSettings(options, level, loggerFactory, kube, nodeCidrs, discoverSeeds, tls, clusterHost, AkkaConfig);
+        var settings = new ControlPlaneSettings(options, level, loggerFactory, kube, nodeCidrs, discoverSeeds, tls, clusterHost, AkkaConfig)
+        {
+            ForeignNodes = kube is null ? null : new ForeignNodeMemory(),
+        };
         // A rejoining incarnation joins only the running cluster (never forms one of its own on its side of a partition).
         var rejoinSeeds = RejoinSeeds.For(seeds, IsSelf);
         // A restart whose lease store remembers a cluster does not let Akka's first seed form one alone either: it asks

@@ -60,7 +60,11 @@ public sealed record ControlPlaneSettings(
     bool DiscoverSeeds,
     ClusterTls? Tls,
     string ClusterHost,
-    Func<IReadOnlyList<ClusterSeed>, Config> AkkaConfig);
+    Func<IReadOnlyList<ClusterSeed>, Config> AkkaConfig)
+{
+    /// <summary>Kubernetes mode: the Node list kept across incarnations (a rejoining one starts from it).</summary>
+    public ForeignNodeMemory? ForeignNodes { get; init; }
+}
 
 /// <summary>
 /// One incarnation of the agent's control plane: an actor system (a new cluster member UID each time) with the lease,
@@ -160,7 +164,7 @@ public sealed class ControlPlane : IAsyncDisposable
         }
 
         var nodeWatcher = kube is null ? null : KubeAgentServices.StartNodeWatcher(system, kube, options, s.NodeCidrs!);
-        var foreignNodes = nodeWatcher is null ? null : KubeAgentServices.StartForeignNodes(system, nodeWatcher);
+        var foreignNodes = nodeWatcher is null ? null : KubeAgentServices.StartForeignNodes(system, nodeWatcher, s.ForeignNodes);
         // A rejoining incarnation still holds its lease: prefer that subnet over the one of the old subnet.env.
         var last = status.Current;
         var preferred = last.Lease?.Subnet ?? data.PreviousSubnet;
@@ -192,7 +196,9 @@ public sealed class ControlPlane : IAsyncDisposable
                 // Stop renewing first, so the other nodes' release of our lease is final.
                 leases.Tell(PoisonPill.Instance);
                 status.Fail(reason);
-            }, s.LoggerFactory);
+            }, s.LoggerFactory,
+                // A rejoining incarnation also asks the members it last knew: the API server may be what is unreachable.
+                rememberedMembers: incarnation > 1 ? RejoinContacts.From(last.Leases, options.NodeName, DateTimeOffset.UtcNow) : null);
         else
             _fileWatcher = new NetConfFileWatcher(options.NetConfigPath, data.ConfJson, clusterNetConf, NetConfFileWatcher.DefaultInterval,
                 s.LoggerFactory.CreateLogger("Flannel.Config"));

@@ -32,22 +32,26 @@ public sealed class KubeAgentServices : IAsyncDisposable
 
     /// <summary>Nodes outside our cluster with flannel's annotations (upstream flannel during a migration), for the route
     /// programmer (<see cref="Flannel.Actors.Routes.RouteProgrammerSettings.ForeignNodes"/>).</summary>
-    public static IActorRef StartForeignNodes(ActorSystem system, IActorRef watcher) =>
-        system.ActorOf(ForeignNodesActor.Props(watcher), "kube-foreign-nodes");
+    /// <param name="memory">The process's Node list across incarnations (see <see cref="ForeignNodeMemory"/>).</param>
+    public static IActorRef StartForeignNodes(ActorSystem system, IActorRef watcher, ForeignNodeMemory? memory = null) =>
+        system.ActorOf(ForeignNodesActor.Props(watcher, memory), "kube-foreign-nodes");
 
     /// <param name="watcher">The Node watcher from <see cref="StartNodeWatcher"/>.</param>
     /// <param name="clusterNetConf">The ClusterNetConfActor (receives the ConfigMap's net-conf.json).</param>
     /// <param name="onOwnNodeDeleted">Called when this agent's Node is deleted.</param>
+    /// <param name="rememberedMembers">A rejoining incarnation's members to ask besides the pods (<see cref="RejoinContacts"/>).</param>
     public static KubeAgentServices Start(ActorSystem system, KubeNodeContext kube, FlanneldOptions options, bool discoverSeeds,
         IActorRef watcher, IActorRef leases, IActorRef clusterNetConf, AgentStatus status, Action<string> onOwnNodeDeleted,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers, IReadOnlyList<Address>? rememberedMembers = null)
     {
         var log = loggers.CreateLogger("Flannel.Kube");
         var ns = options.PodNamespace ?? ConfigMapWatcherActor.DefaultNamespace;
         if (discoverSeeds)
         {
-            KubernetesSeedDiscovery.Start(system, kube.Client, SeedOptions(options));
+            KubernetesSeedDiscovery.Start(system, kube.Client, SeedOptions(options), rememberedMembers);
             log.LogInformation("seed discovery: flannel pods labelled {Selector} in namespace {Namespace}", SeedOptions(options).PodLabelSelector, ns);
+            if (rememberedMembers is { Count: > 0 })
+                log.LogInformation("also asking the members of the last known lease table: {Members}", string.Join(",", rememberedMembers));
         }
         system.ActorOf(NodeLeaseReleaserActor.Props(leases, watcher, kube.NodeName, onOwnNodeDeleted), "kube-node-leases");
         system.ActorOf(ConfigMapWatcherActor.Props(kube.Client, ns, subscriber: clusterNetConf), "kube-config");

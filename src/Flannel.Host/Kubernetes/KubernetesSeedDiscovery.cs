@@ -35,10 +35,11 @@ public static class KubernetesSeedDiscovery
             """).WithFallback(KubernetesPodsServiceDiscovery.DefaultConfig);
 
     /// <summary>Registers the client for the discovery method and starts the bootstrap; returns the bootstrap actor.</summary>
-    public static IActorRef Start(ActorSystem system, IKubernetes client, SeedDiscoveryOptions options)
+    /// <param name="remembered">Members probed besides the pods (a rejoining incarnation, see <see cref="RejoinContacts"/>).</param>
+    public static IActorRef Start(ActorSystem system, IKubernetes client, SeedDiscoveryOptions options, IReadOnlyList<Address>? remembered = null)
     {
         KubernetesClientExtension.Get(system).Client = client;
         var discovery = Discovery.Get(system).LoadServiceDiscovery(Method);
-        return system.StartKubernetesClusterBootstrap(discovery, options.Bootstrap);
+        return system.StartKubernetesClusterBootstrap(discovery, options.Bootstrap, remembered);
     }
 }

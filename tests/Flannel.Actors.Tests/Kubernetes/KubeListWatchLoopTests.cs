@@ -126,6 +126,28 @@ public sealed class KubeListWatchLoopTests
         await run;
     }
 
+    [Fact]
+    public async Task A_list_that_gets_no_answer_is_abandoned_and_retried()
+    {
+        // The first list hangs like a request written on a connection that died while the API server was cut off.
+        var lists = 0;
+        var emitted = new ConcurrentQueue<object>();
+        var loop = new KubeListWatchLoop<V1Node>("nodes",
+            async (_, _, ct) =>
+            {
+                if (Interlocked.Increment(ref lists) == 1) await Task.Delay(Timeout.Infinite, ct);
+                return ([Node("a", "1")], "1", null);
+            },
+            (_, _, ct) => WatchForever(new TaskCompletionSource(), ct),
+            emitted.Enqueue, Fast with { ListTimeout = TimeSpan.FromMilliseconds(200) }, NoLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        var run = loop.RunAsync(cts.Token);
+        await Poll.UntilAsync(() => Task.FromResult(emitted.OfType<KubeListSynced<V1Node>>().Any()), Wait, "listed after the hung list was abandoned", 10);
+        Assert.Equal(2, lists);
+        await cts.CancelAsync();
+        await run;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (IList<V1Node>, string, string?) OnePage(out WeakReference<V1Node> listed)
     {

@@ -42,6 +42,10 @@ public sealed class ForeignNodeCluster : IAsyncLifetime
             Kube.Kubectl("delete", "pod", "-n", "kube-flannel", FlannelPodName(Foreign));
             foreach (var h in Ours) Topology.StartAgent(h, Kube.AgentArgs(h));
             await Topology.WaitReadyAsync(TimeSpan.FromSeconds(90), Ours);
+            // The annotations follow readiness (the status loop publishes within a second or so): the foreign host is
+            // configured from them (two fixture starts under load read a Node without backend-data yet).
+            await Poll.UntilAsync(() => Task.FromResult(Kube.GetNodes().Where(n => Ours.Any(h => h.NodeName == n.Name)).All(n => n.Flannel("backend-data") is not null)),
+                TimeSpan.FromSeconds(20), "our agents' Nodes carry backend-data", 250);
             ConfigureForeignHost();
             AnnotateForeign(Annotations());
             Pods = Topology.Hosts.AsParallel().AsOrdered().Select(h => Topology.CreatePod(h, $"pod{h.Index}")).ToList();

@@ -4,11 +4,17 @@ using Xunit;
 namespace Flannel.E2E.Kube;
 
 /// <summary>
-/// Three hosts from the DaemonSet's view (shared by the tests of <see cref="KubeAgentTests"/>): the test API server in
-/// the underlay namespace holds the Nodes with podCIDRs, the flannel pods and kube-flannel-cfg (vxlan); the agents run
-/// with --kube-subnet-mgr and no seeds; one pod per host made through the CNI plugin.
+/// Three hosts from the DaemonSet's view (shared by the tests of <see cref="KubeAgentTests"/>), vxlan.
 /// </summary>
-public sealed class KubeCluster : IAsyncLifetime
+public sealed class KubeCluster() : KubeAgentCluster("vxlan", hosts: 3, prefix: "fk", name: "kube");
+
+/// <summary>
+/// <paramref name="hosts"/> hosts from the DaemonSet's view, shared by the tests of a class: the test API server in the
+/// underlay namespace holds the Nodes with podCIDRs, the flannel pods and kube-flannel-cfg (<paramref name="backend"/>);
+/// the agents run with --kube-subnet-mgr and no seeds; one pod per host made through the CNI plugin. Namespaces are named
+/// <paramref name="prefix"/> + this process's id; logs are kept under flannel-e2e-logs/<paramref name="name"/>.
+/// </summary>
+public abstract class KubeAgentCluster(string backend, int hosts, string prefix, string name) : IAsyncLifetime
 {
     public KubeTopology Kube { get; private set; } = null!;
     public ClusterTopology Topology => Kube.Cluster;
@@ -34,13 +40,13 @@ public sealed class KubeCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var prefix = $"fk{Environment.ProcessId % 10000}";
-        Kube = KubeTopology.Create(new TopologyOptions(prefix, Flanneld)
+        Kube = KubeTopology.Create(new TopologyOptions($"{prefix}{Environment.ProcessId % 10000}", Flanneld)
         {
-            Backend = "vxlan",
-            NetConfJson = KubeTopology.NetConf("vxlan"),
+            Hosts = hosts,
+            Backend = backend,
+            NetConfJson = KubeTopology.NetConf(backend),
             StateRoot = "/run/flannel-e2e",
-            KeepLogsIn = Path.Combine(Path.GetTempPath(), "flannel-e2e-logs", "kube"),
+            KeepLogsIn = Path.Combine(Path.GetTempPath(), "flannel-e2e-logs", name),
         }, TestServer);
         try
         {
@@ -55,6 +61,10 @@ public sealed class KubeCluster : IAsyncLifetime
             throw;
         }
     }
+
+    public Pod PodOn(TopologyHost h) => Pods.Single(p => p.Host == h);
+
+    public Task EnsureReadyAsync() => Topology.WaitReadyAsync(TimeSpan.FromSeconds(60));
 
     public Task DisposeAsync()
     {

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Flannel.Demo;
+using Flannel.E2E.Agent;
+using Flannel.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Flannel.E2E.Survival;
+
+/// <summary>
+/// Issue #13 in Kubernetes mode (the DaemonSet's way: --kube-subnet-mgr, seeds found by listing the flannel pods through
+/// the API server, lease = the Node's podCIDR): hosts 4 and 5 are cut off from hosts 1-3 and from the API server for
+/// 60 s, far longer than the split-brain resolver's decision (stable-after 10 s, as in <see cref="PartitionSurvivalTests"/>),
+/// so the minority's actor systems are downed and their next incarnations wait cut off for most of the minute. No flanneld may exit; the udp tunnels keep forwarding on each side; the
+/// minority says "partitioned" and forms no cluster of its own; after the heal the downed agents rejoin through the
+/// Kubernetes bootstrap within 15 s on their podCIDRs, with their Node and ConfigMap watchers running again and the Nodes'
+/// annotations and NetworkUnavailable condition still right.
+/// </summary>
+[Collection(AgentE2ECollection.Name)]
+public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITestOutputHelper output) : IClassFixture<KubeSurvivalCluster>
+{
+    private static readonly TimeSpan RejoinGoal = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan CutLength = TimeSpan.FromSeconds(60);
+    /// <summary>A list-watch's longest retry pause plus a list abandoned for want of an answer (KubeWatchOptions), with slack.</summary>
+    private static readonly TimeSpan WatchRetryBound = TimeSpan.FromSeconds(70);
+    private const string BootstrapJoin = "Cluster bootstrap: joining the existing cluster through";
+    private const string ConfigMapSeen = "kube-flannel-cfg net-conf.json changed at resourceVersion";
+
+    private KubeTopology Kube => cluster.Kube;
+    private ClusterTopology Topology => cluster.Topology;
+    private PartitionChecks Checks { get; } = new(cluster.Topology, cluster.PodOn);
+
+    [Fact]
+    public async Task A_cut_off_minority_in_kube_mode_keeps_forwarding_and_rejoins_through_the_api_without_a_restart()
+    {
+        await cluster.EnsureReadyAsync();
+        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+        var subnets = Checks.SubnetEnvs();
+        foreach (var h in Topology.Hosts) Assert.Equal(KubeTopology.PodCidr(h).ToString(), subnets[h.NodeName]);
+        var joinsBefore = cluster.Minority.ToDictionary(h => h.NodeName, h => Count(h, BootstrapJoin));
+
+        var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, async sinceCut =>
+        {
+            var clock = Stopwatch.StartNew();
+            // The majority keeps the cluster (and the lease table) and stays ready.
+            await Topology.WaitReadyAsync(TimeSpan.FromSeconds(30), cluster.Majority);
+            // The issue's 60 s: the rejoining incarnations spend most of the cut without the cluster and the API server
+            // (discovery rounds and Node/ConfigMap list-watches failing and backing off), not a moment.
+            var left = CutLength - sinceCut - clock.Elapsed;
+            await Task.Delay(left > TimeSpan.FromSeconds(3) ? left : TimeSpan.FromSeconds(3));
+            foreach (var h in cluster.Minority)
+            {
+                // The rejoining incarnation waits for the running cluster: no cluster of the minority's own.
+                var status = await PartitionChecks.TryStatusAsync(h);
+                Assert.True(status is null || status.Members.All(m => m.Status != "Up"),
+                    $"{h.NodeName} is Up in a cluster during the cut: {string.Join(", ", status!.Members.Select(m => $"{m.Address} {m.Status}"))}");
+            }
+        });
+        await Checks.AssertSurvivedAsync(cut, cluster.Majority, cluster.Minority, pids, subnets, RejoinGoal, output.WriteLine);
+        // The new incarnations found the cluster through the Kubernetes bootstrap (pods or remembered members).
+        foreach (var h in cluster.Minority)
+            Assert.True(Count(h, BootstrapJoin) > joinsBefore[h.NodeName], $"{h.NodeName} did not rejoin through the Kubernetes bootstrap\n{ClusterTopology.Tail(h.LogFile, 30)}");
+
+        await AssertNodesAsync();
+        await AssertWatchersRunAfterTheHealAsync(cut.HealedAt);
+    }
+
+    /// <summary>
+    /// The downed minority must not need the API server to find the cluster again: the control plane is unreachable from
+    /// the downing until after the heal, so no flannel pod can be listed. The rejoining incarnations also ask the members
+    /// their last lease table names (the owners' addresses) and join through them within 15 s of the heal.
+    /// </summary>
+    [Fact]
+    public async Task The_minority_rejoins_at_the_heal_while_the_api_server_is_unreachable()
+    {
+        await cluster.EnsureReadyAsync();
+        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+        var subnets = Checks.SubnetEnvs();
+        try
+        {
+            var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, async _ =>
+            {
+                Kube.IsolateApiServer();
+                // Long enough for the rejoining incarnations to have tried the API several times (a round every 2 s).
+                await Task.Delay(TimeSpan.FromSeconds(8));
+            });
+            Assert.True(Kube.TryKubectl("get", "nodes").ExitCode != 0, "the API server was reachable during the rejoin");
+            output.WriteLine("the API server was unreachable from the downing until after the rejoin");
+            await Checks.AssertSurvivedAsync(cut, cluster.Majority, cluster.Minority, pids, subnets, RejoinGoal, output.WriteLine);
+        }
+        finally
+        {
+            Kube.RestoreApiServer();
+        }
+        await AssertNodesAsync();
+    }
+
+    /// <summary>`kubectl get nodes -o json`: every Node keeps its podCIDR, announces its agent's lease (backend, data, public
+    /// IP) and says NetworkUnavailable=False/FlannelIsUp.</summary>
+    private async Task AssertNodesAsync()
+    {
+        var leases = new Dictionary<string, Flannel.Host.Health.LeaseView>();
+        foreach (var h in Topology.Hosts) leases[h.NodeName] = (await h.Client!.StatusAsync()).Lease!;
+        var nodes = await Poll.ForAsync(() =>
+        {
+            var n = Kube.GetNodes();
+            return n.Count == Topology.Hosts.Count && n.All(x => x.NetworkUnavailableReason == "FlannelIsUp") ? n : null;
+        }, TimeSpan.FromSeconds(20), "NetworkUnavailable=False/FlannelIsUp on every node", 250);
+        foreach (var n in nodes)
+        {
+            var h = Topology.Hosts.Single(x => x.NodeName == n.Name);
+            Assert.Equal(KubeTopology.PodCidr(h).ToString(), n.PodCidr);
+            Assert.Equal("udp", n.Flannel("backend-type"));
+            Assert.Equal(leases[n.Name].BackendData ?? "null", n.Flannel("backend-data"));
+            Assert.Equal("true", n.Flannel("kube-subnet-manager"));
+            Assert.Equal(h.Address.ToString(), n.Flannel("public-ip"));
+            Assert.Equal("False", n.NetworkUnavailable);
+        }
+    }
+
+    /// <summary>
+    /// The rejoined agents' watchers belong to their new incarnation: each lists the Nodes again after the heal, and a
+    /// kube-flannel-cfg change made after the heal reaches all 5 agents (an equivalent text: nothing switches). Not
+    /// within the rejoin goal: a watcher that failed through the cut retries after its backoff (at most 30 s, as
+    /// client-go's reflector), and a list sent on a connection that died in the cut is abandoned after 30 s.
+    /// </summary>
+    private async Task AssertWatchersRunAfterTheHealAsync(DateTimeOffset healedAt)
+    {
+        var bound = WatchRetryBound;
+        foreach (var h in cluster.Minority)
+            await Poll.UntilAsync(async () => NodeListTime(await h.Client!.MetricsAsync()) >= healedAt.ToUnixTimeSeconds(), bound,
+                $"{h.NodeName}'s node watcher listed the Nodes after the heal", 250);
+
+        var seen = Topology.Hosts.ToDictionary(h => h.NodeName, h => Count(h, ConfigMapSeen));
+        var versions = await LeaseVersionsAsync();
+        Kube.PatchNetConf(KubeTopology.NetConf("udp").Replace(",", ", ", StringComparison.Ordinal));
+        await Poll.UntilAsync(() => Topology.Hosts.All(h => Count(h, ConfigMapSeen) > seen[h.NodeName]), bound,
+            "every agent's ConfigMap watcher saw a change made after the heal", 250);
+        await Task.Delay(2000);
+        Assert.Equal(versions, await LeaseVersionsAsync());
+    }
+
+    private static double NodeListTime(string? metrics)
+    {
+        var m = metrics is null ? null : Regex.Match(metrics, @"^flannel_kube_node_list_timestamp_seconds ([0-9.eE+]+)$", RegexOptions.Multiline);
+        return m is { Success: true } ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    private async Task<List<string>> LeaseVersionsAsync()
+    {
+        var all = new List<string>();
+        foreach (var h in Topology.Hosts)
+            all.AddRange((await h.Client!.StatusAsync()).Leases.Select(l => $"{h.NodeName} sees {l.Node} {l.Subnet} {l.Backend} v{l.Version}").Order());
+        return all;
+    }
+
+    private static int Count(TopologyHost h, string text) =>
+        File.Exists(h.LogFile) ? File.ReadAllText(h.LogFile).Split(text).Length - 1 : 0;
+}
