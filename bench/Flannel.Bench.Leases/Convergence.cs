@@ -47,6 +47,9 @@ public static class Convergence
             ["threads"] = results.Max(x => (int)x["threads"]!),
             ["gc_pause_s"] = Median(results.Select(x => x["gc_pause_s"]), 2),
             ["gc_pause_share"] = Median(results.Select(x => x["gc_pause_share"]), 2),
+            ["cpu_s"] = Median(results.Select(x => x["cpu_s"]), 2),
+            ["connections_per_pair"] = Median(results.Select(x => x["connections_per_pair"]), 2),
+            ["tls_handshakes"] = Median(results.Select(x => x["tls_handshakes"] is long h ? (object?)(double)h : null), 0),
         };
     }
 
@@ -66,7 +69,7 @@ public static class Convergence
             ["converge_s"] = seconds, ["converged"] = seconds is not null, ["duplicates"] = 0, ["leases"] = 3, ["start_s"] = 0.5,
             ["join_up_all"] = new[] { 1.0, 1.2 }, ["min_table"] = 3, ["all_up_s"] = 2.0,
             ["lease_after_up_s"] = seconds - 2.0, ["rss_per_node_mib"] = 1.0, ["heap_per_node_mib"] = 0.5, ["idle_cores"] = 0.1,
-            ["threads"] = 40, ["gc_pause_s"] = 0.1, ["gc_pause_share"] = seconds is { } s ? 0.1 / s : null,
+            ["threads"] = 40, ["gc_pause_s"] = 0.1, ["cpu_s"] = 1.0, ["connections_per_pair"] = 1.0, ["tls_handshakes"] = 6L, ["gc_pause_share"] = seconds is { } s ? 0.1 / s : null,
         };
         var mixed = Summary([RunOf(4.0), RunOf(timedOutRun), RunOf(5.0)]);
         if (mixed["converge_s"] is not null) wrong.Add($"2 of 3 runs converged, yet the summary says converge_s {mixed["converge_s"]}");

@@ -22,23 +22,58 @@ using Flannel.Net.Config;
 
 if (args is ["--self-check"])
 {
-    var wrong = Convergence.SelfCheck();
+    var wrong = Convergence.SelfCheck().Concat(InProcessConnections.SelfCheck()).ToList();
     foreach (var w in wrong) Console.Error.WriteLine($"leases self-check: {w}");
     return wrong.Count == 0 ? 0 : 1;
 }
-var sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [5, 10, 20];
+var sizes = args is [_, ..] && args[0] != "--handshakes" ? args.Select(int.Parse).ToArray() : [5, 10, 20];
 // N actor systems in one process share one .NET thread pool, which on 2 cores starts with 2 threads and adds about one
 // per half second while they block (ActorSystem.Create waits for its remoting to bind, Ask waits in tests): that
 // starvation, not the lease protocol, was most of a run. Real agents are one system per process.
 ThreadPool.SetMinThreads(Math.Max(64, Environment.ProcessorCount), Math.Max(64, Environment.ProcessorCount));
 var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
 var tls = new BenchTls();
-var handshakes = await HandshakeBench.MeasureAsync(tls.Node(0), tls.Node(1), 60);
+var trustStoreLock = TrustStoreLock.Start(tls.Node(0).Certificate);
+if (args is ["--handshakes"])
+{
+    // Each variant's cost per mutual-TLS handshake (HandshakeBench), one JSON line each, then exit.
+    var (rsaA, rsaB) = tls.RsaPair();
+    HandshakeBench.Variant[] variants =
+    [
+        new("tcp_connect_only", tls.Node(0), tls.Node(1), Check: false, HandshakeBench.AkkaProtocols, Tls: false),
+        new("agent_ecdsa_p256_tls12", tls.Node(0), tls.Node(1), Check: true, HandshakeBench.AkkaProtocols),
+        new("ecdsa_p256_tls12_accept_all", tls.Node(0), tls.Node(1), Check: false, HandshakeBench.AkkaProtocols),
+        new("rsa2048_tls12", rsaA, rsaB, Check: true, HandshakeBench.AkkaProtocols),
+        new("ecdsa_p256_tls13_not_offered_by_akka", tls.Node(0), tls.Node(1), Check: true, System.Security.Authentication.SslProtocols.Tls13),
+        new("rsa2048_tls13_not_offered_by_akka", rsaA, rsaB, Check: true, System.Security.Authentication.SslProtocols.Tls13),
+    ];
+    for (var round = 0; round < (Environment.GetEnvironmentVariable("HANDSHAKE_ROUNDS") is { } hr ? int.Parse(hr) : 2); round++)
+        foreach (var v in variants)
+        {
+            var h = await HandshakeBench.MeasureAsync(v, 200);
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["handshake"] = h.Name, ["round"] = round, ["wall_ms"] = h.WallMs, ["cpu_ms"] = h.CpuMs, ["min_wall_ms"] = h.MinWallMs,
+                ["protocol"] = h.Protocol, ["cipher"] = h.Cipher, ["samples"] = 200, ["loadavg_1m"] = Harness.LoadAverage(),
+            }));
+        }
+    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["validator_check_cpu_ms"] = HandshakeBench.ValidatorCpuMs(tls.Node(0), tls.Node(1).Certificate, 500),
+        ["validator_check_rsa_cpu_ms"] = HandshakeBench.ValidatorCpuMs(rsaA, rsaB.Certificate, 500),
+        ["system_trust_chain_build_cpu_ms"] = HandshakeBench.SystemChainCpuMs(tls.Node(1).Certificate, 500),
+    }));
+    tls.Delete();
+    return 0;
+}
+var agentHandshake = await HandshakeBench.MeasureAsync(
+    new HandshakeBench.Variant("agent", tls.Node(0), tls.Node(1), Check: true, HandshakeBench.AkkaProtocols), 50);
 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 {
-    ["tls_handshake_ms"] = Math.Round(Convergence.Median(handshakes.Skip(10))!.Value, 3),
-    ["samples"] = handshakes.Length - 10,
-    ["min_ms"] = Math.Round(handshakes.Skip(10).Min(), 3),
+    ["tls_handshake_ms"] = agentHandshake.WallMs,
+    ["tls_handshake_cpu_ms"] = agentHandshake.CpuMs,
+    ["samples"] = 50,
+    ["min_ms"] = agentHandshake.MinWallMs,
 }));
 // Warm-up (not reported): the first ActorSystems of a process pay for JIT compilation of Akka's startup path.
 await Run(2, verbose: false, tls: null);
@@ -68,6 +103,7 @@ foreach (var n in sizes)
             ["cores"] = Environment.ProcessorCount,
             ["gc_gen0_budget"] = Harness.Gen0Budget(),
             ["loadavg_1m"] = Harness.LoadAverage(),
+            ["trust_store_lock"] = trustStoreLock,
         },
     };
     foreach (var (mode, results) in new[] { ("plain", plain), ("tls", secured) }.Where(m => m.Item2.Count > 0))
@@ -127,6 +163,9 @@ static async Task<Dictionary<string, object?>> Run(int n, bool verbose, BenchTls
     using (var before = Process.GetCurrentProcess()) baselineRss = before.WorkingSet64;
     var baselineHeap = GC.GetTotalMemory(forceFullCollection: true);
     var gcPause0 = GC.GetTotalPauseDuration();
+    var checks0 = tls?.PeerChecks ?? 0;
+    TimeSpan cpuStart;
+    using (var self0 = Process.GetCurrentProcess()) cpuStart = self0.TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     void Log(string what)
     {
@@ -215,8 +254,14 @@ static async Task<Dictionary<string, object?>> Run(int n, bool verbose, BenchTls
     }
     // A run that did not converge has no convergence time (Convergence): null, never the deadline as a time.
     var converge = Convergence.Seconds(converged, sw.Elapsed);
+    // The CPU the process spent until then: on a shared machine a steadier measure of the work than the wall clock.
+    double cpuToConverge;
+    using (var self1 = Process.GetCurrentProcess()) cpuToConverge = (self1.TotalProcessorTime - cpuStart).TotalSeconds;
     // Every GC stops all N nodes at once (one heap); a real agent's pauses are its own.
     var gcPause = (GC.GetTotalPauseDuration() - gcPause0).TotalSeconds;
+    // Connections between the nodes now, and TLS handshakes completed so far (each end checks the other's certificate).
+    var connections = InProcessConnections.Count();
+    var handshakes = tls is null ? 0 : (tls.PeerChecks - checks0) / 2;
     Log(converged ? "tables converged" : "NOT converged");
 
     var finalTables = (await Task.WhenAll(actors.Select(TableOf))).Where(t => t is not null).Select(t => t!).ToList();
@@ -254,6 +299,10 @@ static async Task<Dictionary<string, object?>> Run(int n, bool verbose, BenchTls
         ["threads"] = threads,
         ["gc_pause_s"] = Math.Round(gcPause, 2),
         ["gc_pause_share"] = converge is { } cs ? Math.Round(gcPause / cs, 2) : null,
+        ["cpu_s"] = Math.Round(cpuToConverge, 2),
+        ["connections"] = connections,
+        ["connections_per_pair"] = InProcessConnections.PerPair(connections, n),
+        ["tls_handshakes"] = handshakes,
         // The joiners only: the seed joins itself.
         ["join_up_all"] = joinUp.Skip(1).ToArray(),
     };
