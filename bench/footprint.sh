@@ -11,7 +11,7 @@
 # Usage: bench/footprint.sh [backend ...]   (default udp vxlan host-gw); KEEP_LOGS=DIR keeps the agents' logs;
 #   EXTRA_AGENT_ARGS adds flanneld flags (e.g. "--hocon-file /tmp/try.hocon"); DOTNET_* variables reach the agents;
 #   the agents always get the DOTNET_* variables deploy/Dockerfile sets (ENV lines), as the image runs them.
-#   FLANNELD=path measures another flanneld build (default: src/Flannel.Host's Release build output).
+#   FLANNELD=path measures another flanneld build (default: the shipped form, published by deploy/publish-flanneld.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "footprint.sh: run as root" >&2; exit 1; }
@@ -31,7 +31,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-dotnet build src/Flannel.Host -c Release -nologo -v q -clp:ErrorsOnly >&2
+# The agent as the image ships it (deploy/publish-flanneld.sh: self-contained single file), unless FLANNELD names
+# another build; the framework-dependent `dotnet build` output measured ~10 MiB more RSS than the shipped file.
+if [ -z "${FLANNELD:-}" ]; then
+  deploy/publish-flanneld.sh "$WORK/flanneld"
+  FLANNELD="$WORK/flanneld/flanneld"
+fi
 dotnet build bench/Flannel.Bench.Footprint -c Release -nologo -v q -clp:ErrorsOnly >&2
 # The topology wires pods with the native `flannel` CNI plugin (the load phase's pods).
 plugin="$(./scripts/cni-plugin.sh)"
@@ -41,7 +46,7 @@ mapfile -t AGENT_ENV < <(sed -n 's/^ENV \(DOTNET_[A-Za-z_]*=[^ ]*\)$/\1/p' deplo
 echo "footprint: agents' runtime variables: ${AGENT_ENV[*]}" >&2
 echo "footprint: load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # exec in the background so the trap can end it by PID; the tool's namespaces carry this script's PID in their prefix.
-env "${AGENT_ENV[@]}" FLANNELD="${FLANNELD:-$PWD/src/Flannel.Host/bin/Release/net10.0/flanneld}" BENCH_PREFIX_PID=$$ \
+env "${AGENT_ENV[@]}" FLANNELD="$FLANNELD" BENCH_PREFIX_PID=$$ \
   bench/Flannel.Bench.Footprint/bin/Release/net10.0/Flannel.Bench.Footprint "$@" >"$WORK/footprint.jsonl" &
 BENCH_PID=$!
 wait "$BENCH_PID"

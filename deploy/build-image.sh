@@ -76,8 +76,7 @@ fi
 # 2. The app layer: flanneld as the Dockerfile publishes it, and the native CNI plugin (scripts/cni-plugin.sh).
 echo "build-image: publishing flanneld (self-contained, single file)" >&2
 rm -rf "$out/flanneld"
-dotnet publish "$root/src/Flannel.Host/Flannel.Host.csproj" -c Release -r linux-x64 --self-contained true \
-  -p:PublishSingleFile=true -p:DebugType=none -o "$out/flanneld" -nologo -v q -clp:ErrorsOnly >&2
+"$root/deploy/publish-flanneld.sh" "$out/flanneld"
 # test.sh and demo.sh have published it already (FLANNEL_CNI_PLUGIN).
 plugin="${FLANNEL_CNI_PLUGIN:-$("$root/scripts/cni-plugin.sh")}"
 previous=$(buildah inspect --type image --format '{{.FromImageID}}' "$image" 2>/dev/null || true)

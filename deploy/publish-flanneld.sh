@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Publishes flanneld as the image ships it: self-contained, single file, IL + JIT (no ReadyToRun, no trimming).
+# Usage: deploy/publish-flanneld.sh OUTDIR [RID]  (RID default linux-x64). Used by deploy/build-image.sh and
+# bench/footprint.sh (so the bench measures the shipped form); deploy/Dockerfile runs the same command.
+# Why this form (bench/footprint.sh, vxlan, bench/footprint/RESULTS.md 2026-12-01): the single file is ~10 MiB less RSS
+# than the framework-dependent build output (127 -> 117-123 MiB: the framework's touched pages come from one mapping,
+# no host/deps.json resolution); ReadyToRun of our + Akka's assemblies cost +25 MiB (148 MiB: touched R2R pages
+# outweigh the JIT code saved), composite R2R with the framework +29 MiB (152 MiB); TrimMode=partial made the agent
+# exit at start (System.Text.Json's reflection serializer is off in trimmed apps).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out=${1:?usage: publish-flanneld.sh OUTDIR [RID]}
+rid=${2:-linux-x64}
+dotnet publish "$root/src/Flannel.Host/Flannel.Host.csproj" -c Release -r "$rid" --self-contained true \
+  -p:PublishSingleFile=true -p:DebugType=none -o "$out" -nologo -v q -clp:ErrorsOnly >&2
