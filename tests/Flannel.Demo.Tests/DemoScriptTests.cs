@@ -1,3 +1,6 @@
+using Flannel.Demo;
+using Xunit;
+
 namespace Flannel.Demo.Tests;
 
 public sealed class DemoScriptTests
