@@ -205,7 +205,9 @@ public sealed class ControlPlane : IAsyncDisposable
                 status.Fail(reason);
             }, s.LoggerFactory,
                 // A rejoining incarnation also asks the members it last knew: the API server may be what is unreachable.
-                rememberedMembers: incarnation > 1 ? RejoinContacts.From(last.Leases, options.NodeName, DateTimeOffset.UtcNow) : null);
+                rememberedMembers: incarnation > 1 ? RejoinContacts.From(last.Leases, options.NodeName, DateTimeOffset.UtcNow) : null,
+                // A restarted agent says why it waits (partitioned: waiting for the cluster: ...), as in file mode.
+                restarted: apiSubnet is not null);
         else
             _fileWatcher = new NetConfFileWatcher(options.NetConfigPath, data.ConfJson, clusterNetConf, NetConfFileWatcher.DefaultInterval,
                 s.LoggerFactory.CreateLogger("Flannel.Config"));

@@ -32,6 +32,8 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
     private const string WaitingForLowest = "Cluster bootstrap waiting: waiting for the lowest contact point";
     /// <summary>The Kubernetes bootstrap forming a new cluster.</summary>
     private const string FormsCluster = "forming the cluster";
+    /// <summary>A restarted agent's readiness while its Kubernetes bootstrap waits for the lowest pod.</summary>
+    private const string WaitsForCluster = "partitioned: waiting for the cluster: waiting for the lowest contact point";
 
     private KubeTopology Kube => cluster.Kube;
     private ClusterTopology Topology => cluster.Topology;
@@ -147,7 +149,8 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
     /// process takes no other subnet (in Kubernetes mode the lease is the Node's podCIDR), forms no cluster with host 4,
     /// and brings its data plane back before it can join a cluster: the Node objects are the authoritative lease source,
     /// so it configures its backend on its podCIDR and programs the peers their flannel annotations name; pods on hosts
-    /// 4 and 5 talk again within the cut (60 s). After the heal it joins the running cluster within 15 s.
+    /// 4 and 5 talk again within the cut (60 s); readiness says it waits for the cluster. After the heal it joins the running
+    /// cluster within 15 s.
     /// </summary>
     [Fact]
     public async Task A_minority_agent_restarted_during_a_node_partition_forwards_from_the_api_and_takes_no_subnet()
@@ -196,6 +199,11 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
             var status = await restarted.Client!.StatusAsync();
             Assert.Null(status.Lease);
             Assert.False(status.Ready);
+            // Readiness and `ctl cluster show` say why: it waits for the running cluster's lowest pod.
+            var ready = await restarted.Client.ReadyAsync();
+            Assert.True(ready is { Ready: false } r && r.Body.Contains(WaitsForCluster, StringComparison.Ordinal),
+                $"{restarted.NodeName}'s /readyz does not say it waits for the cluster: {ready?.Body}");
+            PartitionChecks.AssertClusterShowPartitioned(restarted);
             Assert.True(status.Reconcile.PeersProgrammed >= 1, $"{restarted.NodeName} programmed no peer: {string.Join("; ", status.NotReady)}");
             output.WriteLine($"{restarted.NodeName} while cut off after its restart: not ready ({string.Join("; ", status.NotReady)}), peers programmed {status.Reconcile.PeersProgrammed}");
             Assert.Equal(subnets[restarted.NodeName], SubnetEnvFile.Read(restarted.SubnetFile).Lease.ToString());
