@@ -171,9 +171,32 @@ public sealed class ClusterTopology : IDisposable
         foreach (var h in hosts) Netns.Sh(UnderlayNamespace, $"ip link set h{h.Index} master br1");
     }
 
-    /// <summary>Puts every host's underlay port back on the main bridge (after <see cref="CutOff"/>).</summary>
+    /// <summary>The nftables table (bridge family, in the underlay namespace) that holds <see cref="CutBetween"/>'s drops.</summary>
+    private const string CutTable = "flannel-cut";
+
+    /// <summary>
+    /// Cuts the paths between the hosts of <paramref name="side"/> and those of <paramref name="rest"/> only: every host
+    /// stays on the main bridge, which drops the frames forwarded between the two groups' ports, so each group still
+    /// reaches itself and the bridge's own addresses (the API server of a Kubernetes topology), as a node partition whose
+    /// control plane sits on another network. <see cref="Heal"/> undoes it.
+    /// </summary>
+    public void CutBetween(IEnumerable<TopologyHost> side, IEnumerable<TopologyHost> rest)
+    {
+        static string Ports(IEnumerable<TopologyHost> hosts) => "{ " + string.Join(", ", hosts.Select(h => $"h{h.Index}")) + " }";
+        var a = Ports(side);
+        var b = Ports(rest);
+        Netns.Sh(UnderlayNamespace,
+            $"nft add table bridge {CutTable} && " +
+            $"nft add chain bridge {CutTable} forward '{{ type filter hook forward priority 0; policy accept; }}' && " +
+            $"nft add rule bridge {CutTable} forward iifname '{a}' oifname '{b}' drop && " +
+            $"nft add rule bridge {CutTable} forward iifname '{b}' oifname '{a}' drop");
+    }
+
+    /// <summary>Puts every host's underlay port back on the main bridge and removes the drops of <see cref="CutBetween"/>
+    /// (after <see cref="CutOff"/> or <see cref="CutBetween"/>).</summary>
     public void Heal()
     {
+        Netns.Sh(UnderlayNamespace, $"nft delete table bridge {CutTable} 2>/dev/null || true");
         foreach (var h in Hosts) Netns.Sh(UnderlayNamespace, $"ip link set h{h.Index} master br0");
     }
 

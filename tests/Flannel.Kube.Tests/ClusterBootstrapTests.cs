@@ -112,6 +112,31 @@ public sealed class ClusterBootstrapTests : IAsyncLifetime
         Assert.Single(_systems.Select(s => Cluster.Get(s).State.Leader).Distinct());
     }
 
+    /// <summary>
+    /// A restarted agent (given its status) says on readiness why its bootstrap waits, here for the lowest pod, which is
+    /// not running; once the lowest pod forms the cluster and the agent joins, the reason becomes "joining the cluster"
+    /// (the quorum watcher clears it when the node is Up in a majority).
+    /// </summary>
+    [Fact]
+    public async Task A_restarted_agents_bootstrap_puts_its_wait_reason_on_readiness_until_it_joins()
+    {
+        var port = FreePort();
+        var settings = new ClusterBootstrapSettings("flannel", TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(2));
+        _server.Put(Seed.FlannelPod("flannel-a", "node-a", "127.0.0.11"), Seed.FlannelPod("flannel-b", "node-b", "127.0.0.12"));
+        var status = new Flannel.Actors.Node.AgentStatus("node-b");
+        var restarted = StartSystem(port, "127.0.0.12");
+        restarted.StartKubernetesClusterBootstrap(Discovery.Get(restarted).LoadServiceDiscovery("kubernetes-pods"), settings, waitStatus: status);
+        await Poll.UntilAsync(() => status.Current.Partitioned?.StartsWith("waiting for the cluster: waiting for the lowest contact point", StringComparison.Ordinal) == true,
+            TimeSpan.FromSeconds(20), "readiness says the restarted agent waits for the lowest pod", 25);
+        Assert.Contains("partitioned: waiting for the cluster", string.Join("; ", status.Current.NotReadyReasons), StringComparison.Ordinal);
+
+        var lowest = StartSystem(port, "127.0.0.11");
+        lowest.StartKubernetesClusterBootstrap(Discovery.Get(lowest).LoadServiceDiscovery("kubernetes-pods"), settings);
+        await Poll.UntilAsync(() => _systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 2),
+            TimeSpan.FromSeconds(40), "the lowest pod formed the cluster and the restarted agent joined", 25);
+        Assert.Equal("joining the cluster", status.Current.Partitioned);
+    }
+
     private ActorSystem StartSystem(int port, string host = "127.0.0.1", string? apiUrl = null)
     {
         var config = ConfigurationFactory.ParseString($$"""

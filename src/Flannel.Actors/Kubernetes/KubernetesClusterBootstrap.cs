@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Discovery;
 using Akka.Event;
+using Flannel.Actors.Node;
 
 namespace Flannel.Actors.Kubernetes;
 
@@ -33,6 +34,7 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
     private readonly ServiceDiscovery _discovery;
     private readonly ClusterBootstrapSettings _settings;
     private readonly IReadOnlyList<Address> _remembered;
+    private readonly AgentStatus? _waitStatus;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ActorSystem _system = Context.System;
@@ -44,14 +46,20 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
 
     /// <param name="remembered">Members to probe besides the discovered pods (a rejoining incarnation: the owners of its
     /// last known leases); empty at a first start.</param>
-    public static Props Props(ServiceDiscovery discovery, ClusterBootstrapSettings settings, IReadOnlyList<Address>? remembered = null) =>
-        Akka.Actor.Props.Create(() => new KubernetesClusterBootstrap(discovery, settings, remembered ?? Array.Empty<Address>()));
+    /// <param name="waitStatus">Set when this node has run in a cluster before (a restarted agent): each wait reason goes to
+    /// readiness as "partitioned: waiting for the cluster: ...", as <see cref="RememberedClusterBootstrap"/> does in file
+    /// mode; <see cref="ClusterQuorumWatcher"/> clears it once this node is Up in a majority. Null: a first start only logs.</param>
+    public static Props Props(ServiceDiscovery discovery, ClusterBootstrapSettings settings, IReadOnlyList<Address>? remembered = null,
+        AgentStatus? waitStatus = null) =>
+        Akka.Actor.Props.Create(() => new KubernetesClusterBootstrap(discovery, settings, remembered ?? Array.Empty<Address>(), waitStatus));
 
-    public KubernetesClusterBootstrap(ServiceDiscovery discovery, ClusterBootstrapSettings settings, IReadOnlyList<Address> remembered)
+    public KubernetesClusterBootstrap(ServiceDiscovery discovery, ClusterBootstrapSettings settings, IReadOnlyList<Address> remembered,
+        AgentStatus? waitStatus = null)
     {
         _discovery = discovery;
         _settings = settings;
         _remembered = remembered;
+        _waitStatus = waitStatus;
         Receive<Tick>(_ => StartRound());
         Receive<RoundDone>(OnRound);
         Receive<RoundFailed>(f =>
@@ -163,6 +171,7 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
         {
             case BootstrapDecision.Wait wait:
                 _log.Info("Cluster bootstrap waiting: {Reason}", wait.Reason);
+                _waitStatus?.Update(s => s with { Partitioned = $"waiting for the cluster: {wait.Reason}" });
                 return;
             case BootstrapDecision.Form:
                 _log.Info("Cluster bootstrap: {Address} is the lowest of {Count} contact points and none is a member; forming the cluster",
@@ -175,6 +184,7 @@ public sealed class KubernetesClusterBootstrap : ReceiveActor, IWithTimers
                 break;
         }
         _joinIssued = true;
+        _waitStatus?.Update(s => s with { Partitioned = s.Partitioned?.StartsWith("waiting for the cluster", StringComparison.Ordinal) == true ? "joining the cluster" : s.Partitioned });
         Timers.Cancel("round");
         Context.System.EventStream.Publish(new ClusterBootstrapDecided(decision));
     }
@@ -186,10 +196,11 @@ public static class KubernetesClusterBootstrapExtensions
 
     /// <summary>Starts the probe responder and the bootstrap on this node; returns the bootstrap actor.</summary>
     /// <param name="remembered">See <see cref="KubernetesClusterBootstrap.Props"/>.</param>
+    /// <param name="waitStatus">See <see cref="KubernetesClusterBootstrap.Props"/>.</param>
     public static IActorRef StartKubernetesClusterBootstrap(this ActorSystem system, ServiceDiscovery discovery, ClusterBootstrapSettings settings,
-        IReadOnlyList<Address>? remembered = null)
+        IReadOnlyList<Address>? remembered = null, AgentStatus? waitStatus = null)
     {
         system.ActorOf(BootstrapProbeResponder.Props(), BootstrapProbeResponder.Name);
-        return system.ActorOf(KubernetesClusterBootstrap.Props(discovery, settings, remembered), BootstrapActorName);
+        return system.ActorOf(KubernetesClusterBootstrap.Props(discovery, settings, remembered, waitStatus), BootstrapActorName);
     }
 }

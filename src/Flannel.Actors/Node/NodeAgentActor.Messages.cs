@@ -25,9 +25,21 @@ public sealed record NodeAgentSettings(
     IBackend Backend,
     INodeEffects Effects,
     RouteProgrammerSettings Routes,
-    TimeSpan MasqResync);
+    TimeSpan MasqResync)
+{
+    /// <summary>
+    /// Kubernetes mode, set only while this process has held no lease yet and subnet.env already names the Node's
+    /// podCIDR (a restart): that podCIDR as the API server gave it. The Node objects are the authoritative lease source
+    /// there (the allocator grants nothing else), so the node agent configures the backend on it at once and starts the
+    /// route programmer, which programs the peers the Nodes' flannel annotations name (<see cref="ForeignPeers"/>: no
+    /// member is known yet) until the cluster's lease table replaces them. A restarted agent forwards before it can join
+    /// a cluster (a partition, the allocator out of reach). Null: nothing before the lease, as flannel's start order.
+    /// </summary>
+    public System.Net.IPNetwork? ApiSubnet { get; init; }
+}
 
-/// <summary>Reply: the routes child, once the lease is held (null before). For ctl and tests.</summary>
+/// <summary>Reply: the routes child, once the lease is held or the backend was set up on
+/// <see cref="NodeAgentSettings.ApiSubnet"/> (null before). For ctl and tests.</summary>
 public sealed record GetRouteProgrammer
 {
     public static readonly GetRouteProgrammer Instance = new();

@@ -86,6 +86,36 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
         _status.Update(s => s with { BackendType = _settings.Backend.Type, BackendPrepared = true });
         _leases.Tell(new SubscribeLeases(Self, OwnLeaseEvents: true));
         _leases.Tell(AcquireLease.Instance);
+        if (_settings.ApiSubnet is { } subnet) SetUpFromApi(subnet);
+    }
+
+    /// <summary>
+    /// Kubernetes mode, before the lease (<see cref="NodeAgentSettings.ApiSubnet"/>): the backend on the Node's podCIDR
+    /// and the route programmer at once, peers from the Nodes' annotations. subnet.env already names this subnet and the
+    /// masquerade rules follow with the lease, which can only be this subnet (the allocator grants the podCIDR alone).
+    /// A failure here is logged and left to the lease's set-up, which fails the agent if it fails again.
+    /// </summary>
+    private void SetUpFromApi(System.Net.IPNetwork subnet)
+    {
+        try
+        {
+            _settings.Backend.Configure(_conf.Network!.Value, subnet);
+        }
+        catch (Exception e)
+        {
+            _log.Warning("backend not set up on podCIDR {0} before the lease: {1}", subnet, e.Message);
+            return;
+        }
+        _status.Update(s => s with { BackendConfigured = true });
+        _events.DataPlaneFromApi(subnet.ToString(), _settings.NodeName);
+        StartRoutes();
+    }
+
+    private void StartRoutes()
+    {
+        var routes = _settings.Routes with { Network = _settings.Routes.Network ?? _conf.Network };
+        _routes = Context.ActorOf(RouteProgrammerActor.Props(_leases, _settings.Backend, routes, _status), "routes");
+        Timers.StartPeriodicTimer(MasqTimer, MasqTick.Instance, _settings.MasqResync);
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -125,15 +155,10 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
         }
         _log.Info("node set up for lease {0} ({1}): backend {2}, mtu {3}", lease.Subnet, how, _settings.Backend.Type, _settings.Backend.Mtu);
 
-        if (_routes is null)
-        {
-            var routes = _settings.Routes with { Network = _settings.Routes.Network ?? conf.Network };
-            _routes = Context.ActorOf(RouteProgrammerActor.Props(_leases, _settings.Backend, routes, _status), "routes");
-            Timers.StartPeriodicTimer(MasqTimer, MasqTick.Instance, _settings.MasqResync);
-        }
+        if (_routes is null) StartRoutes();
         else
         {
-            // The own subnet moved: peers are unchanged but the backend was re-addressed; compare everything again.
+            // The own subnet moved, or the lease came after the set-up from the API: compare everything again.
             _routes.Tell(ReconcileNow.Instance);
         }
     }

@@ -81,6 +81,8 @@ public static class EventIds
         public const int ClusterFormationWaiting = 4106;
         public const int ClusterFormationDecided = 4107;
         public const int ClusterFormedAloneAfterTimeout = 4108;
+        // Kubernetes mode, a restart before the cluster answers: the data plane from the Node objects (NodeAgentActor).
+        public const int DataPlaneFromApi = 4110;
 
         public const int CmdHostStarted = 5001;
         public const int CmdExecuted = 5002;
@@ -144,6 +146,9 @@ public static class EventIds
     public static readonly EventId ClusterFormationWaiting = new(Id.ClusterFormationWaiting, nameof(ClusterFormationWaiting));
     public static readonly EventId ClusterFormationDecided = new(Id.ClusterFormationDecided, nameof(ClusterFormationDecided));
     public static readonly EventId ClusterFormedAloneAfterTimeout = new(Id.ClusterFormedAloneAfterTimeout, nameof(ClusterFormedAloneAfterTimeout));
+    /// <summary>Kubernetes mode: no lease from the cluster yet, the backend set up on the Node's podCIDR and the peers taken
+    /// from the Nodes' flannel annotations until it comes.</summary>
+    public static readonly EventId DataPlaneFromApi = new(Id.DataPlaneFromApi, nameof(DataPlaneFromApi));
     public static readonly EventId CmdHostStarted = new(Id.CmdHostStarted, nameof(CmdHostStarted));
     public static readonly EventId CmdExecuted = new(Id.CmdExecuted, nameof(CmdExecuted));
     public static readonly EventId CmdFailed = new(Id.CmdFailed, nameof(CmdFailed));

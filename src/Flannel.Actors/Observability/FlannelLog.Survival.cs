@@ -30,6 +30,10 @@ public static partial class FlannelLog
         Message = "could not start incarnation {Incarnation}: {Error}; retrying in {Delay:0.0} s")]
     public static partial void RejoinStartFailed(this ILogger logger, int incarnation, string error, double delay);
 
+    [LoggerMessage(EventId = EventIds.Id.DataPlaneFromApi, EventName = nameof(EventIds.DataPlaneFromApi), Level = LogLevel.Information,
+        Message = "no lease from the cluster yet: backend set up on podCIDR {Subnet} of Node {Node} (subnet.env already held it), peers from the Nodes' flannel annotations until the cluster grants the lease")]
+    public static partial void DataPlaneFromApi(this ILogger logger, string subnet, string node);
+
     [LoggerMessage(EventId = EventIds.Id.ClusterFormationWaiting, EventName = nameof(EventIds.ClusterFormationWaiting), Level = LogLevel.Warning,
         Message = "not forming a cluster: {Reason}; asking the seeds {Seeds} again every {Interval:0.0} s (readiness: partitioned)")]
     public static partial void ClusterFormationWaiting(this ILogger logger, string reason, string seeds, double interval);

@@ -26,6 +26,11 @@ public sealed record RouteProgrammerSettings(
     /// before programming the lease table alone.</summary>
     public TimeSpan ForeignViewWait { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>The own subnet and public IP while no lease is held (<see cref="Node.NodeAgentSettings.ApiSubnet"/>):
+    /// peers overlapping it or claiming the address are refused as they are once the lease comes. Null: no lease, no
+    /// own subnet.</summary>
+    public (IPNetwork Subnet, IPAddress PublicIp)? SelfBeforeLease { get; init; }
+
     public static readonly TimeSpan DefaultPeriod = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan DefaultDebounce = TimeSpan.FromMilliseconds(250);
 }

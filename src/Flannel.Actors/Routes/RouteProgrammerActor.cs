@@ -42,6 +42,9 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     /// (a pass before it would delete the routes of Nodes outside the cluster that a restarted agent is about to keep), but
     /// not for ever: without the API (a control-plane restart while it is down) member leases must still be programmed.</summary>
     private bool _seenForeign;
+    /// <summary>A Node view came from the foreign-node source (not the wait's end): before the lease only such a view may be
+    /// programmed (<see cref="RouteProgrammerSettings.SelfBeforeLease"/>), never an empty table that would withdraw peers.</summary>
+    private bool _viewArrived;
     /// <summary>"subnet reason" of the refusals already logged: each is logged once while it persists.</summary>
     private HashSet<string> _rejectionsLogged = [];
     /// <summary>The last lease snapshot, recomputed against when the foreign-node view changes.</summary>
@@ -77,6 +80,7 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel(ForeignWaitTimer);
             _foreignView = m.View;
+            _viewArrived = true;
             var first = !_seenForeign;
             _seenForeign = true;
             if (_snapshot is { } last) OnSnapshot(last, force: first);
@@ -138,7 +142,8 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
     {
         _snapshot = snapshot;
         var own = snapshot.Own;
-        var self = new LocalNode(_settings.NodeName, _network, own?.Subnet, own?.PublicIp);
+        var before = own is null ? _settings.SelfBeforeLease : null;
+        var self = new LocalNode(_settings.NodeName, _network, own?.Subnet ?? before?.Subnet, own?.PublicIp ?? before?.PublicIp);
         var merged = ForeignPeers.Merge(snapshot.Leases.Values, _foreignView, self, _backend.Type, DateTimeOffset.UtcNow);
         var selection = merged.Selection;
         var desired = selection.Accepted;
@@ -199,6 +204,8 @@ public sealed class RouteProgrammerActor : ReceiveActor, IWithTimers
         // Before the first lease table arrives the desired set is unknown: reconciling "no peers" would delete routes
         // a restarted agent is about to keep.
         if (!_seenSnapshot || !_seenForeign) return;
+        // Started before the lease: the peers come from the Nodes' annotations, so wait for them however long the API takes.
+        if (_snapshot?.Own is null && _settings.SelfBeforeLease is not null && !_viewArrived) return;
         _pendingTrigger = _pendingTrigger == "leases" ? "leases" : trigger;
         if (!_running) StartNext();
     }

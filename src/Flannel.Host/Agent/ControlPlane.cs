@@ -174,11 +174,18 @@ public sealed class ControlPlane : IAsyncDisposable
             LastKnownTable = incarnation > 1 ? last.Leases : [],
         };
         var leases = system.ActorOf(SubnetLeaseActor.Props(leaseOptions), "leases");
+        // Kubernetes mode, a process that has held no lease yet although subnet.env names the Node's podCIDR (a restart):
+        // the data plane comes back from the Node objects at once instead of after the cluster's grant.
+        var apiSubnet = kube is not null && last.Lease is null && Equals(data.PreviousSubnet, kube.PodCidr) ? kube.PodCidr : (System.Net.IPNetwork?)null;
         var settings = new NodeAgentSettings(
             options.NodeName, conf, backend, data.Effects,
             new RouteProgrammerSettings(options.NodeName, RouteProgrammerSettings.DefaultPeriod,
-                RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink) { ForeignNodes = foreignNodes },
-            options.IptablesResync);
+                RouteProgrammerSettings.DefaultDebounce, KernelWatch.Netlink)
+            {
+                ForeignNodes = foreignNodes,
+                SelfBeforeLease = apiSubnet is { } s0 ? (s0, data.Interface.PublicIp) : null,
+            },
+            options.IptablesResync) { ApiSubnet = apiSubnet };
         // Live backend switch: one versioned net-conf for the cluster; every node switches when it changes. The switcher
         // swaps the data plane; the node agent owns the rest (subnet.env, status, reconcile, the answer).
         var switcher = system.ActorOf(BackendSwitchActor.Props(backend, c => BackendFactory.Create(c, data.Interface, new BackendOptions { UdpDatapath = options.UdpDatapath }), leases), "backend-switch");
@@ -198,7 +205,9 @@ public sealed class ControlPlane : IAsyncDisposable
                 status.Fail(reason);
             }, s.LoggerFactory,
                 // A rejoining incarnation also asks the members it last knew: the API server may be what is unreachable.
-                rememberedMembers: incarnation > 1 ? RejoinContacts.From(last.Leases, options.NodeName, DateTimeOffset.UtcNow) : null);
+                rememberedMembers: incarnation > 1 ? RejoinContacts.From(last.Leases, options.NodeName, DateTimeOffset.UtcNow) : null,
+                // A restarted agent says why it waits (partitioned: waiting for the cluster: ...), as in file mode.
+                restarted: apiSubnet is not null);
         else
             _fileWatcher = new NetConfFileWatcher(options.NetConfigPath, data.ConfJson, clusterNetConf, NetConfFileWatcher.DefaultInterval,
                 s.LoggerFactory.CreateLogger("Flannel.Config"));

@@ -40,15 +40,17 @@ public sealed class KubeAgentServices : IAsyncDisposable
     /// <param name="clusterNetConf">The ClusterNetConfActor (receives the ConfigMap's net-conf.json).</param>
     /// <param name="onOwnNodeDeleted">Called when this agent's Node is deleted.</param>
     /// <param name="rememberedMembers">A rejoining incarnation's members to ask besides the pods (<see cref="RejoinContacts"/>).</param>
+    /// <param name="restarted">This node has run in the cluster before (a restarted agent, see
+    /// <see cref="Flannel.Actors.Node.NodeAgentSettings.ApiSubnet"/>): readiness says why the bootstrap waits.</param>
     public static KubeAgentServices Start(ActorSystem system, KubeNodeContext kube, FlanneldOptions options, bool discoverSeeds,
         IActorRef watcher, IActorRef leases, IActorRef clusterNetConf, AgentStatus status, Action<string> onOwnNodeDeleted,
-        ILoggerFactory loggers, IReadOnlyList<Address>? rememberedMembers = null)
+        ILoggerFactory loggers, IReadOnlyList<Address>? rememberedMembers = null, bool restarted = false)
     {
         var log = loggers.CreateLogger("Flannel.Kube");
         var ns = options.PodNamespace ?? ConfigMapWatcherActor.DefaultNamespace;
         if (discoverSeeds)
         {
-            KubernetesSeedDiscovery.Start(system, kube.Client, SeedOptions(options), rememberedMembers);
+            KubernetesSeedDiscovery.Start(system, kube.Client, SeedOptions(options), rememberedMembers, restarted ? status : null);
             log.LogInformation("seed discovery: flannel pods labelled {Selector} in namespace {Namespace}", SeedOptions(options).PodLabelSelector, ns);
             if (rememberedMembers is { Count: > 0 })
                 log.LogInformation("also asking the members of the last known lease table: {Members}", string.Join(",", rememberedMembers));

@@ -36,10 +36,13 @@ public static class KubernetesSeedDiscovery
 
     /// <summary>Registers the client for the discovery method and starts the bootstrap; returns the bootstrap actor.</summary>
     /// <param name="remembered">Members probed besides the pods (a rejoining incarnation, see <see cref="RejoinContacts"/>).</param>
-    public static IActorRef Start(ActorSystem system, IKubernetes client, SeedDiscoveryOptions options, IReadOnlyList<Address>? remembered = null)
+    /// <param name="waitStatus">A restarted agent's status: the bootstrap's wait reasons go to readiness (see
+    /// <see cref="KubernetesClusterBootstrap.Props"/>).</param>
+    public static IActorRef Start(ActorSystem system, IKubernetes client, SeedDiscoveryOptions options, IReadOnlyList<Address>? remembered = null,
+        Flannel.Actors.Node.AgentStatus? waitStatus = null)
     {
         KubernetesClientExtension.Get(system).Client = client;
         var discovery = Discovery.Get(system).LoadServiceDiscovery(Method);
-        return system.StartKubernetesClusterBootstrap(discovery, options.Bootstrap, remembered);
+        return system.StartKubernetesClusterBootstrap(discovery, options.Bootstrap, remembered, waitStatus);
     }
 }

@@ -44,6 +44,32 @@ public sealed class NodeAgentActorTests : TestKit
     }
 
     [Fact]
+    public void With_the_api_subnet_the_backend_and_the_peers_come_before_the_lease_and_the_lease_completes_the_set_up()
+    {
+        var leases = CreateTestProbe();
+        var podCidr = IPNetwork.Parse("10.244.7.0/24");
+        var node = Sys.ActorOf(NodeAgentActor.Props(Settings() with { ApiSubnet = podCidr }, leases.Ref, _status));
+        leases.ExpectMsg<SubscribeLeases>();
+        leases.ExpectMsg<AcquireLease>();
+        // Restarted in Kubernetes mode: the backend on the Node's podCIDR and the route programmer at once, nothing else
+        // (subnet.env already names the podCIDR; the masquerade rules and readiness wait for the cluster's lease).
+        var routes = leases.ExpectMsg<SubscribeLeases>().Subscriber;
+        Assert.Equal(["configure 10.244.0.0/16 10.244.7.0/24"], _backend.Calls.Where(c => c.StartsWith("configure")));
+        Assert.Empty(_effects.Calls);
+        Assert.True(_status.Current.BackendConfigured);
+        Assert.Null(_status.Current.Lease);
+        Assert.False(_status.Current.Ready);
+
+        var own = Lease("10.244.7.0/24", "a", "192.0.2.1");
+        node.Tell(new LeaseAcquired(own), leases.Ref);
+        AwaitAssert(() => Assert.Equal(["subnet.env 10.244.7.0/24 mtu 1400", "masq 10.244.7.0/24"], _effects.Calls));
+        routes.Tell(Snapshot(own, Lease("10.244.9.0/24", "b", "192.0.2.2")) with { Own = own });
+        AwaitAssert(() => Assert.True(_status.Current.Ready, string.Join("; ", _status.Current.NotReadyReasons)));
+        // One route programmer: the lease did not start a second one.
+        leases.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task A_permanent_lease_failure_fails_the_agent_with_the_reason()
     {
         var leases = CreateTestProbe();

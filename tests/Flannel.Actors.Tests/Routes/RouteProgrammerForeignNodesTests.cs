@@ -18,9 +18,10 @@ public sealed class RouteProgrammerForeignNodesTests : TestKit
     private readonly AgentStatus _status = new("a");
     private static readonly Flannel.Actors.Leases.Lease Own = Lease("10.244.1.0/24", "a", "192.0.2.1");
 
-    private (IActorRef Actor, Akka.TestKit.TestProbe Leases, Akka.TestKit.TestProbe Foreign) Start(TimeSpan? foreignWait = null)
+    private (IActorRef Actor, Akka.TestKit.TestProbe Leases, Akka.TestKit.TestProbe Foreign) Start(TimeSpan? foreignWait = null,
+        (IPNetwork, IPAddress)? selfBeforeLease = null)
     {
-        _status.Update(s => s with { Lease = Own });
+        if (selfBeforeLease is null) _status.Update(s => s with { Lease = Own });
         var leases = CreateTestProbe();
         var foreign = CreateTestProbe();
         var settings = new RouteProgrammerSettings("a", TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(20))
@@ -28,6 +29,7 @@ public sealed class RouteProgrammerForeignNodesTests : TestKit
             Network = IPNetwork.Parse("10.244.0.0/16"),
             ForeignNodes = foreign.Ref,
             ForeignViewWait = foreignWait ?? TimeSpan.FromSeconds(15),
+            SelfBeforeLease = selfBeforeLease,
         };
         var actor = Sys.ActorOf(RouteProgrammerActor.Props(leases.Ref, _backend, settings, _status));
         leases.ExpectMsg<SubscribeLeases>();
@@ -80,6 +82,26 @@ public sealed class RouteProgrammerForeignNodesTests : TestKit
         actor.Tell(SnapshotWithOwn(Own));
         actor.Tell(View(["192.0.2.1"], Upstream("c", "10.244.3.0/24", "192.0.2.3") with { Managed = false, BackendType = null }));
         AwaitAssert(() => Assert.Empty(_backend.Kernel));
+    }
+
+    /// <summary>
+    /// Started before the lease (Kubernetes mode, a restarted agent): the peers are the Nodes' annotations, judged against
+    /// the podCIDR the agent runs on, and the empty table is never programmed on its own, however long the API takes.
+    /// </summary>
+    [Fact]
+    public void Before_the_lease_the_nodes_annotations_are_programmed_around_the_podcidr_and_an_empty_table_never_alone()
+    {
+        var (actor, _, _) = Start(foreignWait: TimeSpan.FromMilliseconds(200), selfBeforeLease: (Own.Subnet, Own.PublicIp));
+        actor.Tell(Snapshot());
+        Thread.Sleep(700);
+        Assert.Equal(0, _backend.ReconcileCount);
+
+        actor.Tell(View([], Upstream("b", "10.244.2.0/24", "192.0.2.2"), Upstream("x", "10.244.1.0/25", "192.0.2.9"),
+            Upstream("y", "10.244.3.0/24", "192.0.2.1")));
+        AwaitAssert(() => Assert.True(_status.Current.PeersInSync));
+        // x overlaps the podCIDR this node runs on, y claims its public IP: refused as they are once the lease comes.
+        Assert.Equal(["10.244.2.0/24"], _backend.Kernel.Select(p => p.Subnet.ToString()));
+        Assert.Equal(["x", "y"], _status.Current.RejectedLeases.Select(r => r.Node).Order());
     }
 
     [Fact]

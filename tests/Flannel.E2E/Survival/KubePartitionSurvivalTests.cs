@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Flannel.Demo;
 using Flannel.E2E.Agent;
+using Flannel.Net.SubnetEnv;
 using Flannel.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -27,6 +28,12 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
     private static readonly TimeSpan WatchRetryBound = TimeSpan.FromSeconds(70);
     private const string BootstrapJoin = "Cluster bootstrap: joining the existing cluster through";
     private const string ConfigMapSeen = "kube-flannel-cfg net-conf.json changed at resourceVersion";
+    /// <summary>The Kubernetes bootstrap listed the pods (the API answered) and waits for the lowest to form the cluster.</summary>
+    private const string WaitingForLowest = "Cluster bootstrap waiting: waiting for the lowest contact point";
+    /// <summary>The Kubernetes bootstrap forming a new cluster.</summary>
+    private const string FormsCluster = "forming the cluster";
+    /// <summary>A restarted agent's readiness while its Kubernetes bootstrap waits for the lowest pod.</summary>
+    private const string WaitsForCluster = "partitioned: waiting for the cluster: waiting for the lowest contact point";
 
     private KubeTopology Kube => cluster.Kube;
     private ClusterTopology Topology => cluster.Topology;
@@ -97,6 +104,161 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
             Kube.RestoreApiServer();
         }
         await AssertNodesAsync();
+    }
+
+    /// <summary>
+    /// The partition real clusters get most: hosts 4 and 5 lose hosts 1-3 for 60 s while every host keeps reaching the
+    /// API server (the control plane sits on another network). The minority's downed incarnations list all 5 flannel
+    /// pods, get no answer from hosts 1-3 and "not a member" from each other, so by the bootstrap's rule they wait for the
+    /// lowest pod (host 1) instead of forming a cluster of two; at the heal they join the running cluster.
+    /// </summary>
+    [Fact]
+    public async Task A_node_partition_with_the_api_server_reachable_from_both_sides_forms_no_second_cluster_and_rejoins()
+    {
+        await cluster.EnsureReadyAsync();
+        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+        var subnets = Checks.SubnetEnvs();
+        foreach (var h in Topology.Hosts) Assert.Equal(KubeTopology.PodCidr(h).ToString(), subnets[h.NodeName]);
+        var joinsBefore = cluster.Minority.ToDictionary(h => h.NodeName, h => Count(h, BootstrapJoin));
+        var logFrom = cluster.Minority.ToDictionary(h => h.NodeName, LogLength);
+
+        var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, async sinceCut =>
+        {
+            var clock = Stopwatch.StartNew();
+            await Topology.WaitReadyAsync(TimeSpan.FromSeconds(30), cluster.Majority);
+            // The rejoining incarnations reach the API server: they list all 5 pods and wait for the lowest, host 1.
+            foreach (var h in cluster.Minority)
+                await Poll.UntilAsync(() => LogSince(h, logFrom[h.NodeName]).Contains(WaitingForLowest, StringComparison.Ordinal),
+                    TimeSpan.FromSeconds(30), $"{h.NodeName}'s bootstrap listing the pods through the API and waiting for the lowest", 250);
+            var left = CutLength - sinceCut - clock.Elapsed;
+            await Task.Delay(left > TimeSpan.FromSeconds(3) ? left : TimeSpan.FromSeconds(3));
+            foreach (var h in cluster.Minority) await AssertUpInNoClusterAsync(h);
+        }, hostsOnly: true);
+        foreach (var h in cluster.Minority)
+            Assert.DoesNotContain(FormsCluster, LogSince(h, logFrom[h.NodeName]), StringComparison.Ordinal);
+        await Checks.AssertSurvivedAsync(cut, cluster.Majority, cluster.Minority, pids, subnets, RejoinGoal, output.WriteLine);
+        foreach (var h in cluster.Minority)
+            Assert.True(Count(h, BootstrapJoin) > joinsBefore[h.NodeName], $"{h.NodeName} did not rejoin through the Kubernetes bootstrap\n{ClusterTopology.Tail(h.LogFile, 30)}");
+        await AssertNodesAsync();
+    }
+
+    /// <summary>
+    /// The issue's restart test in Kubernetes mode with the API server reachable: during a node partition (hosts 4-5 cut
+    /// from hosts 1-3) host 5's agent is stopped (SIGTERM: its udp tunnel goes with the process) and started again. The new
+    /// process takes no other subnet (in Kubernetes mode the lease is the Node's podCIDR), forms no cluster with host 4,
+    /// and brings its data plane back before it can join a cluster: the Node objects are the authoritative lease source,
+    /// so it configures its backend on its podCIDR and programs the peers their flannel annotations name; pods on hosts
+    /// 4 and 5 talk again within the cut (60 s); readiness says it waits for the cluster. After the heal it joins the running
+    /// cluster within 15 s.
+    /// </summary>
+    [Fact]
+    public async Task A_minority_agent_restarted_during_a_node_partition_forwards_from_the_api_and_takes_no_subnet()
+    {
+        await cluster.EnsureReadyAsync();
+        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var restarted = Topology.Hosts[4];
+        var stays = Topology.Hosts[3];
+        var pids = Topology.Hosts.Where(h => h != restarted).ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+        var subnets = Checks.SubnetEnvs();
+        var leftBefore = PartitionChecks.ClusterLeftCount(stays);
+        var logFrom = cluster.Minority.ToDictionary(h => h.NodeName, LogLength);
+        PingLoss minorityPing;
+
+        Topology.CutBetween(cluster.Minority, cluster.Majority);
+        var cut = Stopwatch.StartNew();
+        try
+        {
+            await Checks.AssertPartitionedAsync([restarted], TimeSpan.FromSeconds(30));
+            Assert.Equal(0, Topology.StopAgent(restarted));
+            Topology.StartAgent(restarted, Kube.AgentArgs(restarted));
+            var started = Stopwatch.StartNew();
+            await Poll.UntilAsync(async () => await PartitionChecks.TryStatusAsync(restarted) is not null, TimeSpan.FromSeconds(30),
+                $"{restarted.NodeName}'s restarted agent answering ctl status", 250);
+            // Its data plane comes back from the Nodes' annotations: pod5 -> pod4 answers while the cut lasts.
+            await Poll.UntilAsync(() => ClusterTopology.Ping(cluster.PodOn(restarted), cluster.PodOn(stays), attempts: 1), TimeSpan.FromSeconds(30),
+                $"{restarted.NodeName}'s pod reaching {stays.NodeName}'s pod after the restart, within the cut", 250);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{restarted.NodeName}'s pod reached {stays.NodeName}'s pod {started.Elapsed.TotalSeconds:0.0} s after the agent was started again"));
+
+            using (var inMinority = Checks.StartPing(restarted, stays))
+            {
+                // Longer than the resolver's decision: the other minority agent is downed too, and both then wait.
+                await Poll.UntilAsync(() => PartitionChecks.ClusterLeftCount(stays) > leftBefore, TimeSpan.FromSeconds(60),
+                    $"{stays.NodeName} downed (ClusterLeft logged)", 250);
+                foreach (var h in cluster.Minority)
+                    await Poll.UntilAsync(() => LogSince(h, logFrom[h.NodeName]).Split(WaitingForLowest).Length > 2,
+                        TimeSpan.FromSeconds(30), $"{h.NodeName}'s bootstrap waiting for the lowest pod (the API reachable)", 250);
+                // The issue's 60 s: both minority agents spend the rest of the cut waiting, forwarding between themselves.
+                var left = CutLength - cut.Elapsed;
+                await Task.Delay(left > TimeSpan.FromSeconds(6) ? left : TimeSpan.FromSeconds(6));
+                minorityPing = inMinority.Stop();
+            }
+            // No subnet taken, no cluster of two: the restarted agent holds no lease of the cluster, is not ready, and its
+            // subnet is still its podCIDR everywhere (subnet.env, the majority's tables, its own tunnel address).
+            var status = await restarted.Client!.StatusAsync();
+            Assert.Null(status.Lease);
+            Assert.False(status.Ready);
+            // Readiness and `ctl cluster show` say why: it waits for the running cluster's lowest pod.
+            var ready = await restarted.Client.ReadyAsync();
+            Assert.True(ready is { Ready: false } r && r.Body.Contains(WaitsForCluster, StringComparison.Ordinal),
+                $"{restarted.NodeName}'s /readyz does not say it waits for the cluster: {ready?.Body}");
+            PartitionChecks.AssertClusterShowPartitioned(restarted);
+            Assert.True(status.Reconcile.PeersProgrammed >= 1, $"{restarted.NodeName} programmed no peer: {string.Join("; ", status.NotReady)}");
+            output.WriteLine($"{restarted.NodeName} while cut off after its restart: not ready ({string.Join("; ", status.NotReady)}), peers programmed {status.Reconcile.PeersProgrammed}");
+            Assert.Equal(subnets[restarted.NodeName], SubnetEnvFile.Read(restarted.SubnetFile).Lease.ToString());
+            foreach (var h in cluster.Majority)
+            {
+                var table = (await h.Client!.StatusAsync()).Leases;
+                Assert.Equal(5, table.Count);
+                Assert.Equal(subnets[restarted.NodeName], Assert.Single(table, l => l.Node == restarted.NodeName).Subnet);
+            }
+            foreach (var h in cluster.Minority)
+            {
+                await AssertUpInNoClusterAsync(h);
+                Assert.DoesNotContain(FormsCluster, LogSince(h, logFrom[h.NodeName]), StringComparison.Ordinal);
+                Assert.False(h.Agent!.HasExited, $"{h.NodeName} exited during the cut\n{ClusterTopology.Tail(h.LogFile, 30)}");
+            }
+            PartitionChecks.AssertKeptTalking($"{cluster.PodOn(restarted).Name} -> {cluster.PodOn(stays).Name} (minority, after the restart)",
+                minorityPing, output.WriteLine);
+        }
+        finally
+        {
+            Topology.Heal();
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cut for {cut.Elapsed.TotalSeconds:0} s"));
+        var healed = Stopwatch.StartNew();
+        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var rejoin = healed.Elapsed;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rejoined (all 5 members Up and reachable everywhere, every agent ready) {rejoin.TotalSeconds:0.0} s after the heal"));
+        Assert.True(rejoin <= RejoinGoal, $"rejoin took {rejoin.TotalSeconds:0.0} s after the heal (goal {RejoinGoal.TotalSeconds} s)");
+
+        Checks.AssertCrossPings(cluster.Majority, cluster.Minority);
+        foreach (var (node, pid) in pids) Assert.Equal(pid, Topology.Hosts.Single(h => h.NodeName == node).Agent!.Id);
+        Assert.Equal(subnets, Checks.SubnetEnvs());
+        await Checks.AssertNoDuplicatesAsync(subnets);
+        await AssertNodesAsync();
+    }
+
+    /// <summary>A minority agent during the cut: Up in no cluster (no answer, or every member it sees not Up), in
+    /// particular not in a cluster of two with the other minority host.</summary>
+    private static async Task AssertUpInNoClusterAsync(TopologyHost h)
+    {
+        var status = await PartitionChecks.TryStatusAsync(h);
+        Assert.True(status is null || status.Members.All(m => m.Status != "Up"),
+            $"{h.NodeName} is Up in a cluster during the cut: {string.Join(", ", status!.Members.Select(m => $"{m.Address} {m.Status}"))}");
+    }
+
+    private static long LogLength(TopologyHost h) => File.Exists(h.LogFile) ? new FileInfo(h.LogFile).Length : 0;
+
+    /// <summary>What <paramref name="h"/>'s agent logged after byte <paramref name="from"/>.</summary>
+    private static string LogSince(TopologyHost h, long from)
+    {
+        if (!File.Exists(h.LogFile)) return "";
+        using var f = new FileStream(h.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        f.Seek(Math.Min(from, f.Length), SeekOrigin.Begin);
+        return new StreamReader(f).ReadToEnd();
     }
 
     /// <summary>`kubectl get nodes -o json`: every Node keeps its podCIDR, announces its agent's lease (backend, data, public

@@ -30,13 +30,16 @@ public sealed class PartitionChecks(ClusterTopology topology, Func<TopologyHost,
     /// Cuts <paramref name="minority"/> off with a ping inside each side, waits until the minority says partitioned and its
     /// actor systems are downed (ClusterLeft logged), runs <paramref name="whileDowned"/> (given the time since the cut),
     /// checks `ctl cluster show` on the minority says partitioned and no agent exited, heals (also on failure) and waits
-    /// until the cluster has converged again.
+    /// until the cluster has converged again. <paramref name="hostsOnly"/> cuts only the paths between the two sides
+    /// (<see cref="ClusterTopology.CutBetween"/>: the API server stays reachable from both); otherwise the minority loses
+    /// the whole underlay but itself (<see cref="ClusterTopology.CutOff"/>).
     /// </summary>
     public async Task<CutOutcome> CutUntilDownedAndHealAsync(IReadOnlyList<TopologyHost> majority, IReadOnlyList<TopologyHost> minority,
-        Func<TimeSpan, Task> whileDowned)
+        Func<TimeSpan, Task> whileDowned, bool hostsOnly = false)
     {
         var leftBefore = minority.ToDictionary(h => h.NodeName, ClusterLeftCount);
-        topology.CutOff(minority);
+        if (hostsOnly) topology.CutBetween(minority, majority);
+        else topology.CutOff(minority);
         var cut = Stopwatch.StartNew();
         PingLoss majorityPing, minorityPing;
         TimeSpan cutFor;
