@@ -49,5 +49,9 @@ public static class KubeClientFactory
         return config;
     }
 
-    public static IKubernetes Create(string? apiUrl, string? kubeconfigPath) => new k8s.Kubernetes(BuildConfig(apiUrl, kubeconfigPath));
+    public static IKubernetes Create(string? apiUrl, string? kubeconfigPath)
+    {
+        KubeWatchJson.Register();
+        return new k8s.Kubernetes(BuildConfig(apiUrl, kubeconfigPath));
+    }
 }
