@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The agent as the image ships it (deploy/publish-flanneld.sh: self-contained single file), unless FLANNELD names
+# The agent as the image ships it (deploy/publish-flanneld.sh: NativeAOT), unless FLANNELD names
 # another build; the framework-dependent `dotnet build` output measured ~10 MiB more RSS than the shipped file.
 if [ -z "${FLANNELD:-}" ]; then
   deploy/publish-flanneld.sh "$WORK/flanneld"

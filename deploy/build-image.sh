@@ -3,7 +3,7 @@
 #   base layer: the Debian packages the agent needs at run time (glibc, libstdc++, OpenSSL for the agents' mutual TLS,
 #               iptables and nftables for --ip-masq, busybox for the init containers' /bin/sh, cp, mv, chmod), unpacked
 #               from their .debs (a debootstrap minbase is ~200 MiB; this is ~25). Cached by the package versions.
-#   app layer:  the published single-file flanneld and the native `flannel` CNI plugin under /opt/flannel, with the ENV
+#   app layer:  the published NativeAOT flanneld (with hocon/) and the native `flannel` CNI plugin under /opt/flannel, with the ENV
 #               and ENTRYPOINT lines of deploy/Dockerfile (one source of truth: `docker build` yields the same layout).
 # Writes artifacts/image/flanneld.oci.tar (OCI archive: `ctr -n k8s.io images import`, `kind load image-archive`,
 # `skopeo copy oci-archive:...`) and flanneld.docker.tar (`docker load`), leaves the image in podman's store and
@@ -74,7 +74,7 @@ if ! buildah inspect --type image "$base" >/dev/null 2>&1; then
 fi
 
 # 2. The app layer: flanneld as the Dockerfile publishes it, and the native CNI plugin (scripts/cni-plugin.sh).
-echo "build-image: publishing flanneld (self-contained, single file)" >&2
+echo "build-image: publishing flanneld (NativeAOT, ~3 min)" >&2
 rm -rf "$out/flanneld"
 "$root/deploy/publish-flanneld.sh" "$out/flanneld"
 # test.sh and demo.sh have published it already (FLANNEL_CNI_PLUGIN).

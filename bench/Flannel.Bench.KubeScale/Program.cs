@@ -24,7 +24,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c
 var ct = cts.Token;
 
 // FLANNELD=path benches another build of the agent (e.g. a ReadyToRun publish); default: the one built beside the bench.
-var flanneld = Environment.GetEnvironmentVariable("FLANNELD") is { Length: > 0 } f ? Path.GetFullPath(f) : Path.Combine(AppContext.BaseDirectory, "flanneld");
+var flanneld = FlanneldBinary.Locate();
 var options = new TopologyOptions($"ksc{Environment.ProcessId % 100000}", flanneld)
 {
     Hosts = 1,

@@ -12,7 +12,7 @@ using Flannel.Demo;
 var upstreamBinary = Environment.GetEnvironmentVariable("FLANNEL_UPSTREAM_FLANNELD") ?? throw new InvalidOperationException("set FLANNEL_UPSTREAM_FLANNELD");
 var testServer = Environment.GetEnvironmentVariable("FLANNEL_KUBE_TEST_SERVER") ?? throw new InvalidOperationException("set FLANNEL_KUBE_TEST_SERVER");
 // FLANNELD=path runs another build of ours (e.g. main's, as a control that the bench can fail).
-var flanneld = Environment.GetEnvironmentVariable("FLANNELD") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "flanneld");
+var flanneld = FlanneldBinary.Locate();
 var maxGapMs = 2000.0;
 var interval = TimeSpan.FromMilliseconds(10);
 void Say(string s) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {s}");

@@ -1,6 +1,7 @@
 using System.Runtime.Serialization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using Flannel.Actors.Kubernetes;
@@ -12,7 +13,7 @@ namespace Flannel.Actors.Serialization;
 /// an explicit binding, so these messages no longer need the JSON fallback that <see cref="UnboundMessageSerializer"/>
 /// replaces. The probe is empty; the reply is a small JSON object.
 /// </summary>
-public sealed class BootstrapProbeSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+public sealed partial class BootstrapProbeSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 4721;
 
@@ -31,7 +32,7 @@ public sealed class BootstrapProbeSerializer(ExtendedActorSystem system) : Seria
     public override byte[] ToBinary(object obj) => obj switch
     {
         BootstrapProbe => [],
-        BootstrapProbeReply r => JsonSerializer.SerializeToUtf8Bytes(new ReplyDto(r.IsMember, r.Members)),
+        BootstrapProbeReply r => JsonSerializer.SerializeToUtf8Bytes(new ReplyDto(r.IsMember, r.Members), ProbeWireJson.Default.ReplyDto),
         _ => throw new ArgumentException($"BootstrapProbeSerializer cannot serialize {obj.GetType()}"),
     };
 
@@ -45,7 +46,7 @@ public sealed class BootstrapProbeSerializer(ExtendedActorSystem system) : Seria
     private static BootstrapProbeReply Reply(byte[] bytes)
     {
         ReplyDto? dto;
-        try { dto = JsonSerializer.Deserialize<ReplyDto>(bytes); }
+        try { dto = JsonSerializer.Deserialize(bytes, ProbeWireJson.Default.ReplyDto); }
         catch (JsonException e) { throw new SerializationException($"BootstrapProbeSerializer: bad reply: {e.Message}"); }
         if (dto?.Members is null || dto.Members.Any(m => m is null))
             throw new SerializationException($"BootstrapProbeSerializer: reply without members: {Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 200))}");
@@ -53,4 +54,8 @@ public sealed class BootstrapProbeSerializer(ExtendedActorSystem system) : Seria
     }
 
     private sealed record ReplyDto(bool IsMember, string[] Members);
+
+    /// <summary>Generated at compile time (the reflection serializer's format): the NativeAOT form of flanneld cannot build it by reflection.</summary>
+    [JsonSerializable(typeof(ReplyDto))]
+    private sealed partial class ProbeWireJson : JsonSerializerContext;
 }

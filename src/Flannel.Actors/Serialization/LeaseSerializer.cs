@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using System.Runtime.Serialization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Akka.Actor;
 using Akka.Serialization;
 using Flannel.Actors.Leases;
@@ -14,7 +16,7 @@ namespace Flannel.Actors.Serialization;
 /// Explicit DTOs keep the format independent of the C# types (IPAddress/IPNetwork are written as text), so nodes of
 /// different builds keep understanding each other; unknown JSON members are ignored.
 /// </summary>
-public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+public sealed partial class LeaseSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 4711;
 
@@ -25,8 +27,6 @@ public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWith
     private const string ReleaseRequestManifest = "RQ";
     private const string ReleaseDoneManifest = "RD";
     private const string ReleaseRefusedManifest = "RR";
-
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.General);
 
     public override int Identifier => SerializerId;
 
@@ -66,10 +66,10 @@ public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWith
         _ => throw new SerializationException($"LeaseSerializer: unknown manifest \"{manifest}\""),
     };
 
-    private static byte[] Json<T>(T dto) => JsonSerializer.SerializeToUtf8Bytes(dto, Options);
+    private static byte[] Json<T>(T dto) => JsonSerializer.SerializeToUtf8Bytes(dto, Info<T>());
 
     private static T Read<T>(byte[] bytes) =>
-        JsonSerializer.Deserialize<T>(bytes, Options)
+        JsonSerializer.Deserialize(bytes, Info<T>())
         ?? throw new SerializationException($"LeaseSerializer: null {typeof(T).Name} in {Encoding.UTF8.GetString(bytes)}");
 
     /// <summary><see cref="Owner"/> is absent in entries written before owners were recorded: it reads as null.</summary>
@@ -126,4 +126,20 @@ public sealed class LeaseSerializer(ExtendedActorSystem system) : SerializerWith
     }
     private sealed record ReleaseDoneDto(long RequestId, string Subnet, bool Existed);
     private sealed record ReleaseRefusedDto(long RequestId, string Reason);
+
+    private static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)LeaseWireJson.Default.GetTypeInfo(typeof(T))!;
+
+    /// <summary>
+    /// The DTOs' serializers, generated at compile time (JsonSerializerDefaults.General: the property names as written,
+    /// the format reflection produced). Reflection-based System.Text.Json cannot build them in the NativeAOT form of
+    /// flanneld (records with value-type constructor parameters need generic code that is not compiled ahead of time).
+    /// </summary>
+    [JsonSerializable(typeof(LeaseDto))]
+    [JsonSerializable(typeof(ClaimRequestDto))]
+    [JsonSerializable(typeof(ClaimGrantedDto))]
+    [JsonSerializable(typeof(ClaimRefusedDto))]
+    [JsonSerializable(typeof(ReleaseRequestDto))]
+    [JsonSerializable(typeof(ReleaseDoneDto))]
+    [JsonSerializable(typeof(ReleaseRefusedDto))]
+    private sealed partial class LeaseWireJson : JsonSerializerContext;
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Flannel.Actors.Cmd;
 
 namespace Flannel.Host.Ctl;
@@ -19,6 +20,8 @@ public static class CtlWire
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Converters = { new JsonStringEnumConverter() },
+        // Compile-time serializers for the wire and view types (CtlJsonContext); reflection for anything else.
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(CtlJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static string Request(CmdRequest request) => JsonSerializer.Serialize(

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -60,7 +60,10 @@ public sealed class NodeAnnotationPublisher
         var changed = wanted.Where(kv => !current.TryGetValue(kv.Key, out var v) || v != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
         if (changed.Count == 0) return publicIp;
 
-        var patch = JsonSerializer.Serialize(new { metadata = new { annotations = changed } });
+        // JsonNode trees, not anonymous types: no reflection serializer needed (the NativeAOT form of flanneld).
+        var annotations = new JsonObject();
+        foreach (var (key, value) in changed) annotations[key] = value;
+        var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = annotations } }.ToJsonString();
         await _client.CoreV1.PatchNodeStatusAsync(body: new V1Patch(patch, V1Patch.PatchType.StrategicMergePatch), name: nodeName, cancellationToken: ct);
         _log.LogInformation("Published flannel annotations on node {NodeName}: backend {BackendType}, public IP {PublicIp}",
             nodeName, announcement.BackendType, publicIp);
@@ -75,16 +78,12 @@ public sealed class NodeAnnotationPublisher
         if (existing is { Status: "False", Reason: ConditionReason }) return;
 
         var now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-        var patch = JsonSerializer.Serialize(new
+        var condition = new JsonObject
         {
-            status = new
-            {
-                conditions = new[]
-                {
-                    new { type = ConditionType, status = "False", reason = ConditionReason, message = ConditionMessage, lastTransitionTime = now, lastHeartbeatTime = now },
-                },
-            },
-        });
+            ["type"] = ConditionType, ["status"] = "False", ["reason"] = ConditionReason, ["message"] = ConditionMessage,
+            ["lastTransitionTime"] = now, ["lastHeartbeatTime"] = now,
+        };
+        var patch = new JsonObject { ["status"] = new JsonObject { ["conditions"] = new JsonArray(condition) } }.ToJsonString();
         await _client.CoreV1.PatchNodeStatusAsync(body: new V1Patch(patch, V1Patch.PatchType.StrategicMergePatch), name: nodeName, cancellationToken: ct);
         _log.LogInformation("Set condition {Condition}=False ({Reason}) on node {NodeName}", ConditionType, ConditionReason, nodeName);
     }

@@ -17,7 +17,7 @@ public abstract class AgentCluster(string backend, int hosts = 3, string? name =
     public ClusterTopology Topology { get; private set; } = null!;
     public IReadOnlyList<Pod> Pods { get; private set; } = [];
 
-    public static string Flanneld => Path.Combine(AppContext.BaseDirectory, "flanneld");
+    public static string Flanneld => FlanneldBinary.Locate();
 
     public async Task InitializeAsync()
     {

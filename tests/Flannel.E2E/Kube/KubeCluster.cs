@@ -23,7 +23,7 @@ public abstract class KubeAgentCluster(string backend, int hosts, string prefix,
     /// <summary>The agents' PIDs right after start: a live switch must not restart anyone.</summary>
     public IReadOnlyDictionary<string, int> StartPids { get; private set; } = new Dictionary<string, int>();
 
-    public static string Flanneld => Path.Combine(AppContext.BaseDirectory, "flanneld");
+    public static string Flanneld => FlanneldBinary.Locate();
 
     /// <summary>kube-test-server, built next to this test assembly's configuration (the project references it for build order).</summary>
     public static string TestServer
