@@ -2,8 +2,8 @@ namespace Flannel.Demo;
 
 /// <summary>
 /// Which flanneld the end-to-end tests and the benches run: the one built beside them (the `dotnet build` output), or
-/// the build FLANNELD names, e.g. a published form (deploy/publish-flanneld.sh, FLANNELD_FORM=aot for the NativeAOT
-/// one) so the same tests run against what the image ships. The one place that variable is read for that.
+/// the build FLANNELD names, e.g. the shipped NativeAOT form (deploy/publish-flanneld.sh OUTDIR, then OUTDIR/flanneld)
+/// so the same tests run against what the image ships. The one place that variable is read for that.
 /// </summary>
 public static class FlanneldBinary
 {
