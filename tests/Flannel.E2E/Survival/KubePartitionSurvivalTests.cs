@@ -42,11 +42,7 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
     [Fact]
     public async Task A_cut_off_minority_in_kube_mode_keeps_forwarding_and_rejoins_through_the_api_without_a_restart()
     {
-        await cluster.EnsureReadyAsync();
-        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
-        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
-        var subnets = Checks.SubnetEnvs();
-        foreach (var h in Topology.Hosts) Assert.Equal(KubeTopology.PodCidr(h).ToString(), subnets[h.NodeName]);
+        var (pids, subnets) = await ConvergedAsync();
         var joinsBefore = cluster.Minority.ToDictionary(h => h.NodeName, h => Count(h, BootstrapJoin));
 
         var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, async sinceCut =>
@@ -83,10 +79,7 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
     [Fact]
     public async Task The_minority_rejoins_at_the_heal_while_the_api_server_is_unreachable()
     {
-        await cluster.EnsureReadyAsync();
-        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
-        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
-        var subnets = Checks.SubnetEnvs();
+        var (pids, subnets) = await ConvergedAsync();
         try
         {
             var cut = await Checks.CutUntilDownedAndHealAsync(cluster.Majority, cluster.Minority, async _ =>
@@ -115,11 +108,7 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
     [Fact]
     public async Task A_node_partition_with_the_api_server_reachable_from_both_sides_forms_no_second_cluster_and_rejoins()
     {
-        await cluster.EnsureReadyAsync();
-        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
-        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
-        var subnets = Checks.SubnetEnvs();
-        foreach (var h in Topology.Hosts) Assert.Equal(KubeTopology.PodCidr(h).ToString(), subnets[h.NodeName]);
+        var (pids, subnets) = await ConvergedAsync();
         var joinsBefore = cluster.Minority.ToDictionary(h => h.NodeName, h => Count(h, BootstrapJoin));
         var logFrom = cluster.Minority.ToDictionary(h => h.NodeName, LogLength);
 
@@ -155,12 +144,10 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
     [Fact]
     public async Task A_minority_agent_restarted_during_a_node_partition_forwards_from_the_api_and_takes_no_subnet()
     {
-        await cluster.EnsureReadyAsync();
-        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var (allPids, subnets) = await ConvergedAsync();
         var restarted = Topology.Hosts[4];
         var stays = Topology.Hosts[3];
-        var pids = Topology.Hosts.Where(h => h != restarted).ToDictionary(h => h.NodeName, h => h.Agent!.Id);
-        var subnets = Checks.SubnetEnvs();
+        var pids = allPids.Where(p => p.Key != restarted.NodeName).ToDictionary(p => p.Key, p => p.Value);
         var leftBefore = PartitionChecks.ClusterLeftCount(stays);
         var logFrom = cluster.Minority.ToDictionary(h => h.NodeName, LogLength);
         PingLoss minorityPing;
@@ -259,6 +246,18 @@ public sealed class KubePartitionSurvivalTests(KubeSurvivalCluster cluster, ITes
         using var f = new FileStream(h.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         f.Seek(Math.Min(from, f.Length), SeekOrigin.Begin);
         return new StreamReader(f).ReadToEnd();
+    }
+
+    /// <summary>Where every test here starts: the cluster of 5 converged, each agent's PID and subnet.env, which names its
+    /// Node's podCIDR (the lease in Kubernetes mode).</summary>
+    private async Task<(Dictionary<string, int> Pids, Dictionary<string, string> Subnets)> ConvergedAsync()
+    {
+        await cluster.EnsureReadyAsync();
+        await Checks.WaitConvergedAsync(TimeSpan.FromSeconds(60));
+        var pids = Topology.Hosts.ToDictionary(h => h.NodeName, h => h.Agent!.Id);
+        var subnets = Checks.SubnetEnvs();
+        foreach (var h in Topology.Hosts) Assert.Equal(KubeTopology.PodCidr(h).ToString(), subnets[h.NodeName]);
+        return (pids, subnets);
     }
 
     /// <summary>`kubectl get nodes -o json`: every Node keeps its podCIDR, announces its agent's lease (backend, data, public
