@@ -59,7 +59,7 @@ if [ "${SKIP_CNI:-0}" != 1 ] && [ -x bench/cni.sh ]; then
 fi
 : >"$WORK/throughput.jsonl"
 if [ "${SKIP_THROUGHPUT:-0}" != 1 ] && [ -x bench/throughput-ratios.sh ]; then
-  bench/throughput-ratios.sh | grep '^{' >"$WORK/throughput.jsonl" || true
+  FLANNELD="$FLANNELD" bench/throughput-ratios.sh | grep '^{' >"$WORK/throughput.jsonl" || true
 fi
 while read -r line; do
   b=$(jq -r .backend <<<"$line")

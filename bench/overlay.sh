@@ -14,6 +14,9 @@
 # Paths: underlay; vxlan, host-gw, udp (configured by hand; udp = the standalone tests/Flannel.TunnelHost on each host);
 # agent-vxlan, agent-host-gw, agent-udp (flanneld on each host with that backend, mutual TLS, default flags, leasing
 # the subnets the pods are in; the udp tunnel inside flanneld runs with the same defaults as Flannel.TunnelHost).
+# agent-vxlan-paused, agent-host-gw-paused: the same agents, SIGSTOPped once settled, so the kernel holds exactly what
+# they configured (device, routes, forward rules) and no agent runs: against agent-* it isolates what running the agent
+# costs the pods; against the by-hand path, what the agent's configuration costs.
 # udp-bpf: flanneld on each host with the udp backend on its TC-BPF path (--udp-datapath bpf); agent-udp runs flanneld
 # with --udp-datapath tun, so it stays the user-space tunnel it always measured.
 # With FLANNEL_SRC set to a flannel checkout, the path "flannel-udp" (flannel's own udp backend: its C proxy, built
@@ -25,7 +28,8 @@
 #   tiering, joining the cluster) is not measured as the path's cost; the same for both, so they compare fairly),
 #   UDP_EXTRA_ARGS (Flannel.TunnelHost flags, e.g. --no-offload, --spin-us 0, --nice 0; flanneld has no such flags, so
 #   the agent-udp path refuses to run with them), AGENT_EXTRA_ARGS (flanneld flags), AGENT_ENV (NAME=VALUE words for
-#   flanneld's environment only), FLANNEL_SRC.
+#   flanneld's environment only), FLANNEL_SRC, FLANNELD (the flanneld executable of the agent-* paths; default: this
+#   tree's `dotnet build` output; bench/footprint.sh passes the shipped NativeAOT form).
 # A failed measurement (iperf3 or ping) ends the run with an error naming the path, run and step; nothing failed enters
 # a median. The underlay is 198.18.77.0/24 (the benchmarking range, as the demo), inside the namespaces only.
 set -euo pipefail
@@ -49,10 +53,13 @@ fi
 
 dotnet build tests/Flannel.TunnelHost -c Release -nologo -v q -clp:ErrorsOnly >&2
 TUNNEL_HOST="dotnet $PWD/tests/Flannel.TunnelHost/bin/Release/net10.0/Flannel.TunnelHost.dll"
-if [[ " $PATHS " == *" agent-"* || " $PATHS " == *" udp-bpf "* ]]; then
+if [[ -z "${FLANNELD:-}" && ( " $PATHS " == *" agent-"* || " $PATHS " == *" udp-bpf "* ) ]]; then
   dotnet build src/Flannel.Host -c Release -nologo -v q -clp:ErrorsOnly >&2
   FLANNELD=$PWD/src/Flannel.Host/bin/Release/net10.0/flanneld
 fi
+for p in $PATHS; do
+  case $p in agent-udp-paused) echo "overlay.sh: agent-udp-paused: a paused udp agent carries nothing (its tunnel is in the process)" >&2; exit 1 ;; esac
+done
 
 source bench/overlay/topology.sh
 source bench/overlay/measure.sh
@@ -84,6 +91,7 @@ path_up() {
     udp) udp_up && sleep "${SETTLE:-10}" ;;
     agent-udp) AGENT_DATAPATH=tun agent_up udp && sleep "${SETTLE:-10}" ;;
     udp-bpf) AGENT_DATAPATH=bpf agent_up udp && sleep "${SETTLE:-10}" ;;
+    agent-*-paused) local b=${1#agent-}; agent_up "${b%-paused}" && sleep "${SETTLE:-10}" && agent_pause ;;
     agent-*) agent_up "${1#agent-}" && sleep "${SETTLE:-10}" ;;
   esac
 }
@@ -134,7 +142,7 @@ for run in $(seq 1 "$RUNS"); do
     ip netns exec "$src" ping -c 3 -i 0.2 -W 1 "$dst" >/dev/null || { echo "overlay.sh: $MEASURING: no connectivity" >&2; exit 1; }
     read -ra pids <<<"$(processes_of $path)"
     t0=$(cpu_ticks "${pids[@]}")
-    if [[ $path == agent-* ]]; then r0=$(reconcile_runs); fi
+    if [[ $path == agent-* && $path != *-paused ]]; then r0=$(reconcile_runs); fi
     # Each measurement as `v=$(...)`: a failed one ends the run here (set -e), naming the path, run and step.
     if measures tcp; then
       v=$(tcp_gbps "$src" "$dst" 1 "$SECS"); echo "$v" >>"$WORK/$path.tcp1"
@@ -155,7 +163,7 @@ for run in $(seq 1 "$RUNS"); do
       awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", t / hz }' >>"$WORK/$path.cpu"
       rss_mib "${pids[@]}" >>"$WORK/$path.rss"
     fi
-    if [[ $path == agent-* ]]; then echo $(($(reconcile_runs) - r0)) >>"$WORK/$path.reconcile"; fi
+    if [[ $path == agent-* && $path != *-paused ]]; then echo $(($(reconcile_runs) - r0)) >>"$WORK/$path.reconcile"; fi
     if [ $path = udp ]; then cp "$WORK/tunnel1.json" "$WORK/udp-run$run-tunnel1.json"; fi
     path_down $path
     echo "run $run $path done" >&2

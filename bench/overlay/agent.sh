@@ -114,11 +114,17 @@ agent_ready() {
   [ "$lease" = "10.77.$i.0/24" ] || { echo "flanneld on host $i leased $lease, not 10.77.$i.0/24 (its pod's subnet)" >&2; return 1; }
 }
 
+# agent_pause: SIGSTOP both agents (the agent-*-paused paths); agent_down resumes them before it ends them.
+agent_pause() {
+  local pid
+  for pid in "${AGENT_PIDS[@]}"; do kill -STOP "$pid"; done
+}
+
 # agent_down: SIGTERM both agents, then remove what flanneld leaves on purpose across restarts (its device, routes and
 # rules: a restarted flanneld reuses them), so the next path starts from the bare topology.
 agent_down() {
   local pid i o
-  for pid in "${AGENT_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${AGENT_PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${AGENT_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   AGENT_PIDS=()
   if [ -n "$KUBE_SERVER_PID" ]; then kill -KILL "$KUBE_SERVER_PID" 2>/dev/null || true; wait "$KUBE_SERVER_PID" 2>/dev/null || true; fi
