@@ -8,6 +8,7 @@ using Akka.Remote;
 using Flannel.Actors.Kubernetes;
 using Flannel.Actors.Leases;
 using Flannel.Actors.Node;
+using Flannel.Actors.Tests.Leases;
 using Flannel.Testing;
 using Xunit;
 
@@ -49,7 +50,7 @@ public sealed class FirstSeedBootstrapTests : IAsyncLifetime
         _system.EventStream.Subscribe(listener, typeof(AssociationErrorEvent));
 
         var clock = Stopwatch.StartNew();
-        Start(Seed(RefusedAssociationTests.ClosedPort()), Seed(RefusedAssociationTests.ClosedPort()));
+        Start(Seed(LeaseCluster.FreePort()), Seed(LeaseCluster.FreePort()));
         var cluster = Cluster.Get(_system);
         await Poll.UntilAsync(() => cluster.SelfMember.Status == MemberStatus.Up, TimeSpan.FromSeconds(10), "self Up");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"Up after {clock.Elapsed.TotalSeconds:0.0} s");
@@ -65,7 +66,7 @@ public sealed class FirstSeedBootstrapTests : IAsyncLifetime
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
         var accepted = silent.AcceptTcpClientAsync();
-        Start(Seed(RefusedAssociationTests.ClosedPort()), Seed(((IPEndPoint)silent.LocalEndpoint).Port));
+        Start(Seed(LeaseCluster.FreePort()), Seed(((IPEndPoint)silent.LocalEndpoint).Port));
         var cluster = Cluster.Get(_system);
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.NotEqual(MemberStatus.Up, cluster.SelfMember.Status);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Flannel.Actors.Node;
 using Xunit;
@@ -23,15 +22,5 @@ public sealed class RefusedAssociationTests
         Assert.False(RefusedAssociation.Is(new InvalidOperationException("Connection timed out ssl.tcp://flannel@198.18.0.2:8285")));
         Assert.False(RefusedAssociation.Is(new InvalidOperationException("Connection refused")));
         Assert.False(RefusedAssociation.Is(null));
-    }
-
-    /// <summary>A loopback port nothing listens on (bound, then closed).</summary>
-    internal static int ClosedPort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 }
