@@ -33,13 +33,17 @@ public static class LeaseConfig
         # Nodes that join during a partition must not count towards the allocator's majorities: a minority side that
         # admitted WeaklyUp joiners could otherwise reach a "majority" and hand out subnets the other side also hands out.
         akka.cluster.allow-weakly-up-members = off
-        # The lease table is tiny (one entry per node): gossip it faster than the 2 s / 500 ms defaults so a new or changed
-        # lease reaches every node (and its routes) within about a second. Later config layers may override. Subscribers
-        # (route programming) hear of a change within notify-subscribers-interval: 200 ms, the Akka scheduler's tick
-        # (hocon/akka.hocon), since a shorter timer fires at the next tick anyway; each notify tick wakes the idle agent.
+        # How fast a new or changed lease reaches every node (and its routes), against what the idle agent pays. A write
+        # reaches a majority directly (WriteMajority); the other nodes get it as a delta on the replicator's delta tick,
+        # every gossip-interval / 5 (at least 200 ms); full-state gossip (the gossip-interval itself) only repairs what a
+        # delta missed. Subscribers (route programming) hear of a change within notify-subscribers-interval. Each of these
+        # ticks wakes the idle agent (the replicator also runs a clock tick every gossip-interval): at 500 ms / 200 ms
+        # the replicator alone took 14 ticks a second. Akka's defaults, 2 s / 500 ms (delta tick 400 ms), took the idle
+        # agent from ~105 to ~85 wake-ups/s and a joiner was ready as fast (bench/footprint.sh, RESULTS.md fifth
+        # session); a change still reaches every node's routes within about a second. Later config layers may override.
         akka.cluster.distributed-data {
-          gossip-interval = 500ms
-          notify-subscribers-interval = 200ms
+          gossip-interval = 2s
+          notify-subscribers-interval = 500ms
         }
         # The durable lease store (flanneld --lease-store): Akka.DistributedData's durable-store protocol with flannel's own file
         # store (LightningDB's does not run here). Only the keys listed in durable.keys are stored: flanneld lists the lease

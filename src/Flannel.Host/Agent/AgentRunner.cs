@@ -144,6 +144,18 @@ public static class AgentRunner
                 rejoinSeeds.Select(x => Address.Parse(AkkaConfigBuilder.SeedAddress(x, tls is not null))).ToList(),
                 TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), options.ClusterFormAloneAfter);
 
+        // The first of several static seeds with nothing remembered: instead of Akka's first-seed process, which waits out
+        // seed-node-timeout (3 s) when no other seed answers, FirstSeedBootstrap forms the cluster at once when every
+        // other seed's host refused the connection (none runs), and otherwise hands the same seeds to Akka.
+        FirstSeedBootstrapSettings? firstSeed = null;
+        if (!discoverSeeds && formation is null && seeds.Count > 1 && IsSelf(seeds[0]))
+        {
+            firstSeed = new FirstSeedBootstrapSettings(
+                seeds.Select(x => Address.Parse(AkkaConfigBuilder.SeedAddress(x, tls is not null))).ToList(),
+                rejoinSeeds.Select(x => Address.Parse(AkkaConfigBuilder.SeedAddress(x, tls is not null))).ToList(),
+                TimeSpan.FromSeconds(1));
+        }
+
         var stopped = Task.Delay(Timeout.Infinite, ct);
         var backoff = RejoinBackoff.Default();
         HealthServer? health = null;
@@ -157,9 +169,11 @@ public static class AgentRunner
                 var startedAt = DateTimeOffset.UtcNow;
                 if (incarnation == 1)
                 {
-                    plane = Step("actor system", () => formation is null
-                        ? ControlPlane.Start(settings, data, incarnation, null, seeds, null)
-                        : ControlPlane.Start(settings, data, incarnation, null, [], null, formation));
+                    plane = Step("actor system", () => formation is not null
+                        ? ControlPlane.Start(settings, data, incarnation, null, [], null, formation)
+                        : firstSeed is not null
+                            ? ControlPlane.Start(settings, data, incarnation, null, [], null, firstSeed: firstSeed)
+                            : ControlPlane.Start(settings, data, incarnation, null, seeds, null));
                 }
                 else
                 {

@@ -99,8 +99,11 @@ public sealed class ControlPlane : IAsyncDisposable
     /// <param name="previous">The previous incarnation's observability (already disposed), to keep one metrics registry.</param>
     /// <param name="formation">Set when the lease store remembers a cluster of several nodes (first incarnation, static
     /// seeds): <paramref name="seeds"/> is then empty and <see cref="RememberedClusterBootstrap"/> decides whom to join.</param>
+    /// <param name="firstSeed">Set when this node is the first of its static seeds and nothing is remembered (first
+    /// incarnation): <paramref name="seeds"/> is then empty and <see cref="FirstSeedBootstrap"/> starts the cluster.</param>
     public static ControlPlane Start(ControlPlaneSettings s, DataPlane data, int incarnation, DateTimeOffset? leftAt,
-        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous, RememberedClusterBootstrapSettings? formation = null)
+        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous, RememberedClusterBootstrapSettings? formation = null,
+        FirstSeedBootstrapSettings? firstSeed = null)
     {
         var log = s.LoggerFactory.CreateLogger("Flannel.Agent");
         var setup = BootstrapSetup.Create().WithConfig(AkkaLogging.Config(s.Options.LogLevel).WithFallback(s.AkkaConfig(seeds)))
@@ -113,7 +116,7 @@ public sealed class ControlPlane : IAsyncDisposable
         var plane = new ControlPlane(system, incarnation, log);
         try
         {
-            plane.StartActors(s, data, incarnation, leftAt, seeds, previous, formation);
+            plane.StartActors(s, data, incarnation, leftAt, seeds, previous, formation, firstSeed);
             return plane;
         }
         catch
@@ -124,7 +127,8 @@ public sealed class ControlPlane : IAsyncDisposable
     }
 
     private void StartActors(ControlPlaneSettings s, DataPlane data, int incarnation, DateTimeOffset? leftAt,
-        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous, RememberedClusterBootstrapSettings? formation)
+        IReadOnlyList<ClusterSeed> seeds, AgentObservability? previous, RememberedClusterBootstrapSettings? formation,
+        FirstSeedBootstrapSettings? firstSeed)
     {
         var options = s.Options;
         var kube = s.Kube;
@@ -152,6 +156,21 @@ public sealed class ControlPlane : IAsyncDisposable
             _log.LogInformation("the lease store remembers a cluster: asking the seeds {Seeds} before joining or forming one",
                 string.Join(",", formation.OtherSeeds));
             system.ActorOf(RememberedClusterBootstrap.Props(formation, status), RememberedClusterBootstrap.Name);
+        }
+        else if (firstSeed is not null)
+        {
+            // Akka runs its first-seed process only when the first seed is this node's own address as Akka sees it (a
+            // seed given by another name than --cluster-hostname is not): otherwise the seeds go to Akka unchanged.
+            if (firstSeed.Seeds[0].Equals(cluster.SelfAddress))
+            {
+                _log.LogInformation("first of the seeds {Seeds}: asking the others before forming or joining", string.Join(",", firstSeed.Seeds));
+                system.ActorOf(FirstSeedBootstrap.Props(firstSeed), FirstSeedBootstrap.Name);
+            }
+            else
+            {
+                _log.LogInformation("joining the cluster through {Seeds}", string.Join(",", firstSeed.Seeds));
+                cluster.JoinSeedNodes(firstSeed.Seeds);
+            }
         }
         else if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count == 0)
         {

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Net.Sockets;
 
 namespace Flannel.Net.Netlink;
 
@@ -9,76 +9,76 @@ public enum NetlinkChangeKind { Link, Address, Route, Neighbor, Overflow }
 public sealed record NetlinkChange(NetlinkChangeKind Kind, bool Removed, ushort MessageType);
 
 /// <summary>
-/// Listens to rtnetlink multicast groups (links, IPv4 addresses, IPv4 routes, neighbours) on a background thread and
-/// raises <see cref="Changed"/> so a reconcile loop can be woken. Subscribes in the namespace of the constructing thread.
-/// Handlers run on the monitor thread and should only signal (they must not block).
+/// Listens to rtnetlink multicast groups (links, IPv4 addresses, IPv4 routes, neighbours) and raises
+/// <see cref="Changed"/> so a reconcile loop can be woken. Subscribes in the namespace of the constructing thread.
+/// The socket is read through the runtime's socket engine (its one epoll thread serves every socket of the process), not
+/// by a thread of its own: the agent's `netlink-monitor` thread only ever waited here (bench/footprint/RESULTS.md, fifth
+/// session). Handlers run on a thread-pool thread and should only signal (they must not block).
 /// </summary>
-public sealed unsafe class NetlinkMonitor : IDisposable
+public sealed class NetlinkMonitor : IDisposable
 {
     public const uint DefaultGroups = Nl.RTMGRP_LINK | Nl.RTMGRP_IPV4_IFADDR | Nl.RTMGRP_IPV4_ROUTE | Nl.RTMGRP_NEIGH;
 
     private readonly NetlinkSocket _socket;
-    private readonly int _stopFd;
-    private readonly Thread _thread;
+    // The same descriptor as a .NET socket, for asynchronous receives; it does not own the descriptor (_socket does).
+    private readonly Socket _receiver;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
     private volatile bool _stopping;
 
     public event Action<NetlinkChange>? Changed;
 
-    /// <summary>Raised if the monitor thread dies from an unexpected error (it stops listening afterwards).</summary>
+    /// <summary>Raised if the monitor dies from an unexpected error (it stops listening afterwards).</summary>
     public event Action<Exception>? Failed;
 
     public NetlinkMonitor(uint groups = DefaultGroups)
     {
         _socket = new NetlinkSocket(groups);
-        _stopFd = NetlinkNative.eventfd(0, NetlinkNative.EFD_CLOEXEC);
-        if (_stopFd < 0)
+        try
         {
-            var err = Marshal.GetLastPInvokeError();
-            _socket.Dispose();
-            throw new NetlinkException("create monitor eventfd", err);
+            _receiver = new Socket(new SafeSocketHandle(_socket.Fd, ownsHandle: false));
         }
-        _thread = new Thread(Run) { IsBackground = true, Name = "netlink-monitor" };
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Starts listening (separate from construction so handlers can be attached first).</summary>
     public NetlinkMonitor Start()
     {
-        _thread.Start();
+        _loop ??= Task.Run(RunAsync);
         return this;
     }
 
-    private void Run()
+    private async Task RunAsync()
     {
         try
         {
-            var fds = stackalloc NetlinkNative.PollFd[2];
             while (!_stopping)
             {
-                fds[0] = new NetlinkNative.PollFd { Fd = _socket.Fd, Events = NetlinkNative.POLLIN };
-                fds[1] = new NetlinkNative.PollFd { Fd = _stopFd, Events = NetlinkNative.POLLIN };
-                if (NetlinkNative.poll(fds, 2, -1) < 0)
+                int n;
+                try
                 {
-                    var pollErr = Marshal.GetLastPInvokeError();
-                    if (pollErr == NetlinkNative.EINTR) continue;
-                    throw new NetlinkException("monitor poll", pollErr);
+                    n = await _receiver.ReceiveAsync(_socket.ReceiveBuffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
                 }
-                if (_stopping || fds[1].Revents != 0) return;
-                if (fds[0].Revents == 0) continue;
-                var (n, err) = _socket.TryReceive(NetlinkNative.MSG_DONTWAIT);
-                if (err == NetlinkNative.ENOBUFS)
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
                 {
-                    // The kernel dropped notifications because we were slow: whoever listens must do a full resync.
+                    // ENOBUFS: the kernel dropped notifications because we were slow: whoever listens must do a full resync.
                     Raise(new NetlinkChange(NetlinkChangeKind.Overflow, false, 0));
                     continue;
                 }
-                if (err == NetlinkNative.EAGAIN) continue;
-                if (err != 0) throw new NetlinkException("monitor receive", err);
                 Dispatch(n);
             }
         }
         catch (Exception e) when (!_stopping)
         {
             Failed?.Invoke(e);
+        }
+        catch (Exception) when (_stopping)
+        {
+            // Cancelled by Dispose.
         }
     }
 
@@ -109,10 +109,11 @@ public sealed unsafe class NetlinkMonitor : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
-        ulong one = 1;
-        NetlinkNative.write(_stopFd, (byte*)&one, sizeof(ulong));
-        if (_thread.IsAlive && Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(5));
-        NetlinkNative.close(_stopFd);
+        _stop.Cancel();
+        // A handler that disposes its own monitor runs inside the loop: it must not wait for itself.
+        if (_loop is { } loop && !loop.IsCompleted) loop.Wait(TimeSpan.FromSeconds(5));
+        _receiver.Dispose();
         _socket.Dispose();
+        _stop.Dispose();
     }
 }

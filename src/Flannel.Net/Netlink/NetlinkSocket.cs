@@ -133,6 +133,9 @@ public sealed unsafe class NetlinkSocket : IDisposable
 
     internal ReadOnlySpan<byte> Buffer(int length) => _buffer.AsSpan(0, length);
 
+    /// <summary>The receive buffer, for a reader that receives on the descriptor itself (<see cref="NetlinkMonitor"/>).</summary>
+    internal Memory<byte> ReceiveBuffer => _buffer;
+
     public void Dispose()
     {
         var fd = Interlocked.Exchange(ref _fd, -1);

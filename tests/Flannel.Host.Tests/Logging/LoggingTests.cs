@@ -90,6 +90,31 @@ public sealed class LoggingTests
         Assert.Equal(EventIds.PeerRemoved.Id, JsonDocument.Parse(line).RootElement.GetProperty("EventId").GetInt32());
     }
 
+    [Theory]
+    [InlineData(LogFormat.Json)]
+    [InlineData(LogFormat.Text)]
+    public void A_line_is_on_stderr_when_the_log_call_returns(LogFormat format)
+    {
+        // No queue and no thread of the logger's own: the line is written by the caller.
+        var original = Console.Error;
+        var captured = new ConcurrentWriter();
+        Console.SetError(captured);
+        try
+        {
+            using var factory = FlannelLoggerFactory.Create(format, new LogLevelSwitch(LogLevel.Information));
+            factory.CreateLogger("Flannel.Routes").PeerAdded("10.5.2.0/24", "192.0.2.2", "vxlan");
+            var line = Assert.Single(captured.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            if (format == LogFormat.Json)
+                Assert.Equal(EventIds.PeerAdded.Id, JsonDocument.Parse(line).RootElement.GetProperty("EventId").GetInt32());
+            else
+                Assert.Matches($@"^\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z info: Flannel\.Routes\[{EventIds.PeerAdded.Id}\] .*10\.5\.2\.0/24", line);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+    }
+
     [Fact]
     public void Akka_log_events_reach_the_same_json_sink()
     {
