@@ -43,6 +43,8 @@ fi
 if [ "${SHARED_BINARY:-0}" != 1 ]; then
   src_dir=$(dirname "$FLANNELD")
   for h in h1 h2 h3; do mkdir -p "$WORK/copies/$h" && cp -r "$src_dir"/. "$WORK/copies/$h/"; done
+  # Written back before the agents start: clean pages, as an installed executable's are (the kernel keeps dirty ones).
+  sync "$WORK"/copies/h*/"$(basename "$FLANNELD")"
   # The agents are started with `ip netns exec <prefix>-hN`: the wrapper picks that host's copy.
   mkdir -p "$WORK/wrapper" && cp -r "$src_dir/hocon" "$WORK/wrapper/" 2>/dev/null || true
   printf '#!/bin/sh\nns=$(ip netns identify $$)\nexec "%s/copies/${ns##*-}/%s" "$@"\n' "$WORK" "$(basename "$FLANNELD")" >"$WORK/wrapper/flanneld"

@@ -242,13 +242,14 @@ public static class AgentRunner
     }
 
     /// <summary>
-    /// A few seconds after each readiness (the first, and after a rejoin or backend switch, which run code start-up did
-    /// not), the executable's pages that were only needed to get here go back to the kernel (StartupPages): the wait
-    /// lets the work that follows readiness (peers, first gossip rounds) touch what it needs first.
+    /// 20 s after a readiness that followed new start-up work (see the caller), the executable's pages that were only
+    /// needed to get here go back to the kernel (StartupPages). The wait lets what follows readiness touch its pages
+    /// first (nodes starting together join, TLS handshakes with them, the first gossip and replication rounds): released
+    /// 5 s after readiness, a 3-node cluster forming at once faulted most of it back in (bench/footprint/RESULTS.md).
     /// </summary>
     private static async Task ReleaseStartupPagesAsync(ILogger log, CancellationToken ct)
     {
-        if (await DelayOrStopped(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false)) return;
+        if (await DelayOrStopped(ReleaseStartupPagesAfter, ct).ConfigureAwait(false)) return;
         var r = StartupPages.Release();
         if (r.Error is null)
             log.LogInformation(EventIds.StartupPagesReleased,
@@ -258,6 +259,8 @@ public static class AgentRunner
             log.LogWarning(EventIds.StartupPagesReleaseFailed,
                 "start-up pages not released ({Error}); the agent runs on unchanged (--release-startup-pages=false silences this)", r.Error);
     }
+
+    private static readonly TimeSpan ReleaseStartupPagesAfter = TimeSpan.FromSeconds(20);
 
     private static int Stopped(ILogger log)
     {
