@@ -5,21 +5,21 @@ namespace Flannel.Net.Tests.Memory;
 
 public class ExecutableMappingsTests
 {
-    // The start of /proc/PID/maps of a NativeAOT flanneld (non-PIE, 2026-12-01), shortened: its own six mappings, heap,
-    // anonymous memory, a library, the vdso.
+    // /proc/PID/maps of a NativeAOT flanneld (non-PIE; bench/footprint.sh's copy for host 1, 2026-12-01), shortened to its
+    // own seven mappings, the anonymous mapping after them, the heap, libc, another file next to it, the vdso.
     private const string AgentMaps = """
-        00400000-00405000 r--p 00000000 fe:00 1839466                            /work/base-aot/1ffa7ad/flanneld
-        00405000-0191c000 r-xp 00005000 fe:00 1839466                            /work/base-aot/1ffa7ad/flanneld
-        0191c000-02331000 r--p 0151c000 fe:00 1839466                            /work/base-aot/1ffa7ad/flanneld
-        02331000-02332000 r--p 01f31000 fe:00 1839466                            /work/base-aot/1ffa7ad/flanneld
-        02332000-02b7e000 r--p 01f32000 fe:00 1839466                            /work/base-aot/1ffa7ad/flanneld
-        02b7e000-02b80000 r--p 0277e000 fe:00 1839466                            /work/base-aot/1ffa7ad/flanneld
-        02b80000-042ee000 rw-p 02780000 fe:00 1839466                            /work/base-aot/1ffa7ad/flanneld
-        042ee000-0431b000 rw-p 00000000 00:00 0
-        04d2f000-04eb1000 rw-p 00000000 00:00 0                                  [heap]
-        7f1c2c000000-7f1c2c021000 rw-p 00000000 00:00 0
-        7f1c3a400000-7f1c3a428000 r--p 00000000 fe:00 1573053                    /usr/lib/x86_64-linux-gnu/libc.so.6
-        7f1c3a5f0000-7f1c3a5f2000 r--p 00000000 fe:00 1839466                    /work/base-aot/1ffa7ad/flanneld-old
+        00400000-00405000 r--p 00000000 fe:00 11829293                           /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld
+        00405000-0191c000 r-xp 00005000 fe:00 11829293                           /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld
+        0191c000-02331000 r--p 0151c000 fe:00 11829293                           /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld
+        02331000-02332000 r--p 01f31000 fe:00 11829293                           /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld
+        02332000-02b7e000 r--p 01f32000 fe:00 11829293                           /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld
+        02b7e000-02b80000 r--p 0277e000 fe:00 11829293                           /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld
+        02b80000-0430e000 rw-p 02780000 fe:00 11829293                           /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld
+        0430e000-04400000 rw-p 00000000 00:00 0 
+        050a3000-05256000 rw-p 00000000 00:00 0                                  [heap]
+        7fa8b94cd000-7fa8b94f3000 r--p 00000000 fe:00 332096                     /usr/lib/x86_64-linux-gnu/libc.so.6
+        7fa8b94f3000-7fa8b9649000 r-xp 00026000 fe:00 332096                     /usr/lib/x86_64-linux-gnu/libc.so.6
+        7fa8b9650000-7fa8b9652000 r--p 00000000 fe:00 11829294                   /tmp/tmp.jaN7SmAOkX/copies/h1/flanneld-old
         7ffd6b3fd000-7ffd6b3ff000 r-xp 00000000 00:00 0                          [vdso]
 
         """;
@@ -27,13 +27,13 @@ public class ExecutableMappingsTests
     [Fact]
     public void Finds_every_mapping_of_the_executable_and_nothing_else()
     {
-        var m = ExecutableMappings.Of(AgentMaps, "/work/base-aot/1ffa7ad/flanneld");
+        var m = ExecutableMappings.Of(AgentMaps, "/tmp/tmp.jaN7SmAOkX/copies/h1/flanneld");
         Assert.Equal(7, m.Count);
-        Assert.Equal(new MemoryMapping(0x405000, 0x191c000, "r-xp", "/work/base-aot/1ffa7ad/flanneld"), m[1]);
+        Assert.Equal(new MemoryMapping(0x405000, 0x191c000, "r-xp", "/tmp/tmp.jaN7SmAOkX/copies/h1/flanneld"), m[1]);
         Assert.Equal(0x1517000UL, m[1].Length);
         Assert.True(m[6].Writable);
         Assert.False(m[1].Writable);
-        Assert.Equal(0x42ee000UL - 0x400000UL, m.Aggregate(0UL, (s, x) => s + x.Length));
+        Assert.Equal(0x430e000UL - 0x400000UL, m.Aggregate(0UL, (s, x) => s + x.Length));
     }
 
     [Fact]
