@@ -250,7 +250,17 @@ public static class AgentRunner
     private static async Task ReleaseStartupPagesAsync(ILogger log, CancellationToken ct)
     {
         if (await DelayOrStopped(ReleaseStartupPagesAfter, ct).ConfigureAwait(false)) return;
-        var r = StartupPages.Release();
+        StartupPagesReleased r;
+        try
+        {
+            r = StartupPages.Release();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // No glibc-compatible madvise (the call is fire-and-forget: say so rather than lose the exception).
+            log.LogWarning(EventIds.StartupPagesReleaseFailed, "start-up pages not released ({Error})", e.Message);
+            return;
+        }
         if (r.Error is null)
             log.LogInformation(EventIds.StartupPagesReleased,
                 "start-up pages released: {Mappings} mappings of {Executable} ({MappedMiB} MiB mapped), RSS {BeforeMiB:0.0} -> {AfterMiB:0.0} MiB",
