@@ -12,6 +12,9 @@
 #   EXTRA_AGENT_ARGS adds flanneld flags (e.g. "--hocon-file /tmp/try.hocon"); DOTNET_* variables reach the agents;
 #   the agents always get the DOTNET_* variables deploy/Dockerfile sets (ENV lines), as the image runs them.
 #   FLANNELD=path measures another flanneld build (default: the shipped form, published by deploy/publish-flanneld.sh).
+#   Each host runs its own copy of the executable (its own page cache, as one agent per node has: the kernel does not page
+#   out pages another process maps, so three agents sharing one file would keep each other's start-up pages resident
+#   after --release-startup-pages); SHARED_BINARY=1 runs the one file on every host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "footprint.sh: run as root" >&2; exit 1; }
@@ -36,6 +39,17 @@ trap 'exit 130' INT TERM
 if [ -z "${FLANNELD:-}" ]; then
   deploy/publish-flanneld.sh "$WORK/flanneld"
   FLANNELD="$WORK/flanneld/flanneld"
+fi
+if [ "${SHARED_BINARY:-0}" != 1 ]; then
+  src_dir=$(dirname "$FLANNELD")
+  for h in h1 h2 h3; do mkdir -p "$WORK/copies/$h" && cp -r "$src_dir"/. "$WORK/copies/$h/"; done
+  # Written back before the agents start: clean pages, as an installed executable's are (the kernel keeps dirty ones).
+  sync "$WORK"/copies/h*/"$(basename "$FLANNELD")"
+  # The agents are started with `ip netns exec <prefix>-hN`: the wrapper picks that host's copy.
+  mkdir -p "$WORK/wrapper" && cp -r "$src_dir/hocon" "$WORK/wrapper/" 2>/dev/null || true
+  printf '#!/bin/sh\nns=$(ip netns identify $$)\nexec "%s/copies/${ns##*-}/%s" "$@"\n' "$WORK" "$(basename "$FLANNELD")" >"$WORK/wrapper/flanneld"
+  chmod +x "$WORK/wrapper/flanneld"
+  FLANNELD="$WORK/wrapper/flanneld"
 fi
 dotnet build bench/Flannel.Bench.Footprint -c Release -nologo -v q -clp:ErrorsOnly >&2
 # The topology wires pods with the native `flannel` CNI plugin (the load phase's pods).

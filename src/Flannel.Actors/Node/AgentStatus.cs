@@ -81,6 +81,12 @@ public sealed class AgentStatus(string nodeName)
     /// <summary>Completes with the reason when the agent fails for good (lease lost, backend broken).</summary>
     public Task<string> Failed => _failed.Task;
 
+    /// <summary>
+    /// Raised on the updating thread each time the state turns ready (first readiness, and again after a rejoin or a
+    /// backend switch made it not ready for a while). Handlers must return at once (hand work to a task).
+    /// </summary>
+    public event Action? BecameReady;
+
     public void Update(Func<AgentState, AgentState> change)
     {
         AgentState seen, next;
@@ -90,6 +96,7 @@ public sealed class AgentStatus(string nodeName)
             next = change(seen);
         }
         while (!ReferenceEquals(Interlocked.CompareExchange(ref _current, next, seen), seen));
+        if (BecameReady is { } handler && next.Ready && !seen.Ready) handler();
     }
 
     public void Fail(string reason)

@@ -87,6 +87,10 @@ public static class EventIds
         public const int CmdHostStarted = 5001;
         public const int CmdExecuted = 5002;
         public const int CmdFailed = 5003;
+
+        // Memory (5010-5014): the executable's start-up-only pages given back once the agent is ready.
+        public const int StartupPagesReleased = 5010;
+        public const int StartupPagesReleaseFailed = 5011;
     }
 
     public static readonly EventId LeaseAcquired = new(Id.LeaseAcquired, nameof(LeaseAcquired));
@@ -105,6 +109,9 @@ public static class EventIds
     public static readonly EventId PeerRemoved = new(Id.PeerRemoved, nameof(PeerRemoved));
     public static readonly EventId DriftRepaired = new(Id.DriftRepaired, nameof(DriftRepaired));
     /// <summary>The udp backend's data path (TC-BPF or TUN) and why; once per backend start.</summary>
+    /// <summary>The executable's start-up-only pages given back after readiness (Flannel.Net.Memory.StartupPages).</summary>
+    public static readonly EventId StartupPagesReleased = new(Id.StartupPagesReleased, nameof(StartupPagesReleased));
+    public static readonly EventId StartupPagesReleaseFailed = new(Id.StartupPagesReleaseFailed, nameof(StartupPagesReleaseFailed));
     public static readonly EventId UdpDatapathChosen = new(Id.UdpDatapathChosen, nameof(UdpDatapathChosen));
     public static readonly EventId ForeignPeerAccepted = new(Id.ForeignPeerAccepted, nameof(ForeignPeerAccepted));
     public static readonly EventId ForeignPeerWithdrawn = new(Id.ForeignPeerWithdrawn, nameof(ForeignPeerWithdrawn));

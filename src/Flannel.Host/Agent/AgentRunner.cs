@@ -22,6 +22,7 @@ using Flannel.Net.Backends;
 using Flannel.Net.Config;
 using Flannel.Net.Interfaces;
 using Flannel.Net.Masq;
+using Flannel.Net.Memory;
 using Flannel.Net.SubnetEnv;
 using Flannel.Net.Tunnel;
 
@@ -123,6 +124,18 @@ public static class AgentRunner
         // Kubernetes mode, the podCIDRs the node watcher reads from the API.
         var nodeCidrs = kube is null ? null : new KubeNodeCidrAuthority();
         var status = new AgentStatus(options.NodeName);
+        // Once per start-up: the first readiness, and a readiness after new start-up code ran (a rejoin's new incarnation,
+        // a backend switch). Not on every readiness: a joining peer makes the state not ready until it is programmed, and
+        // paging out again then would only make the agent fault its working set back in (measured: 3 releases in the
+        // first second of a 3-node cluster before this rule).
+        var incarnationNow = 0;
+        string? releasedFor = null;
+        if (options.ReleaseStartupPages)
+            status.BecameReady += () =>
+            {
+                var key = $"{Volatile.Read(ref incarnationNow)}/{status.Current.BackendType}";
+                if (Interlocked.Exchange(ref releasedFor, key) != key) _ = ReleaseStartupPagesAsync(log, ct);
+            };
         status.Update(s => s with { PublicIp = iface.PublicIp.ToString(), BackendType = backend.Type, BackendPrepared = true });
         var masq = MasqManager.Create(
             new MasqOptions(options.IpMasq, options.IptablesForwardRules, !options.IpMasqFullyRandomDisable), options.UseNftables);
@@ -167,6 +180,7 @@ public static class AgentRunner
             for (var incarnation = 1; ; incarnation++)
             {
                 var startedAt = DateTimeOffset.UtcNow;
+                Volatile.Write(ref incarnationNow, incarnation);
                 if (incarnation == 1)
                 {
                     plane = Step("actor system", () => formation is not null
@@ -240,6 +254,37 @@ public static class AgentRunner
             else if (observability?.CommandHost is { } kept) await kept.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// 20 s after a readiness that followed new start-up work (see the caller), the executable's pages that were only
+    /// needed to get here go back to the kernel (StartupPages). The wait lets what follows readiness touch its pages
+    /// first (nodes starting together join, TLS handshakes with them, the first gossip and replication rounds): released
+    /// 5 s after readiness, a 3-node cluster forming at once faulted most of it back in (bench/footprint/RESULTS.md).
+    /// </summary>
+    private static async Task ReleaseStartupPagesAsync(ILogger log, CancellationToken ct)
+    {
+        if (await DelayOrStopped(ReleaseStartupPagesAfter, ct).ConfigureAwait(false)) return;
+        StartupPagesReleased r;
+        try
+        {
+            r = StartupPages.Release();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // No glibc-compatible madvise (the call is fire-and-forget: say so rather than lose the exception).
+            log.LogWarning(EventIds.StartupPagesReleaseFailed, "start-up pages not released ({Error})", e.Message);
+            return;
+        }
+        if (r.Error is null)
+            log.LogInformation(EventIds.StartupPagesReleased,
+                "start-up pages released: {Mappings} mappings of {Executable} ({MappedMiB} MiB mapped), RSS {BeforeMiB:0.0} -> {AfterMiB:0.0} MiB",
+                r.Mappings, r.Executable, r.Bytes / 1048576, r.ResidentKiBBefore / 1024.0, r.ResidentKiBAfter / 1024.0);
+        else
+            log.LogWarning(EventIds.StartupPagesReleaseFailed,
+                "start-up pages not released ({Error}); the agent runs on unchanged (--release-startup-pages=false silences this)", r.Error);
+    }
+
+    private static readonly TimeSpan ReleaseStartupPagesAfter = TimeSpan.FromSeconds(20);
 
     private static int Stopped(ILogger log)
     {

@@ -80,6 +80,9 @@ internal sealed class FlanneldFlags
     public readonly Option<string> NodeName = Text("--node-name",
         "This node's name (default: NODE_NAME, else the host name).");
     public readonly Option<bool> UseNftables = Flag("--use-nftables", "Program masquerade/forward rules with nftables instead of iptables.");
+    public readonly Option<bool> ReleaseStartupPages = Flag("--release-startup-pages",
+        "Once ready, give back the pages of the executable only start-up used (madvise MADV_PAGEOUT, then MADV_RANDOM so " +
+        "only pages used again fault back in): about 25 MiB less RSS. --release-startup-pages=false keeps them.", true);
     public readonly Option<bool> Version = Flag("--version", "Print the version and exit.");
 
     public RootCommand Root { get; }
@@ -98,7 +101,7 @@ internal sealed class FlanneldFlags
             IptablesResync, IptablesForwardRules, SubnetLeaseRenewMargin, HealthzIp, HealthzPort, KubeSubnetMgr, KubeApiUrl,
             KubeconfigFile, KubeAnnotationPrefix, SetNodeNetworkUnavailable, ClusterSeeds, ClusterPort, ClusterHostname, ClusterFormAloneAfter,
             ClusterTlsCert, ClusterTlsKey, ClusterTlsCa, ClusterInsecure, HoconFile, CmdPort, CmdSocket, LogFormatOption, LogLevelOption,
-            NodeName, UseNftables, Version, LeaseStore, UdpDatapath,
+            NodeName, UseNftables, Version, LeaseStore, UdpDatapath, ReleaseStartupPages,
         ];
         foreach (var o in EnvBacked) Root.Options.Add(o);
     }

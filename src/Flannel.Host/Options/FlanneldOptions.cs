@@ -35,6 +35,8 @@ public sealed record FlanneldOptions
     public bool IpMasqFullyRandomDisable { get; init; }
     public TimeSpan IptablesResync { get; init; } = TimeSpan.FromSeconds(5);
     public bool IptablesForwardRules { get; init; } = true;
+    /// <summary>--release-startup-pages: give back the executable's start-up-only pages once ready (Flannel.Net.Memory.StartupPages).</summary>
+    public bool ReleaseStartupPages { get; init; } = true;
     /// <summary>Renew the lease this long before it expires (flannel: minutes, 1..1439).</summary>
     public TimeSpan SubnetLeaseRenewMargin { get; init; } = TimeSpan.FromMinutes(60);
     public IPAddress HealthzIp { get; init; } = IPAddress.Any;
@@ -219,6 +221,7 @@ public sealed record FlanneldOptions
             IpMasqFullyRandomDisable = result.GetValue(flags.IpMasqFullyRandomDisable),
             IptablesResync = resync,
             IptablesForwardRules = result.GetValue(flags.IptablesForwardRules),
+            ReleaseStartupPages = result.GetValue(flags.ReleaseStartupPages),
             SubnetLeaseRenewMargin = TimeSpan.FromMinutes(Int(flags.SubnetLeaseRenewMargin, 1, 1439, "is out of range: must be 1..1439 minutes")),
             HealthzIp = Ip(flags.HealthzIp) ?? IPAddress.Any,
             HealthzPort = Int(flags.HealthzPort, 0, 65535, "is not a port (0-65535, 0 disables)"),

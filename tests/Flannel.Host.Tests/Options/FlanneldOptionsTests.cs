@@ -25,6 +25,7 @@ public class FlanneldOptionsTests
         Assert.False(o.IpMasqFullyRandomDisable);
         Assert.Equal(TimeSpan.FromSeconds(5), o.IptablesResync);
         Assert.True(o.IptablesForwardRules);
+        Assert.True(o.ReleaseStartupPages);
         Assert.Equal(TimeSpan.FromMinutes(60), o.SubnetLeaseRenewMargin);
         Assert.Equal(IPAddress.Any, o.HealthzIp);
         Assert.Equal(0, o.HealthzPort);
@@ -60,8 +61,9 @@ public class FlanneldOptionsTests
             "example.com", "--set-node-network-unavailable=false", "--cluster-seeds", "10.1.0.1:4053, node-b:5000,node-c",
             "--cluster-port", "4100", "--cluster-hostname", "node-a.local", "--hocon-file", "/etc/flannel/extra.hocon",
             "--cmd-port", "9111", "--cmd-socket", "/tmp/f.sock", "--log-format", "json", "--log-level", "debug",
-            "--node-name", "n1", "--use-nftables",
+            "--node-name", "n1", "--use-nftables", "--release-startup-pages=false",
         ]);
+        Assert.False(o.ReleaseStartupPages);
         Assert.Equal(["eth1", "10.0.0.5"], o.Iface);
         Assert.Equal("^eth[0-9]+$", Assert.Single(o.IfaceRegex).ToString());
         Assert.Equal(IPAddress.Parse("192.0.2.1"), o.IfaceCanReach);
