@@ -64,7 +64,7 @@ public static class AgentRunner
             kube = await StepAsync("--kube-subnet-mgr", () => KubeNodeContext.LoadAsync(options, log, ct)).ConfigureAwait(false);
             options = options with { NodeName = kube.NodeName };
         }
-        log.LogInformation("flanneld {Version} starting as node {Node}", Program.Version, options.NodeName);
+        log.LogInformation("flanneld {Version} starting as node {Node} (GC: {Gc})", Program.Version, options.NodeName, GcSettings.Describe());
 
         var iface = Step("--iface", () => new InterfaceSelector().Select(options.InterfaceSelection));
         if (kube?.PublicIpOverwrite is { } overwrite) iface = iface with { PublicIp = overwrite };
