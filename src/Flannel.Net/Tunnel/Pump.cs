@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flannel.Net.Memory;
 
 namespace Flannel.Net.Tunnel;
 
@@ -8,7 +9,10 @@ namespace Flannel.Net.Tunnel;
 /// </summary>
 internal abstract unsafe class Pump : IDisposable
 {
-    private readonly List<nint> _allocations = new();
+    private readonly List<(nint Pointer, nuint Bytes, bool Mapped)> _allocations = new();
+
+    /// <summary>From this size on, a buffer is mapped (<see cref="ZeroedPages"/>): resident only once written.</summary>
+    internal const int MappedFrom = 64 * 1024;
 
     public WorkerCounters Counters { get; } = new();
 
@@ -21,17 +25,28 @@ internal abstract unsafe class Pump : IDisposable
     /// </summary>
     public bool Drained { get; protected set; }
 
+    /// <summary>Zeroed, 64-byte aligned memory owned by this pump until <see cref="Dispose"/>.</summary>
     protected void* Alloc(int bytes)
     {
+        if (bytes >= MappedFrom)
+        {
+            var m = ZeroedPages.Map((nuint)bytes);
+            _allocations.Add(((nint)m, (nuint)bytes, true));
+            return m;
+        }
         var p = NativeMemory.AlignedAlloc((nuint)bytes, 64);
         NativeMemory.Clear(p, (nuint)bytes);
-        _allocations.Add((nint)p);
+        _allocations.Add(((nint)p, (nuint)bytes, false));
         return p;
     }
 
     public virtual void Dispose()
     {
-        foreach (var p in _allocations) NativeMemory.AlignedFree((void*)p);
+        foreach (var (p, bytes, mapped) in _allocations)
+        {
+            if (mapped) ZeroedPages.Unmap((void*)p, bytes);
+            else NativeMemory.AlignedFree((void*)p);
+        }
         _allocations.Clear();
     }
 }
