@@ -14,6 +14,8 @@
 # Paths: underlay; vxlan, host-gw, udp (configured by hand; udp = the standalone tests/Flannel.TunnelHost on each host);
 # agent-vxlan, agent-host-gw, agent-udp (flanneld on each host with that backend, mutual TLS, default flags, leasing
 # the subnets the pods are in; the udp tunnel inside flanneld runs with the same defaults as Flannel.TunnelHost).
+# vxlan-fwd, host-gw-fwd: the by-hand path plus the FORWARD rules flanneld writes (the same iptables rule text, chain
+# FLANNEL-FWD), so the cost of those rules is measured apart from the agent.
 # agent-vxlan-paused, agent-host-gw-paused: the same agents, SIGSTOPped once settled, so the kernel holds exactly what
 # they configured (device, routes, forward rules) and no agent runs: against agent-* it isolates what running the agent
 # costs the pods; against the by-hand path, what the agent's configuration costs.
@@ -88,6 +90,7 @@ sleep 0.5
 path_up() {
   case $1 in
     vxlan) vxlan_up ;; host-gw) hostgw_up ;; flannel-udp) flannel_udp_up "1 2" ;;
+    vxlan-fwd) vxlan_up && forward_rules_up ;; host-gw-fwd) hostgw_up && forward_rules_up ;;
     udp) udp_up && sleep "${SETTLE:-10}" ;;
     agent-udp) AGENT_DATAPATH=tun agent_up udp && sleep "${SETTLE:-10}" ;;
     udp-bpf) AGENT_DATAPATH=bpf agent_up udp && sleep "${SETTLE:-10}" ;;
@@ -99,6 +102,8 @@ path_down() {
   case $1 in
     vxlan) vxlan_down ;;
     host-gw) hostgw_down ;;
+    vxlan-fwd) forward_rules_down; vxlan_down ;;
+    host-gw-fwd) forward_rules_down; hostgw_down ;;
     agent-*) agent_down ;;
     udp-bpf) agent_down ;;
     udp|flannel-udp) udp_down; nsx $H1 ip link show flannel0 >/dev/null 2>&1 && { echo "flannel0 left behind" >&2; exit 1; }; true ;;

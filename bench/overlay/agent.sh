@@ -142,6 +142,22 @@ agent_down() {
   done
 }
 
+# forward_rules_up / forward_rules_down: flanneld's FORWARD rules (Flannel.Net.Masq.MasqRules, same text) on both hosts,
+# for the *-fwd paths: what a node with flanneld's configuration pays per forwarded packet, without the agent.
+forward_rules_up() {
+  local i
+  for i in 1 2; do
+    nsx ${TAG}h$i iptables -N FLANNEL-FWD
+    nsx ${TAG}h$i iptables -A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
+    nsx ${TAG}h$i iptables -A FLANNEL-FWD -s $NETWORK -m comment --comment "flanneld forward" -j ACCEPT
+    nsx ${TAG}h$i iptables -A FLANNEL-FWD -d $NETWORK -m comment --comment "flanneld forward" -j ACCEPT
+  done
+}
+forward_rules_down() {
+  local i
+  for i in 1 2; do nsx ${TAG}h$i iptables -F; nsx ${TAG}h$i iptables -X; done
+}
+
 # host-gw, configured by hand like flannel's host-gw backend: a route to the other pod subnet via the other host.
 hostgw_up() {
   local i local_ip remote_ip o
