@@ -30,7 +30,9 @@ public sealed class DemoScript(TextWriter output, int steps, string title)
     /// <summary>Runs <paramref name="body"/> and returns its exit code; <paramref name="cleanup"/> runs afterwards whatever happened.</summary>
     public int Run(Func<CancellationToken, int> body, Action cleanup)
     {
-        using var cts = new CancellationTokenSource();
+        // Not disposed: a signal handler still running when the registrations are disposed would cancel a disposed
+        // source and end the process (as it did flanneld, Program.cs).
+        var cts = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; cts.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
         try

@@ -52,7 +52,11 @@ public static class Program
             return 0;
         }
 
-        using var cts = new CancellationTokenSource();
+        // Not disposed: a signal handler already running on its own thread when the registrations below are disposed
+        // still calls Cancel, and on a disposed source that threw ObjectDisposedException, unhandled: a second SIGTERM
+        // during shutdown made the agent abort (exit 134) after a clean stop (WholeClusterRestartTests, CI 2026-12-01).
+        // The source lives as long as the process, so nothing leaks.
+        var cts = new CancellationTokenSource();
         // SIGTERM (kubelet, systemd) and Ctrl-C stop the agent gracefully; the runner owns the shutdown order.
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
