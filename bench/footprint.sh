@@ -5,7 +5,8 @@
 #   idle_cpu_pct (% of one core), wakeups_per_s (voluntary context switches summed over threads)  over IDLE_SECONDS (60);
 #   idle_child_cpu_pct: the CPU of the commands the agent ran meanwhile (iptables rule checks every --iptables-resync s)
 #   ready_first_s (exec -> /readyz 200 of a cluster's first node), ready_joiner_s (a node joining the running cluster)
-#   rss_after_load_mib   5 s after LOAD_SECONDS (60) of iperf3 TCP pod1 (host 1) -> pod2 (host 2); load_gbps its rate
+#   rss_after_load_mib, anon_after_load_mib   5 s after LOAD_SECONDS (60) of iperf3 TCP pod1 (host 1) -> pod2 (host 2);
+#   load_gbps its rate
 # Then, when they exist, bench/cni.sh (its fields go into every line; SKIP_CNI=1 skips it) and
 # bench/throughput-ratios.sh (its fields go into the line of the same backend; SKIP_THROUGHPUT=1 skips it).
 # Usage: bench/footprint.sh [backend ...]   (default udp vxlan host-gw); KEEP_LOGS=DIR keeps the agents' logs;

@@ -44,6 +44,7 @@ foreach (var backend in backends)
         ready_first_s = Median(perRun, r => r.ReadyFirstS, 2),
         ready_joiner_s = Median(perRun, r => r.ReadyJoinerS, 2),
         rss_after_load_mib = Median(perRun, r => r.RssAfterLoadMib),
+        anon_after_load_mib = Median(perRun, r => r.AnonAfterLoadMib),
         load_gbps = Median(perRun, r => r.LoadGbps, 2),
         runs,
         idle_seconds = idleSeconds,
@@ -95,8 +96,13 @@ async Task<RunResult> MeasureRun(string backend, int run)
         await Task.Delay(TimeSpan.FromSeconds(5));
     }
     var loaded = pids.Select(ProcSample.Read).ToList();
+    if (loadSeconds > 0)
+        for (var i = 0; i < pids.Count; i++)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {backend} run {run} host{i + 1} 5 s after the load: rss {loaded[i].RssMib:0.0} (anon {loaded[i].AnonMib:0.0}, file {loaded[i].FileMib:0.0}) MiB, " +
+                $"{loaded[i].Threads} threads: {loaded[i].ThreadNames()}"));
     return new RunResult(after.Max(s => s.RssMib), after.Max(s => s.AnonMib), after.Max(s => s.FileMib), after.Max(s => s.Threads),
-        rates.Max(x => x.CpuPct), rates.Max(x => x.ChildCpuPct), rates.Max(x => x.WakeupsPerS), ready[0], ready.Skip(1).Max(), loaded.Max(s => s.RssMib), gbps);
+        rates.Max(x => x.CpuPct), rates.Max(x => x.ChildCpuPct), rates.Max(x => x.WakeupsPerS), ready[0], ready.Skip(1).Max(), loaded.Max(s => s.RssMib), loaded.Max(s => s.AnonMib), gbps);
 }
 
 // /readyz of one host polled every 20 ms (the time to ready is what is measured, so the poll is short).
@@ -119,4 +125,4 @@ static double Median(List<RunResult> runs, Func<RunResult, double> value, int di
 }
 
 internal sealed record RunResult(double RssMib, double AnonMib, double FileMib, double Threads, double IdleCpuPct, double IdleChildCpuPct, double WakeupsPerS,
-    double ReadyFirstS, double ReadyJoinerS, double RssAfterLoadMib, double LoadGbps);
+    double ReadyFirstS, double ReadyJoinerS, double RssAfterLoadMib, double AnonAfterLoadMib, double LoadGbps);

@@ -14,6 +14,7 @@ internal static class CountersJson
             ["event"] = @event,
             ["tun"] = tunnel.TunName,
             ["queues"] = c.Queues,
+            ["runningQueues"] = tunnel.RunningQueues,
             ["tunOffload"] = tunnel.TunOffload,
             ["udpGso"] = tunnel.UdpGso,
             ["udpGro"] = tunnel.UdpGro,

@@ -10,7 +10,7 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
     public const string Usage =
         "usage: Flannel.TunnelHost --local IP --subnet SUBNET [--tun NAME] [--port N] [--mtu N] [--queues N] [--no-offload]\n" +
         "       [--no-inner-check] [--tun-address IP] [--spin-us N] [--nice N] [--peer SUBNET=PUBLICIP]... [--stats-file PATH]\n" +
-        "       [--stats-interval-ms N]\n" +
+        "       [--stats-interval-ms N] [--idle-release-ms N]\n" +
         "  --subnet: this host's lease; inner destinations must be inside it (required unless --no-inner-check)";
 
     public static HostArguments Parse(string[] args)
@@ -18,7 +18,7 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
         string tun = UdpTunnelOptions.DefaultTunName;
         IPAddress? local = null, tunAddress = null;
         IPNetwork? subnet = null;
-        int port = UdpTunnelOptions.DefaultPort, mtu = UdpTunnelOptions.DefaultMtu, queues = 0, interval = 500, spinUs = -1, nice = int.MinValue;
+        int port = UdpTunnelOptions.DefaultPort, mtu = UdpTunnelOptions.DefaultMtu, queues = 0, interval = 500, spinUs = -1, nice = int.MinValue, idleMs = -1;
         bool offload = true, innerCheck = true;
         string? statsFile = null;
         var peers = new List<PeerLease>();
@@ -38,6 +38,7 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
                 case "--tun-address": tunAddress = IPAddress.Parse(Value()); break;
                 case "--stats-file": statsFile = Value(); break;
                 case "--spin-us": spinUs = int.Parse(Value()); break;
+                case "--idle-release-ms": idleMs = int.Parse(Value()); break;
                 case "--nice": nice = int.Parse(Value()); break;
                 case "--stats-interval-ms": interval = int.Parse(Value()); break;
                 case "--peer":
@@ -55,6 +56,7 @@ internal sealed record HostArguments(UdpTunnelOptions Options, IReadOnlyList<Pee
         var options = new UdpTunnelOptions(tun, local, port, mtu, queues, offload, innerCheck, tunAddress, subnet);
         if (spinUs >= 0) options = options with { Spin = TimeSpan.FromMicroseconds(spinUs) };
         if (nice != int.MinValue) options = options with { Nice = nice };
+        if (idleMs >= 0) options = options with { IdleRelease = TimeSpan.FromMilliseconds(idleMs) };
         return new HostArguments(options, peers, statsFile, interval);
     }
 }

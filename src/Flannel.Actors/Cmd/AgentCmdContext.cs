@@ -83,6 +83,8 @@ public static class AgentCmdContext
                 if (udp.DataPath is UdpTunnelDataPath dp)
                 {
                     details["tunnel-queues"] = dp.Tunnel.Queues.ToString();
+                    // Idle queues but the first have no thread (UdpTunnelOptions.IdleRelease).
+                    details["tunnel-queues-running"] = dp.Tunnel.RunningQueues.ToString();
                     details["tunnel-offload"] = dp.Tunnel.TunOffload ? "on" : "off";
                     details["udp-gso"] = dp.Tunnel.UdpGso ? "on" : "off";
                     details["udp-gro"] = dp.Tunnel.UdpGro ? "on" : "off";

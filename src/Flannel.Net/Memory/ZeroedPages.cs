@@ -10,7 +10,7 @@ namespace Flannel.Net.Memory;
 /// </summary>
 public static unsafe class ZeroedPages
 {
-    private const int PROT_READ = 0x1, PROT_WRITE = 0x2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20;
+    private const int PROT_READ = 0x1, PROT_WRITE = 0x2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MADV_DONTNEED = 4;
 
     /// <summary>Maps <paramref name="bytes"/> of zeroed memory (page-aligned, so also 64-byte aligned).</summary>
     public static void* Map(nuint bytes)
@@ -27,6 +27,19 @@ public static unsafe class ZeroedPages
         if (munmap(p, bytes) != 0)
             throw new InvalidOperationException($"munmap of {bytes} bytes at 0x{(nint)p:x} failed: errno {Marshal.GetLastPInvokeError()}");
     }
+
+    /// <summary>
+    /// Gives the pages of a <see cref="Map"/>ped range back to the kernel: they read as zeros again and are resident only
+    /// once written. Only for memory whose contents are not needed any more (a queue's packet buffers between bursts).
+    /// </summary>
+    public static void Release(void* p, nuint bytes)
+    {
+        if (madvise(p, bytes, MADV_DONTNEED) != 0)
+            throw new InvalidOperationException($"madvise(MADV_DONTNEED) of {bytes} bytes at 0x{(nint)p:x} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int madvise(void* addr, nuint length, int advice);
 
     [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
     private static extern void* mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);

@@ -40,6 +40,16 @@ internal abstract unsafe class Pump : IDisposable
         return p;
     }
 
+    /// <summary>
+    /// Gives the large buffers' pages back (<see cref="ZeroedPages.Release"/>); called by the queue's own thread after a
+    /// quiet period, between batches, when no buffer holds anything still needed. The next burst faults them in again.
+    /// </summary>
+    public virtual void ReleaseBuffers()
+    {
+        foreach (var (p, bytes, mapped) in _allocations)
+            if (mapped) ZeroedPages.Release((void*)p, bytes);
+    }
+
     public virtual void Dispose()
     {
         foreach (var (p, bytes, mapped) in _allocations)

@@ -191,6 +191,12 @@ internal sealed unsafe class TunToUdpPump : Pump
         LibC.write(_tunFd, _icmp, (nuint)(hdr + len));
     }
 
+    public override void ReleaseBuffers()
+    {
+        base.ReleaseBuffers();
+        _batch.ReleaseArena();
+    }
+
     public override void Dispose()
     {
         _batch.Dispose();

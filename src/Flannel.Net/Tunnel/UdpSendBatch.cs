@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flannel.Net.Memory;
 using Flannel.Net.Native;
 
 namespace Flannel.Net.Tunnel;
@@ -31,7 +32,8 @@ internal sealed unsafe class UdpSendBatch : IDisposable
     {
         _arenaSize = arenaSize;
         Gso = gso;
-        _arena = (byte*)Alloc(arenaSize);
+        // Mapped (resident only once written) so an idle queue can give it back: ReleaseArena.
+        _arena = (byte*)ZeroedPages.Map((nuint)arenaSize);
         _msgs = (MMsgHdr*)Alloc(sizeof(MMsgHdr) * MaxMessages);
         _iovs = (IoVec*)Alloc(sizeof(IoVec) * MaxMessages);
         _names = (SockAddrIn*)Alloc(sizeof(SockAddrIn) * MaxMessages);
@@ -155,9 +157,12 @@ internal sealed unsafe class UdpSendBatch : IDisposable
         }
     }
 
+    /// <summary>Gives the arena's pages back between batches (<see cref="ZeroedPages.Release"/>); it holds nothing then.</summary>
+    public void ReleaseArena() => ZeroedPages.Release(_arena, (nuint)_arenaSize);
+
     public void Dispose()
     {
-        NativeMemory.AlignedFree(_arena);
+        ZeroedPages.Unmap(_arena, (nuint)_arenaSize);
         NativeMemory.AlignedFree(_msgs);
         NativeMemory.AlignedFree(_iovs);
         NativeMemory.AlignedFree(_names);

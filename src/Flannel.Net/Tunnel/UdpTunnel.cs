@@ -17,6 +17,7 @@ public sealed class UdpTunnel : IDisposable
     private readonly TunDevice _tun;
     private readonly int[] _sockets;
     private readonly int _stopFd;
+    private readonly int _rewatchFd;
     private readonly TunnelState _state;
     private readonly List<QueueWorker> _workers = new();
     private readonly Dictionary<uint, PeerStats> _peerStats = new();
@@ -40,8 +41,10 @@ public sealed class UdpTunnel : IDisposable
 
     public UdpTunnelOptions Options { get; }
 
-    private UdpTunnel(UdpTunnelOptions options, TunDevice tun, int[] sockets, int stopFd, TunnelState state, bool gso, bool gro)
+    private UdpTunnel(UdpTunnelOptions options, TunDevice tun, int[] sockets, int stopFd, int rewatchFd, TunnelState state,
+        bool gso, bool gro)
     {
+        _rewatchFd = rewatchFd;
         Options = options;
         _tun = tun;
         _sockets = sockets;
@@ -63,7 +66,7 @@ public sealed class UdpTunnel : IDisposable
         int queues = options.EffectiveQueues;
         TunDevice? tun = null;
         int[]? sockets = null;
-        int stopFd = -1;
+        int stopFd = -1, rewatchFd = -1;
         try
         {
             tun = TunDevice.Open(options.TunName, queues, options.Offload);
@@ -73,6 +76,8 @@ public sealed class UdpTunnel : IDisposable
                 options.Offload, out bool gso, out bool gro);
             stopFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
             if (stopFd < 0) throw LibC.Error("eventfd", Marshal.GetLastPInvokeError());
+            rewatchFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+            if (rewatchFd < 0) throw LibC.Error("eventfd", Marshal.GetLastPInvokeError());
             var state = new TunnelState
             {
                 Mtu = options.Mtu,
@@ -80,7 +85,7 @@ public sealed class UdpTunnel : IDisposable
                 TunAddress = options.TunAddress is null ? 0 : PeerTable.ToHost(options.TunAddress),
                 Local = options.LocalSubnet is { } subnet ? new LocalSubnet(subnet) : null,
             };
-            var tunnel = new UdpTunnel(options, tun, sockets, stopFd, state, gso, gro);
+            var tunnel = new UdpTunnel(options, tun, sockets, stopFd, rewatchFd, state, gso, gro);
             tunnel.StartWorkers();
             return tunnel;
         }
@@ -89,22 +94,36 @@ public sealed class UdpTunnel : IDisposable
             tun?.Dispose();
             if (sockets != null) foreach (var s in sockets) LibC.close(s);
             if (stopFd >= 0) LibC.close(stopFd);
+            if (rewatchFd >= 0) LibC.close(rewatchFd);
             throw;
         }
     }
 
     private void StartWorkers()
     {
-        for (int q = 0; q < _sockets.Length; q++)
+        // Queue 0 (the anchor) runs from the start; the others start when their descriptors become readable and end
+        // again after IdleRelease without traffic (QueueWorker).
+        var secondaries = new QueueWorker[_sockets.Length - 1];
+        for (int q = 1; q < _sockets.Length; q++)
         {
-            var tunFd = _tun.QueueFds[q];
-            var outbound = new TunToUdpPump(tunFd, _sockets[q], _tun.Offload, UdpGso, _state);
-            var inbound = new UdpToTunPump(_sockets[q], tunFd, _tun.Offload, UdpGro, _state);
-            var worker = new QueueWorker(tunFd, _sockets[q], _stopFd, outbound, inbound, Options.Spin, Options.Nice);
-            _workers.Add(worker);
-            worker.Start($"{_tun.Name} q{q}");
+            var (outbound, inbound) = Pumps(q);
+            secondaries[q - 1] = QueueWorker.Secondary($"{_tun.Name} q{q}", _tun.QueueFds[q], _sockets[q], _stopFd,
+                outbound, inbound, Options, _rewatchFd);
         }
+        var (out0, in0) = Pumps(0);
+        var anchor = QueueWorker.Anchor($"{_tun.Name} q0", _tun.QueueFds[0], _sockets[0], _stopFd, out0, in0, Options,
+            secondaries, _rewatchFd);
+        _workers.Add(anchor);
+        _workers.AddRange(secondaries);
+        anchor.Start();
     }
+
+    private (TunToUdpPump, UdpToTunPump) Pumps(int q) =>
+        (new TunToUdpPump(_tun.QueueFds[q], _sockets[q], _tun.Offload, UdpGso, _state),
+         new UdpToTunPump(_sockets[q], _tun.QueueFds[q], _tun.Offload, UdpGro, _state));
+
+    /// <summary>How many queues have a thread now (idle queues but the first have none).</summary>
+    public int RunningQueues => _workers.Count(w => w.IsRunning);
 
     /// <summary>
     /// Replaces the peer table atomically (packets in flight see the old or the new one). Only IPv4 peers whose
@@ -201,11 +220,13 @@ public sealed class UdpTunnel : IDisposable
         foreach (var w in _workers) w.RequestStop();
         ulong one = 1;
         LibC.write(_stopFd, &one, sizeof(ulong));
+        // The anchor first: once it has ended it starts no queue thread any more, so the others' threads are final.
         bool allStopped = true;
         foreach (var w in _workers) allStopped &= w.Join(TimeSpan.FromSeconds(5));
         foreach (var s in _sockets) LibC.close(s);
         _tun.Dispose();
         LibC.close(_stopFd);
+        LibC.close(_rewatchFd);
         // A thread that did not stop might still touch its buffers: leak them rather than risk a use-after-free.
         if (allStopped)
         {

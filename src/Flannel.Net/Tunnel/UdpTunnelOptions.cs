@@ -56,6 +56,15 @@ public sealed record UdpTunnelOptions(
     /// </summary>
     public int Nice { get; init; }
 
+    /// <summary>
+    /// How long a queue may go without a packet before it gives its packet buffers back (up to ~3 MiB per queue once a
+    /// burst has written them: 32 x 64 KiB receive buffers, the 1 MiB send arena, the TUN read buffer) and, for every
+    /// queue but the first, ends its thread until traffic comes back (QueueWorker). A burst after it pays one thread
+    /// start and the page faults of the buffers it writes (~1-2 ms of CPU); at 2 s, an agent is back to its idle
+    /// footprint a few seconds after traffic stops (bench/footprint.sh, rss_after_load_mib).
+    /// </summary>
+    public TimeSpan IdleRelease { get; init; } = TimeSpan.FromSeconds(2);
+
     public static UdpTunnelOptions Default(IPAddress localAddress) => new(DefaultTunName, localAddress);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
@@ -75,6 +84,8 @@ public sealed record UdpTunnelOptions(
         if (SocketBufferBytes < 0) throw new ArgumentException($"SocketBufferBytes {SocketBufferBytes} must be >= 0", nameof(SocketBufferBytes));
         if (Spin < TimeSpan.Zero || Spin > TimeSpan.FromSeconds(1)) throw new ArgumentException($"Spin {Spin} must be 0-1 s", nameof(Spin));
         if (Nice is < -20 or > 19) throw new ArgumentException($"Nice {Nice} must be -20..19", nameof(Nice));
+        if (IdleRelease < TimeSpan.FromMilliseconds(1) || IdleRelease > TimeSpan.FromHours(1))
+            throw new ArgumentException($"IdleRelease {IdleRelease} must be 1 ms - 1 h", nameof(IdleRelease));
         if (TxQueueLength < 0) throw new ArgumentException($"TxQueueLength {TxQueueLength} must be >= 0", nameof(TxQueueLength));
     }
 

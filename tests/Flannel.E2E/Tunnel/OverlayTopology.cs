@@ -27,7 +27,8 @@ public sealed class OverlayTopology : IDisposable
     public Process Tunnel2 { get; private set; } = null!;
 
     /// <param name="queues">Tunnel queues per host (0: the tunnel's default, one per CPU).</param>
-    public OverlayTopology(bool offload = true, int queues = 0)
+    /// <param name="idleReleaseMs">The tunnels' --idle-release-ms (0: their default).</param>
+    public OverlayTopology(bool offload = true, int queues = 0, int idleReleaseMs = 0)
     {
         try
         {
@@ -42,8 +43,8 @@ public sealed class OverlayTopology : IDisposable
             Host2.Exec("ip link set u2 up");
             ConfigureHost(Host1, PodNs1, 1);
             ConfigureHost(Host2, PodNs2, 2);
-            Tunnel1 = StartTunnel(Host1, 1, Underlay1, $"10.78.2.0/24={Underlay2}", offload, queues);
-            Tunnel2 = StartTunnel(Host2, 2, Underlay2, $"10.78.1.0/24={Underlay1}", offload, queues);
+            Tunnel1 = StartTunnel(Host1, 1, Underlay1, $"10.78.2.0/24={Underlay2}", offload, queues, idleReleaseMs);
+            Tunnel2 = StartTunnel(Host2, 2, Underlay2, $"10.78.1.0/24={Underlay1}", offload, queues, idleReleaseMs);
         }
         catch
         {
@@ -73,12 +74,13 @@ public sealed class OverlayTopology : IDisposable
 
     public string StatsFile(int host) => Path.Combine(_statsDir, $"tunnel{host}.json");
 
-    private Process StartTunnel(Netns host, int i, string local, string peer, bool offload, int queues)
+    private Process StartTunnel(Netns host, int i, string local, string peer, bool offload, int queues, int idleReleaseMs)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Flannel.TunnelHost.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException("Flannel.TunnelHost.dll next to the tests", dll);
         var args = $"{dll} --local {local} --tun-address 10.78.{i}.0 --subnet 10.78.{i}.0/24 --peer {peer} --stats-file {StatsFile(i)} --stats-interval-ms 100" +
                    (queues > 0 ? $" --queues {queues}" : "") +
+                   (idleReleaseMs > 0 ? $" --idle-release-ms {idleReleaseMs}" : "") +
                    (offload ? "" : " --no-offload");
         var p = host.Start("dotnet", args);
         var ready = p.StandardOutput.ReadLineAsync();

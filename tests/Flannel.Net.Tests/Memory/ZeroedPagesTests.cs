@@ -39,6 +39,36 @@ public unsafe class ZeroedPagesTests
     }
 
     [Fact]
+    public void Released_pages_leave_residence_and_read_as_zeros_but_stay_usable()
+    {
+        var p = (byte*)ZeroedPages.Map(Bytes);
+        try
+        {
+            new Span<byte>(p, Bytes).Fill(0xAB);
+            Assert.Equal(Bytes / 1024, ResidentKiB(p));
+            ZeroedPages.Release(p, Bytes);
+            Assert.Equal(0, ResidentKiB(p));
+            p[4096] = 7;
+            Assert.Equal(4, ResidentKiB(p));
+            // Read after the residence checks: reading maps the kernel's shared zero page, which mincore may count.
+            Assert.Equal(7, p[4096]);
+            p[4096] = 0;
+            Assert.True(new ReadOnlySpan<byte>(p, Bytes).IndexOfAnyExcept((byte)0) < 0, "a released page kept its contents");
+        }
+        finally
+        {
+            ZeroedPages.Unmap(p, Bytes);
+        }
+    }
+
+    [Fact]
+    public void Releasing_an_address_that_is_not_mapped_says_so()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => ZeroedPages.Release((void*)0x1001, 4096));
+        Assert.Contains("madvise(MADV_DONTNEED) of 4096 bytes at 0x1001", e.Message);
+    }
+
+    [Fact]
     public void Unmapping_an_address_that_is_not_mapped_says_so()
     {
         var e = Assert.Throws<InvalidOperationException>(() => ZeroedPages.Unmap((void*)0x1001, 4096));

@@ -33,6 +33,7 @@ public class UdpTunnelOptionsTests
     [InlineData("LocalSubnet")]
     [InlineData("Nice")]
     [InlineData("Spin")]
+    [InlineData("IdleRelease")]
     public void Bad_values_are_refused_naming_the_field(string field)
     {
         var bad = field switch
@@ -45,6 +46,7 @@ public class UdpTunnelOptionsTests
             "Queues" => Good with { Queues = -1 },
             "TunAddress" => Good with { TunAddress = IPAddress.IPv6Loopback },
             "Nice" => Good with { Nice = 40 },
+            "IdleRelease" => Good with { IdleRelease = TimeSpan.Zero },
             _ => Good with { Spin = TimeSpan.FromSeconds(-1) },
         };
         var e = Assert.Throws<ArgumentException>(bad.Validate);
