@@ -9,6 +9,7 @@ using Xunit;
 namespace Flannel.E2E.Tunnel;
 
 /// <summary>Small UDP datagrams pod to pod over our tunnel: the receive side coalesces them into UDP GSO writes.</summary>
+[Collection(UdpDatagramsCollection.Name)]
 public class UdpDatagramsNetNsTests
 {
     private const int Port = 5302;
