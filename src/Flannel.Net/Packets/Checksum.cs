@@ -23,7 +23,13 @@ public static class Checksum
         ref byte p = ref MemoryMarshal.GetReference(data);
         int len = data.Length;
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && len >= 64) sum = SumVector(ref p, len, ref i);
+        // The NativeAOT agent is compiled for x86-64-v2 (no AVX2: Vector256 is not accelerated there, the checks are
+        // constants, not run-time tests), so it takes the 128-bit path; the JIT picks the 256-bit one where the CPU has it.
+        if (len >= 64)
+        {
+            if (Vector256.IsHardwareAccelerated) sum = SumVector(ref p, len, ref i);
+            else if (Vector128.IsHardwareAccelerated) sum = SumVector128(ref p, len, ref i);
+        }
         for (; i + 32 <= len; i += 32)
         {
             sum += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, i));
@@ -42,14 +48,20 @@ public static class Checksum
             // A trailing odd byte is the high byte of a big-endian word padded with zero.
             sum += BitConverter.IsLittleEndian ? Unsafe.Add(ref p, i) : (uint)Unsafe.Add(ref p, i) << 8;
         }
+        return initial + Reduce(sum);
+    }
+
+    /// <summary>A 64-bit sum of native-order words folded to 16 bits, as the big-endian partial sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint Reduce(ulong sum)
+    {
         sum = (sum & 0xffffffff) + (sum >> 32);
         sum = (sum & 0xffffffff) + (sum >> 32);
         uint s32 = (uint)sum;
         s32 = (s32 & 0xffff) + (s32 >> 16);
         s32 = (s32 & 0xffff) + (s32 >> 16);
         ushort native = (ushort)s32;
-        ushort be = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(native) : native;
-        return initial + be;
+        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(native) : native;
     }
 
     /// <summary>
@@ -59,7 +71,7 @@ public static class Checksum
     /// each side of the tunnel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static ulong SumVector(ref byte p, int len, ref int i)
+    internal static ulong SumVector(ref byte p, int len, ref int i)
     {
         const int Block = 1 << 20;
         ulong sum = 0;
@@ -79,6 +91,45 @@ public static class Checksum
             var (a, b) = Vector256.Widen(lo);
             var (c, d) = Vector256.Widen(hi);
             sum += Vector256.Sum(a + b + c + d);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// <see cref="SumVector"/> with 128-bit vectors (SSE2 on every x86-64, AdvSimd on arm64), for the NativeAOT agent:
+    /// 64 bytes per step in two independent lane sets, so each 32-bit lane still takes two 16-bit words per step and a
+    /// 1 MB block cannot overflow it. Without it the AOT agent summed with the scalar loop, its hottest code under iperf3
+    /// (bench/footprint/throughput.md, AOT udp data path).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static ulong SumVector128(ref byte p, int len, ref int i)
+    {
+        const int Block = 1 << 20;
+        ulong sum = 0;
+        var mask = Vector128.Create(0xffffu);
+        while (i + 64 <= len)
+        {
+            int end = Math.Min(len & ~63, i + Block);
+            var lo0 = Vector128<uint>.Zero;
+            var hi0 = Vector128<uint>.Zero;
+            var lo1 = Vector128<uint>.Zero;
+            var hi1 = Vector128<uint>.Zero;
+            for (; i < end; i += 64)
+            {
+                var v0 = Vector128.LoadUnsafe(ref p, (nuint)i).AsUInt32();
+                var v1 = Vector128.LoadUnsafe(ref p, (nuint)(i + 16)).AsUInt32();
+                var v2 = Vector128.LoadUnsafe(ref p, (nuint)(i + 32)).AsUInt32();
+                var v3 = Vector128.LoadUnsafe(ref p, (nuint)(i + 48)).AsUInt32();
+                lo0 += (v0 & mask) + (v1 & mask);
+                hi0 += Vector128.ShiftRightLogical(v0, 16) + Vector128.ShiftRightLogical(v1, 16);
+                lo1 += (v2 & mask) + (v3 & mask);
+                hi1 += Vector128.ShiftRightLogical(v2, 16) + Vector128.ShiftRightLogical(v3, 16);
+            }
+            var (a, b) = Vector128.Widen(lo0);
+            var (c, d) = Vector128.Widen(hi0);
+            var (e, f) = Vector128.Widen(lo1);
+            var (g, h) = Vector128.Widen(hi1);
+            sum += Vector128.Sum(a + b + c + d + e + f + g + h);
         }
         return sum;
     }
