@@ -32,6 +32,25 @@ public class ChecksumTests
         Gen.Byte.Array[60, 70000].Sample(data => Checksum.Finish(Checksum.Sum(data)) == Reference(data), iter: 200);
     }
 
+    // Sum takes one vector path per process (256-bit under the JIT on AVX2 hardware, 128-bit in the NativeAOT agent):
+    // both are checked here directly, whichever this machine's Sum uses.
+    [Fact]
+    public void Both_vector_paths_match_the_reference_including_all_ones()
+    {
+        static ushort Via(byte[] data, bool wide)
+        {
+            ulong v = data.Length == 0 ? 0 : wide && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated
+                ? Checksum.SumVector(ref data[0], data.Length)
+                : Checksum.SumVector128(ref data[0], data.Length);
+            // The vector paths sum the whole 64-byte blocks: the scalar rest adds as an even-offset partial sum.
+            return Checksum.Finish(Checksum.Sum(data.AsSpan(data.Length & ~63), Checksum.Reduce(v)));
+        }
+        var big = Enumerable.Repeat((byte)0xff, 3 << 20).ToArray();
+        Assert.Equal(Reference(big), Via(big, wide: false));
+        Assert.Equal(Reference(big), Via(big, wide: true));
+        Gen.Byte.Array[0, 70000].Sample(data => Via(data, false) == Reference(data) && Via(data, true) == Reference(data), iter: 300);
+    }
+
     [Fact]
     public void Partial_sums_of_even_sized_pieces_add_up()
     {
