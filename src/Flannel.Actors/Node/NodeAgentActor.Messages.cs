@@ -14,6 +14,9 @@ public interface INodeEffects
     /// <summary>Makes the ip-masq (and forward) rules match the lease: applies what is missing, idempotent.
     /// Returns the number of rules (re)applied. Does nothing when --ip-masq is off.</summary>
     int EnsureMasq(NetConf conf, Lease lease);
+
+    /// <summary>The periodic check: <see cref="EnsureMasq"/> without holding a thread while the commands run.</summary>
+    Task<int> EnsureMasqAsync(NetConf conf, Lease lease) => Task.Run(() => EnsureMasq(conf, lease));
 }
 
 /// <summary>What the node agent orchestrates.</summary>

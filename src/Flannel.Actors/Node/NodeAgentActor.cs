@@ -169,7 +169,8 @@ public sealed class NodeAgentActor : ReceiveActor, IWithTimers
         _masqRunning = true;
         var effects = _settings.Effects;
         var conf = _conf;
-        Task.Run(() => effects.EnsureMasq(conf, lease)).ContinueWith(
+        // Awaits iptables-save instead of blocking a thread-pool worker on it every --iptables-resync (issue 12).
+        Task.Run(() => effects.EnsureMasqAsync(conf, lease)).ContinueWith(
             t => new MasqDone(t.IsCompletedSuccessfully ? t.Result : 0, t.Exception?.GetBaseException()),
             TaskScheduler.Default).PipeTo(Self);
     }

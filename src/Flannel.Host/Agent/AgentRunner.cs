@@ -112,6 +112,8 @@ public static class AgentRunner
         var hoconConfig = Step("--hocon-file", () =>
             AkkaConfigBuilder.Build(clusterHost, options.ClusterPort, seeds, options.HoconFile, tls: tls is not null,
                 leaseStore: options.LeaseStore));
+        // Before the first actor system: DotNetty fixes its default buffer allocator at first use (Hosting/DotNettyBuffers).
+        log.LogInformation("remoting buffers of accepted connections: {Allocator}", DotNettyBuffers.Configure(hoconConfig));
         Akka.Configuration.Config AkkaConfig(IReadOnlyList<ClusterSeed> joinThrough)
         {
             var config = ReferenceEquals(joinThrough, seeds)

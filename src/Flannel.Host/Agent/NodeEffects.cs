@@ -13,7 +13,9 @@ namespace Flannel.Host.Agent;
 /// </summary>
 public sealed class NodeEffects(string subnetFile, bool ipMasq, IMasqManager? masq) : INodeEffects
 {
-    private readonly object _lock = new();
+    // One at a time: the start sequence and the periodic check may overlap when the lease moves (a semaphore, not a lock:
+    // the periodic check awaits its commands).
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private Lease? _applied;
 
     public void WriteSubnetEnv(NetConf conf, Lease lease, int mtu) =>
@@ -23,8 +25,8 @@ public sealed class NodeEffects(string subnetFile, bool ipMasq, IMasqManager? ma
     {
         if (masq is null) return 0;
         var network = conf.Network!.Value;
-        // The start sequence and the periodic check may overlap when the lease moves: one at a time.
-        lock (_lock)
+        _gate.Wait();
+        try
         {
             if (_applied is null || !_applied.Subnet.Equals(lease.Subnet))
             {
@@ -33,6 +35,31 @@ public sealed class NodeEffects(string subnetFile, bool ipMasq, IMasqManager? ma
                 return 0;
             }
             return masq.Ensure(network, lease.Subnet).Count;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<int> EnsureMasqAsync(NetConf conf, Lease lease)
+    {
+        if (masq is null) return 0;
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // A new lease's first apply goes the start sequence's way (rare); the check every --iptables-resync awaits.
+            if (_applied is null || !_applied.Subnet.Equals(lease.Subnet))
+            {
+                masq.Apply(conf.Network!.Value, lease.Subnet);
+                _applied = lease;
+                return 0;
+            }
+            return (await masq.EnsureAsync(conf.Network!.Value, lease.Subnet).ConfigureAwait(false)).Count;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 }

@@ -8,6 +8,13 @@ public sealed record CommandResult(int ExitCode, string Stdout, string Stderr);
 public interface ICommandRunner
 {
     CommandResult Run(string file, IReadOnlyList<string> args, string? stdin = null);
+
+    /// <summary>
+    /// The same without holding a thread while the program runs: the periodic rule check (every --iptables-resync) ran
+    /// on a thread-pool worker that waited for iptables-save, and the pool added a third worker for it (issue 12). Test
+    /// fakes answer with <see cref="Run"/>.
+    /// </summary>
+    Task<CommandResult> RunAsync(string file, IReadOnlyList<string> args, string? stdin = null) => Task.FromResult(Run(file, args, stdin));
 }
 
 /// <summary>
@@ -19,6 +26,53 @@ public sealed class ProcessCommandRunner(IReadOnlyList<string>? prefix = null, T
 
     public CommandResult Run(string file, IReadOnlyList<string> args, string? stdin = null)
     {
+        var (all, psi) = Prepare(file, args);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {all[0]}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin != null) p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(_timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw Timeout(all);
+        }
+        p.WaitForExit();
+        return new CommandResult(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+    }
+
+    public async Task<CommandResult> RunAsync(string file, IReadOnlyList<string> args, string? stdin = null)
+    {
+        var (all, psi) = Prepare(file, args);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {all[0]}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin != null) await p.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
+        p.StandardInput.Close();
+        var started = Stopwatch.StartNew();
+        try
+        {
+            await Task.WhenAll(stdout, stderr).WaitAsync(_timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw Timeout(all);
+        }
+        // Both outputs ended: the program closed them, as iptables and nft do by exiting, so this wait is short. Not
+        // WaitForExitAsync: on Linux it registers a thread-pool wait, which runs a thread of its own (".NET Wait") that
+        // stays 20 s after its last wait, i.e. for good with a check every 5 s.
+        var left = _timeout - started.Elapsed;
+        if (!p.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+        {
+            p.Kill(entireProcessTree: true);
+            throw Timeout(all);
+        }
+        return new CommandResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private (List<string> All, ProcessStartInfo Psi) Prepare(string file, IReadOnlyList<string> args)
+    {
         var all = (prefix ?? []).Concat([file]).Concat(args).ToList();
         var psi = new ProcessStartInfo(all[0])
         {
@@ -28,19 +82,11 @@ public sealed class ProcessCommandRunner(IReadOnlyList<string>? prefix = null, T
             UseShellExecute = false,
         };
         foreach (var a in all.Skip(1)) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {all[0]}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (stdin != null) p.StandardInput.Write(stdin);
-        p.StandardInput.Close();
-        if (!p.WaitForExit(_timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"`{string.Join(' ', all)}` did not finish within {_timeout.TotalSeconds:0} s");
-        }
-        p.WaitForExit();
-        return new CommandResult(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        return (all, psi);
     }
+
+    private TimeoutException Timeout(List<string> all) =>
+        new($"`{string.Join(' ', all)}` did not finish within {_timeout.TotalSeconds:0} s");
 }
 
 public static class CommandRunnerExtensions
@@ -49,6 +95,15 @@ public static class CommandRunnerExtensions
     public static string RunChecked(this ICommandRunner runner, string what, string file, IReadOnlyList<string> args, string? stdin = null)
     {
         var r = runner.Run(file, args, stdin);
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException($"{what}: `{file} {string.Join(' ', args)}` exited {r.ExitCode}: {r.Stderr.Trim()}");
+        return r.Stdout;
+    }
+
+    /// <inheritdoc cref="RunChecked"/>
+    public static async Task<string> RunCheckedAsync(this ICommandRunner runner, string what, string file, IReadOnlyList<string> args, string? stdin = null)
+    {
+        var r = await runner.RunAsync(file, args, stdin).ConfigureAwait(false);
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"{what}: `{file} {string.Join(' ', args)}` exited {r.ExitCode}: {r.Stderr.Trim()}");
         return r.Stdout;

@@ -20,6 +20,9 @@ public interface IMasqManager
     /// <summary>Re-applies when <see cref="Missing"/> is not empty; returns what was missing.</summary>
     IReadOnlyList<string> Ensure(IPNetwork network, IPNetwork lease);
 
+    /// <summary><see cref="Ensure"/> without holding a thread while the commands run (the periodic check).</summary>
+    Task<IReadOnlyList<string>> EnsureAsync(IPNetwork network, IPNetwork lease) => Task.FromResult(Ensure(network, lease));
+
     /// <summary>Removes every rule and chain this manager installs.</summary>
     void Remove();
 }

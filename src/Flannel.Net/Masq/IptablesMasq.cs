@@ -29,6 +29,17 @@ public sealed class IptablesMasq(MasqOptions options, ICommandRunner? runner = n
         return missing;
     }
 
+    public async Task<IReadOnlyList<string>> EnsureAsync(IPNetwork network, IPNetwork lease)
+    {
+        var missing = Differences(Options, network, lease, await SaveAsync().ConfigureAwait(false));
+        if (missing.Count > 0)
+        {
+            var script = BuildRestoreScript(Options, network, lease, await SaveAsync().ConfigureAwait(false));
+            await _runner.RunCheckedAsync("ip-masq: apply rules", "iptables-restore", ["-w", "--noflush"], script).ConfigureAwait(false);
+        }
+        return missing;
+    }
+
     public void Remove()
     {
         var script = BuildRestoreScript(Options with { Masquerade = false, Forward = false }, null, null, Save());
@@ -36,6 +47,9 @@ public sealed class IptablesMasq(MasqOptions options, ICommandRunner? runner = n
     }
 
     private IptablesSave Save() => IptablesSave.Parse(_runner.RunChecked("ip-masq: read rules", "iptables-save", []));
+
+    private async Task<IptablesSave> SaveAsync() =>
+        IptablesSave.Parse(await _runner.RunCheckedAsync("ip-masq: read rules", "iptables-save", []).ConfigureAwait(false));
 
     /// <summary>The iptables-restore input that makes the tables match (pure, for golden tests).</summary>
     public static string BuildRestoreScript(MasqOptions options, IPNetwork? network, IPNetwork? lease, IptablesSave current)

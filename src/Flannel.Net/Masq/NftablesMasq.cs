@@ -24,9 +24,26 @@ public sealed class NftablesMasq(MasqOptions options, ICommandRunner? runner = n
     {
         var diff = new List<string>();
         if (Options.Masquerade)
-            Compare(diff, PostroutingChain, MasqRules.NftMasquerade(network, lease, Options.RandomFully));
+            Compare(diff, PostroutingChain, MasqRules.NftMasquerade(network, lease, Options.RandomFully), ListChain(PostroutingChain));
         if (Options.Forward)
-            Compare(diff, ForwardChain, MasqRules.NftForward(network));
+            Compare(diff, ForwardChain, MasqRules.NftForward(network), ListChain(ForwardChain));
+        return diff;
+    }
+
+    public async Task<IReadOnlyList<string>> EnsureAsync(IPNetwork network, IPNetwork lease)
+    {
+        var diff = new List<string>();
+        if (Options.Masquerade)
+            Compare(diff, PostroutingChain, MasqRules.NftMasquerade(network, lease, Options.RandomFully),
+                await _runner.RunAsync("nft", ListChainArgs(PostroutingChain)).ConfigureAwait(false));
+        if (Options.Forward)
+            Compare(diff, ForwardChain, MasqRules.NftForward(network), await _runner.RunAsync("nft", ListChainArgs(ForwardChain)).ConfigureAwait(false));
+        if (diff.Count > 0)
+        {
+            var chains = ChainsOf(await _runner.RunAsync("nft", ["list", "table", "ip", Table]).ConfigureAwait(false));
+            await _runner.RunCheckedAsync("ip-masq: apply nftables rules", "nft", ["-f", "-"], BuildScript(Options, network, lease, chains))
+                .ConfigureAwait(false);
+        }
         return diff;
     }
 
@@ -43,9 +60,12 @@ public sealed class NftablesMasq(MasqOptions options, ICommandRunner? runner = n
             _runner.RunChecked("ip-masq: remove nftables rules", "nft", ["delete", "table", "ip", Table]);
     }
 
-    private void Compare(List<string> diff, string chain, IReadOnlyList<string> desired)
+    private static string[] ListChainArgs(string chain) => ["list", "chain", "ip", Table, chain];
+
+    private CommandResult ListChain(string chain) => _runner.Run("nft", ListChainArgs(chain));
+
+    private static void Compare(List<string> diff, string chain, IReadOnlyList<string> desired, CommandResult listed)
     {
-        var listed = _runner.Run("nft", ["list", "chain", "ip", Table, chain]);
         var actual = listed.ExitCode == 0 ? ParseChainRules(listed.Stdout) : [];
         var before = diff.Count;
         foreach (var d in desired.Where(d => !actual.Contains(d))) diff.Add($"missing in {Table} {chain}: {d}");
@@ -53,9 +73,10 @@ public sealed class NftablesMasq(MasqOptions options, ICommandRunner? runner = n
         if (diff.Count == before && !actual.SequenceEqual(desired)) diff.Add($"rules of {chain} out of order");
     }
 
-    private HashSet<string> ExistingChains()
+    private HashSet<string> ExistingChains() => ChainsOf(_runner.Run("nft", ["list", "table", "ip", Table]));
+
+    private static HashSet<string> ChainsOf(CommandResult listed)
     {
-        var listed = _runner.Run("nft", ["list", "table", "ip", Table]);
         if (listed.ExitCode != 0) return [];
         return listed.Stdout.Split('\n').Select(l => l.Trim())
             .Where(l => l.StartsWith("chain ", StringComparison.Ordinal))

@@ -87,6 +87,23 @@ public abstract class AgentClusterTests<TCluster>(TCluster cluster) where TClust
         Assert.True(ClusterTopology.Ping(Cluster.Pods[0], Cluster.Pods[1]));
     }
 
+    [Fact]
+    public async Task An_agent_that_accepted_its_peers_connections_runs_only_the_two_remoting_event_loops()
+    {
+        await Cluster.EnsureReadyAsync();
+        // Host 1 is the first seed: the others connected to it. DotNetty's threads are "SingleThreadEventExecutor worker"
+        // (15 characters in comm): one event loop for accepted connections, one for outgoing ones (hocon/akka.hocon).
+        // A third, its buffer-cache watcher, started with the pooled allocator on accepted connections (Hosting/DotNettyBuffers).
+        foreach (var h in Topology.Hosts)
+        {
+            var pid = h.Agent!.Id;
+            var loops = Directory.GetDirectories($"/proc/{pid}/task")
+                .Select(t => { try { return File.ReadAllText(Path.Combine(t, "comm")).Trim(); } catch (IOException) { return ""; } })
+                .Count(n => n == "SingleThreadEve");
+            Assert.True(loops == 2, $"{h.NodeName} (pid {pid}) runs {loops} DotNetty threads, expected 2");
+        }
+    }
+
     /// <summary>The route whose loss cuts host 1 off from a peer: the per-peer route, or udp's one Network route.</summary>
     protected virtual string RouteToDelete(StatusView status) =>
         status.Leases.First(l => l.Node != status.Node).Subnet;

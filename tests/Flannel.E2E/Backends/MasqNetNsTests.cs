@@ -96,4 +96,27 @@ public sealed class MasqNetNsTests : IDisposable
         masq.Remove();
         Assert.NotEqual(0, _ns.TryExec("nft list table ip flannel-ipv4").ExitCode);
     }
+
+    [Fact]
+    public async Task The_periodic_check_restores_rules_deleted_by_hand_with_iptables_and_with_nftables()
+    {
+        // EnsureAsync is what the agent runs every --iptables-resync: the same outcome as Ensure, without a blocked thread.
+        IMasqManager ipt = new IptablesMasq(new MasqOptions(), _runner);
+        ipt.Apply(N, P);
+        var nat = SavedRules("nat");
+        _ns.Exec("iptables -t nat -D FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully");
+        Assert.Equal(["missing in nat: -A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully"],
+            await ipt.EnsureAsync(N, P));
+        Assert.Equal(nat, SavedRules("nat"));
+        Assert.Empty(await ipt.EnsureAsync(N, P));
+
+        IMasqManager nft = new NftablesMasq(new MasqOptions(), _runner);
+        nft.Apply(N, P);
+        _ns.Exec("nft flush chain ip flannel-ipv4 forward");
+        Assert.Equal(2, (await nft.EnsureAsync(N, P)).Count);
+        Assert.Equal(MasqRules.NftForward(N), NftablesMasq.ParseChainRules(_ns.Exec("nft list chain ip flannel-ipv4 forward")));
+        Assert.Empty(await nft.EnsureAsync(N, P));
+        nft.Remove();
+        ipt.Remove();
+    }
 }
