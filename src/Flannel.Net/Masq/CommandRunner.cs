@@ -92,20 +92,14 @@ public sealed class ProcessCommandRunner(IReadOnlyList<string>? prefix = null, T
 public static class CommandRunnerExtensions
 {
     /// <summary>Runs and throws <see cref="InvalidOperationException"/> with stderr when the exit code is not 0.</summary>
-    public static string RunChecked(this ICommandRunner runner, string what, string file, IReadOnlyList<string> args, string? stdin = null)
-    {
-        var r = runner.Run(file, args, stdin);
-        if (r.ExitCode != 0)
-            throw new InvalidOperationException($"{what}: `{file} {string.Join(' ', args)}` exited {r.ExitCode}: {r.Stderr.Trim()}");
-        return r.Stdout;
-    }
+    public static string RunChecked(this ICommandRunner runner, string what, string file, IReadOnlyList<string> args, string? stdin = null) =>
+        StdoutOrThrow(runner.Run(file, args, stdin), what, file, args);
 
     /// <inheritdoc cref="RunChecked"/>
-    public static async Task<string> RunCheckedAsync(this ICommandRunner runner, string what, string file, IReadOnlyList<string> args, string? stdin = null)
-    {
-        var r = await runner.RunAsync(file, args, stdin).ConfigureAwait(false);
-        if (r.ExitCode != 0)
-            throw new InvalidOperationException($"{what}: `{file} {string.Join(' ', args)}` exited {r.ExitCode}: {r.Stderr.Trim()}");
-        return r.Stdout;
-    }
+    public static async Task<string> RunCheckedAsync(this ICommandRunner runner, string what, string file, IReadOnlyList<string> args, string? stdin = null) =>
+        StdoutOrThrow(await runner.RunAsync(file, args, stdin).ConfigureAwait(false), what, file, args);
+
+    private static string StdoutOrThrow(CommandResult r, string what, string file, IReadOnlyList<string> args) =>
+        r.ExitCode == 0 ? r.Stdout
+        : throw new InvalidOperationException($"{what}: `{file} {string.Join(' ', args)}` exited {r.ExitCode}: {r.Stderr.Trim()}");
 }
