@@ -54,16 +54,22 @@ public static class LeaseConfig
           # The file (--lease-store sets it): written atomically (temp file, fsync, rename) on every change of the table.
           file.path = ""
         }
+        # akka-replicated-data is Akka.DistributedData's own (identifier 11), with the entries of the lease table in one
+        # order on every node (Serialization/CanonicalReplicatedDataSerializer): with Akka's, the nodes' gossip digests
+        # never matched and every gossip round resent the whole table.
         akka.actor {
           serializers {
             flannel-leases = "Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors"
+            akka-replicated-data = "Flannel.Actors.Serialization.CanonicalReplicatedDataSerializer, Flannel.Actors"
           }
           serialization-bindings {
             "Flannel.Actors.Leases.Lease, Flannel.Actors" = flannel-leases
             "Flannel.Actors.Leases.ILeaseWireMessage, Flannel.Actors" = flannel-leases
+            "Akka.DistributedData.IReplicatedDataSerialization, Akka.DistributedData" = akka-replicated-data
           }
           serialization-identifiers {
             "Flannel.Actors.Serialization.LeaseSerializer, Flannel.Actors" = 4711
+            "Flannel.Actors.Serialization.CanonicalReplicatedDataSerializer, Flannel.Actors" = 11
           }
         }
         """;
