@@ -37,19 +37,36 @@ public static class ProcessRunner
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        if (stdin is not null)
-        {
-            p.StandardInput.Write(stdin);
-            p.StandardInput.Close();
-        }
+        var stdinNote = stdin is null ? "" : WriteStdin(p, stdin);
         if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
         {
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
-            return new Result(TimedOut, stdout.ToString(), stderr + $"\n{file} timed out");
+            return new Result(TimedOut, stdout.ToString(), stderr + stdinNote + $"\n{file} timed out");
         }
         p.WaitForExit();
-        return new Result(p.ExitCode, stdout.ToString(), stderr.ToString());
+        return new Result(p.ExitCode, stdout.ToString(), stderr + stdinNote);
+    }
+
+    /// <summary>
+    /// Writes and closes the child's stdin. A child may exit before reading it, say a client whose connect failed:
+    /// that is an outcome its exit code and stderr report, not a failure of the caller, so the broken pipe becomes a
+    /// note on the result's stderr instead of an exception that hides the child's own message.
+    /// </summary>
+    private static string WriteStdin(Process p, string stdin)
+    {
+        try
+        {
+            p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+            return "";
+        }
+        catch (IOException e)
+        {
+            // Not the writer: closing it would flush into the broken pipe again.
+            p.StandardInput.BaseStream.Dispose();
+            return $"\n(stdin not fully written: {e.Message}; the program exited before reading it)";
+        }
     }
 
     /// <summary>Runs a command and throws with its stderr when it fails.</summary>

@@ -30,15 +30,23 @@ public sealed class ProcessCommandRunner(IReadOnlyList<string>? prefix = null, T
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {all[0]}");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (stdin != null) p.StandardInput.Write(stdin);
-        p.StandardInput.Close();
+        string? unread = null;
+        try
+        {
+            if (stdin != null) p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+        }
+        catch (IOException e)
+        {
+            unread = Unread(p, e);
+        }
         if (!p.WaitForExit(_timeout))
         {
             p.Kill(entireProcessTree: true);
             throw Timeout(all);
         }
         p.WaitForExit();
-        return new CommandResult(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        return Result(all, p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult(), unread);
     }
 
     public async Task<CommandResult> RunAsync(string file, IReadOnlyList<string> args, string? stdin = null)
@@ -47,8 +55,16 @@ public sealed class ProcessCommandRunner(IReadOnlyList<string>? prefix = null, T
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {all[0]}");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (stdin != null) await p.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
-        p.StandardInput.Close();
+        string? unread = null;
+        try
+        {
+            if (stdin != null) await p.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
+            p.StandardInput.Close();
+        }
+        catch (IOException e)
+        {
+            unread = Unread(p, e);
+        }
         var started = Stopwatch.StartNew();
         try
         {
@@ -68,7 +84,27 @@ public sealed class ProcessCommandRunner(IReadOnlyList<string>? prefix = null, T
             p.Kill(entireProcessTree: true);
             throw Timeout(all);
         }
-        return new CommandResult(p.ExitCode, stdout.Result, stderr.Result);
+        return Result(all, p.ExitCode, stdout.Result, stderr.Result, unread);
+    }
+
+    /// <summary>
+    /// The program closed its input before reading all of it (EPIPE), as an iptables-restore that fails early does.
+    /// Its exit code and stderr say why, so they are what the caller gets, not a bare "Broken pipe". The writer is
+    /// left alone: closing it would flush into the broken pipe again.
+    /// </summary>
+    private static string Unread(Process p, IOException e)
+    {
+        p.StandardInput.BaseStream.Dispose();
+        return $"stdin not fully written: {e.Message}";
+    }
+
+    private static CommandResult Result(List<string> all, int exitCode, string stdout, string stderr, string? unread)
+    {
+        if (unread is null) return new CommandResult(exitCode, stdout, stderr);
+        // Success without reading the input would drop it (a rule set never applied): that is an error, never a result.
+        if (exitCode == 0)
+            throw new InvalidOperationException($"`{string.Join(' ', all)}` exited 0 without reading all its input ({unread})");
+        return new CommandResult(exitCode, stdout, $"{stderr}({unread}; the program exited before reading it)\n");
     }
 
     private (List<string> All, ProcessStartInfo Psi) Prepare(string file, IReadOnlyList<string> args)

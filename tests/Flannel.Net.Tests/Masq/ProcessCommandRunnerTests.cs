@@ -35,4 +35,36 @@ public class ProcessCommandRunnerTests
         Assert.Contains("sleep 30", e.Message);
         Assert.True(took.Elapsed < TimeSpan.FromSeconds(10), $"took {took.Elapsed}");
     }
+    // 1 MiB is more than a pipe holds, so the write meets the closed end whatever the timing.
+    private static readonly string MoreThanAPipe = new('x', 1 << 20);
+
+    [Fact]
+    public async Task A_program_that_exits_before_reading_its_input_is_reported_with_its_own_exit_code_and_stderr()
+    {
+        var runner = new ProcessCommandRunner();
+        const string failsEarly = "exec 0<&-; echo 'iptables-restore: line 1 failed' >&2; exit 1";
+
+        var sync = runner.Run("sh", ["-c", failsEarly], MoreThanAPipe);
+        var async = await runner.RunAsync("sh", ["-c", failsEarly], MoreThanAPipe);
+
+        foreach (var r in new[] { sync, async })
+        {
+            Assert.Equal(1, r.ExitCode);
+            Assert.Matches(@"^iptables-restore: line 1 failed\n\(stdin not fully written: .+; the program exited before reading it\)\n$", r.Stderr);
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => runner.RunChecked("restore rules", "sh", ["-c", failsEarly], MoreThanAPipe));
+        Assert.Contains("iptables-restore: line 1 failed", e.Message);
+    }
+
+    [Fact]
+    public async Task A_program_that_exits_0_without_reading_its_input_is_an_error_not_a_success()
+    {
+        var runner = new ProcessCommandRunner();
+
+        var sync = Assert.Throws<InvalidOperationException>(() => runner.Run("sh", ["-c", "exec 0<&-; exit 0"], MoreThanAPipe));
+        var async = await Assert.ThrowsAsync<InvalidOperationException>(() => runner.RunAsync("sh", ["-c", "exec 0<&-; exit 0"], MoreThanAPipe));
+
+        foreach (var e in new[] { sync, async })
+            Assert.StartsWith("`sh -c exec 0<&-; exit 0` exited 0 without reading all its input (stdin not fully written: ", e.Message);
+    }
 }
