@@ -8,11 +8,14 @@
 # annotations, deletions, new nodes - and the lag from the last write until the agent has applied it.
 # Progress on stderr; one JSON line on stdout:
 #   {"nodes":..,"initial_sync_s":..,"list_s":..,"ready_s":..,"baseline_sync_s":..,"baseline_list_s":..,"baseline_ready_s":..,
-#    "rss_before_mib":..,"rss_after_sync_mib":..,"rss_after_churn_mib":..,"churn_updates":..,"churn_failed":..,"churn_rate_per_s":..,
+#    "rss_before_mib":..,"baseline_settled_s":..,"baseline_rss_settled_mib":..,"baseline_anon_settled_mib":..,
+#    "baseline_threads_settled":..,"baseline_idle_cpu_pct":..,"rss_after_sync_mib":..,"rss_after_churn_mib":..,"churn_updates":..,"churn_failed":..,"churn_rate_per_s":..,
 #    "final_lag_s":..,"max_backlog_events":..,"consistent":..,"cpu_s":..,"cpu_idle_per_s":..,"cpu_per_update_ms":..,
 #    "cpu_sync_s":..,"api_server_cpu_s":..,"api_write_p50_ms":..,"api_write_p99_ms":..,"create_nodes_per_s":..,
 #    "heap_*_mib":..,"load":".."}
-# rss_before_mib is the baseline agent's RSS (1 Node) at the same point (ready + 3 s); cpu_s is the agent's CPU during
+# rss_before_mib is the baseline agent's RSS (1 Node) at the same point (ready + 3 s); baseline_*_settled the same agent
+# BASELINE_SETTLE_SECONDS (default 90) after that, past its start-up page release (RSS, RssAnon+RssShmem, threads),
+# and baseline_idle_cpu_pct its CPU from 30 s after ready to then, unscraped; cpu_s is the agent's CPU during
 # churn; cpu_per_update_ms = (cpu_s - the idle rate, measured over 10 s after it, x churn time) / updates.
 # initial_sync_s uses the agent's own timestamp of its first complete list (flannel_kube_node_list_timestamp_seconds);
 # list_s is that list's own duration in the agent (flannel_kube_node_list_duration_seconds): the rest is start-up.

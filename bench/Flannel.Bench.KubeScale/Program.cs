@@ -17,6 +17,11 @@ var churnSeconds = EnvInt("CHURN_SECONDS", 60);
 var churnRate = EnvInt("CHURN_RATE", 50);
 if (nodes is < 1 or > 29_000) throw new ArgumentException($"NODES must be 1..29000 (podCIDRs 10.129-10.242.x.0/24), not {nodes}");
 if (churnRate < 1) throw new ArgumentException($"CHURN_RATE must be at least 1, not {churnRate}");
+// How long the 1-Node agent stays up after ready before its steady memory, threads and idle CPU are read.
+const int IdleAfterSeconds = 30;
+var settleSeconds = EnvInt("BASELINE_SETTLE_SECONDS", 90);
+if (settleSeconds < IdleAfterSeconds + 10)
+    throw new ArgumentException($"BASELINE_SETTLE_SECONDS must be at least {IdleAfterSeconds + 10} (the start-up pages go 20 s after ready), not {settleSeconds}");
 
 using var cts = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
@@ -45,6 +50,20 @@ var rssBaseline = ProcessStats.RssMib(baseline.Pid);
 var heapBaseline = AgentMetrics.HeapMib(await host.Client!.MetricsAsync(ct));
 GcDump(baseline.Pid, "baseline");
 Log($"baseline (1 node): synced {baseline.SyncS:0.00} s (list {baseline.ListS:0.00} s), ready {baseline.ReadyS:0.00} s after exec, RSS {rssBaseline:0.0} MiB");
+// The same agent left alone: it gives its start-up pages back 20 s after ready (--release-startup-pages), so only
+// this reading is its steady memory; nothing scrapes it in the window, so the CPU is its own idle work.
+await Task.Delay(TimeSpan.FromSeconds(IdleAfterSeconds), ct);
+var idleCpuStart = ProcessStats.CpuSeconds(baseline.Pid);
+await Task.Delay(TimeSpan.FromSeconds(settleSeconds - IdleAfterSeconds), ct);
+var settled = new
+{
+    RssMib = ProcessStats.RssMib(baseline.Pid),
+    AnonMib = ProcessStats.AnonMib(baseline.Pid),
+    Threads = ProcessStats.Threads(baseline.Pid),
+    IdleCpuPct = (ProcessStats.CpuSeconds(baseline.Pid) - idleCpuStart) / (settleSeconds - IdleAfterSeconds) * 100,
+};
+Log($"baseline {settleSeconds} s after ready: RSS {settled.RssMib:0.0} MiB (anon {settled.AnonMib:0.0}), {settled.Threads} threads, " +
+    $"idle CPU {settled.IdleCpuPct:0.00} % of a core (last {settleSeconds - IdleAfterSeconds} s)");
 kube.Cluster.StopAgent(host);
 
 // 2. NODES Nodes through the API (8 writers), then the agent again.
@@ -121,6 +140,11 @@ Console.WriteLine(JsonSerializer.Serialize(new
     baseline_list_s = Round(baseline.ListS),
     baseline_ready_s = Round(baseline.ReadyS),
     rss_before_mib = Round(rssBaseline, 1),
+    baseline_settled_s = settleSeconds,
+    baseline_rss_settled_mib = Round(settled.RssMib, 1),
+    baseline_anon_settled_mib = Round(settled.AnonMib, 1),
+    baseline_threads_settled = settled.Threads,
+    baseline_idle_cpu_pct = Round(settled.IdleCpuPct),
     rss_after_sync_mib = Round(rssSynced, 1),
     rss_after_churn_mib = Round(rssChurn, 1),
     heap_before_mib = Round(heapBaseline ?? 0, 1),

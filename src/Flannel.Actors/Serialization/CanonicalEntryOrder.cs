@@ -65,7 +65,7 @@ public static class CanonicalEntryOrder
         return sorted;
     }
 
-    /// <summary><see cref="Sort"/> of a gzip-compressed message (how Akka.NET serializes the map types), compressed again.</summary>
+    /// <summary><see cref="Sort"/> of a gzip-compressed message (how Akka.NET serializes the map types), compressed again (the input itself when there was nothing to sort).</summary>
     public static byte[] SortCompressed(byte[] compressed, int field)
     {
         byte[] message;
@@ -76,6 +76,8 @@ public static class CanonicalEntryOrder
             message = output.ToArray();
         }
         var sorted = Sort(message, field);
+        // Fewer than two entries: already canonical, and the caller's bytes are worth more than a second compression.
+        if (ReferenceEquals(sorted, message)) return compressed;
         using var packed = new MemoryStream(compressed.Length + 64);
         using (var gzip = new GZipStream(packed, CompressionMode.Compress, leaveOpen: true))
             gzip.Write(sorted);

@@ -63,6 +63,13 @@ public sealed class CanonicalEntryOrderTests
     }
 
     [Fact]
+    public void A_compressed_message_with_one_entry_is_returned_without_compressing_again()
+    {
+        var compressed = Gzip(Map("only"));
+        Assert.Same(compressed, CanonicalEntryOrder.SortCompressed(compressed, 2));
+    }
+
+    [Fact]
     public void Bytes_that_are_not_a_protobuf_message_are_refused_naming_the_offset()
     {
         // A valid field 1, then a length-delimited field 2 that claims 100 bytes of 2.
