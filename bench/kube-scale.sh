@@ -25,5 +25,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "kube-scale: run as root" >&2; exit 1; fi
 dotnet build bench/Flannel.Bench.KubeScale -c Release -nologo -v q "-clp:ErrorsOnly" >&2
+# The topology sets up its hosts' CNI config with the native `flannel` CNI plugin, which `dotnet build` does not make.
+plugin="$(./scripts/cni-plugin.sh)"
+export FLANNEL_CNI_PLUGIN="$plugin"
 export FLANNEL_KUBE_TEST_SERVER="$PWD/tests/Flannel.Kube.TestServer/bin/Release/net10.0/kube-test-server"
 exec bench/Flannel.Bench.KubeScale/bin/Release/net10.0/Flannel.Bench.KubeScale "$@"
