@@ -41,6 +41,9 @@ if [ -z "${FLANNELD:-}" ]; then
   deploy/publish-flanneld.sh "$WORK/flanneld"
   FLANNELD="$WORK/flanneld/flanneld"
 fi
+# The executable itself, for bench/throughput-ratios.sh: the per-host wrapper below picks a copy by the namespace it
+# runs in, and that bench also runs flanneld in the root namespace (its certificates).
+SHIPPED_FLANNELD="$FLANNELD"
 if [ "${SHARED_BINARY:-0}" != 1 ]; then
   src_dir=$(dirname "$FLANNELD")
   for h in h1 h2 h3; do mkdir -p "$WORK/copies/$h" && cp -r "$src_dir"/. "$WORK/copies/$h/"; done
@@ -74,7 +77,9 @@ if [ "${SKIP_CNI:-0}" != 1 ] && [ -x bench/cni.sh ]; then
 fi
 : >"$WORK/throughput.jsonl"
 if [ "${SKIP_THROUGHPUT:-0}" != 1 ] && [ -x bench/throughput-ratios.sh ]; then
-  FLANNELD="$FLANNELD" bench/throughput-ratios.sh | grep '^{' >"$WORK/throughput.jsonl" || true
+  FLANNELD="$SHIPPED_FLANNELD" bench/throughput-ratios.sh >"$WORK/throughput.out"
+  grep '^{' "$WORK/throughput.out" >"$WORK/throughput.jsonl" ||
+    { echo "footprint.sh: bench/throughput-ratios.sh printed no JSON line" >&2; exit 1; }
 fi
 while read -r line; do
   b=$(jq -r .backend <<<"$line")
