@@ -7,20 +7,12 @@ public static class ProcessStats
 {
     private const double ClockTicksPerSecond = 100; // sysconf(_SC_CLK_TCK) on Linux
 
-    public static double RssMib(int pid) => Status(pid, "VmRSS:") / 1024.0;
-
-    /// <summary>Anonymous memory as the footprint bench reports it: RssAnon + RssShmem.</summary>
-    public static double AnonMib(int pid) => (Status(pid, "RssAnon:") + Status(pid, "RssShmem:")) / 1024.0;
-
-    public static int Threads(int pid) => (int)Status(pid, "Threads:");
-
-    // The number after `key` in /proc/PID/status (kB for the memory lines).
-    private static long Status(int pid, string key)
+    public static double RssMib(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            if (line.StartsWith(key, StringComparison.Ordinal))
-                return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-        throw new InvalidOperationException($"/proc/{pid}/status has no {key}");
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        throw new InvalidOperationException($"/proc/{pid}/status has no VmRSS");
     }
 
     /// <summary>User + system CPU seconds used so far.</summary>

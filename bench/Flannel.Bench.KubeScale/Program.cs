@@ -53,17 +53,12 @@ Log($"baseline (1 node): synced {baseline.SyncS:0.00} s (list {baseline.ListS:0.
 // The same agent left alone: it gives its start-up pages back 20 s after ready (--release-startup-pages), so only
 // this reading is its steady memory; nothing scrapes it in the window, so the CPU is its own idle work.
 await Task.Delay(TimeSpan.FromSeconds(IdleAfterSeconds), ct);
-var idleCpuStart = ProcessStats.CpuSeconds(baseline.Pid);
+var idleStart = ProcSample.Read(baseline.Pid);
 await Task.Delay(TimeSpan.FromSeconds(settleSeconds - IdleAfterSeconds), ct);
-var settled = new
-{
-    RssMib = ProcessStats.RssMib(baseline.Pid),
-    AnonMib = ProcessStats.AnonMib(baseline.Pid),
-    Threads = ProcessStats.Threads(baseline.Pid),
-    IdleCpuPct = (ProcessStats.CpuSeconds(baseline.Pid) - idleCpuStart) / (settleSeconds - IdleAfterSeconds) * 100,
-};
+var settled = ProcSample.Read(baseline.Pid);
+var settledIdle = ProcSample.Rates(idleStart, settled, settleSeconds - IdleAfterSeconds);
 Log($"baseline {settleSeconds} s after ready: RSS {settled.RssMib:0.0} MiB (anon {settled.AnonMib:0.0}), {settled.Threads} threads, " +
-    $"idle CPU {settled.IdleCpuPct:0.00} % of a core (last {settleSeconds - IdleAfterSeconds} s)");
+    $"idle CPU {settledIdle.CpuPct:0.00} % of a core, {settledIdle.WakeupsPerS:0.0} wake-ups/s (last {settleSeconds - IdleAfterSeconds} s)");
 kube.Cluster.StopAgent(host);
 
 // 2. NODES Nodes through the API (8 writers), then the agent again.
@@ -144,7 +139,7 @@ Console.WriteLine(JsonSerializer.Serialize(new
     baseline_rss_settled_mib = Round(settled.RssMib, 1),
     baseline_anon_settled_mib = Round(settled.AnonMib, 1),
     baseline_threads_settled = settled.Threads,
-    baseline_idle_cpu_pct = Round(settled.IdleCpuPct),
+    baseline_idle_cpu_pct = Round(settledIdle.CpuPct),
     rss_after_sync_mib = Round(rssSynced, 1),
     rss_after_churn_mib = Round(rssChurn, 1),
     heap_before_mib = Round(heapBaseline ?? 0, 1),

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Flannel.Bench.Footprint;
+namespace Flannel.Demo;
 
 /// <summary>
 /// One reading of a process from /proc: memory (VmRSS, RssAnon, RssFile, RssShmem), threads, CPU ticks (utime+stime)
